@@ -1,0 +1,161 @@
+package token
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var now = time.Unix(1_800_000_000, 0)
+
+func seg(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenWith(claims map[string]any) string {
+	return seg(map[string]any{"alg": "RS256", "kid": "k1"}) + "." + seg(claims) + ".c2ln"
+}
+
+func goodClaims() map[string]any {
+	return map[string]any{
+		"iss":       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+		"token_use": "access",
+		"scope":     "openid aws.cognito.signin.user.admin",
+		"client_id": "client1",
+		"username":  "alice",
+		"exp":       now.Add(time.Hour).Unix(),
+	}
+}
+
+func with(key string, v any) string {
+	c := goodClaims()
+	if v == nil {
+		delete(c, key)
+	} else {
+		c[key] = v
+	}
+	return tokenWith(c)
+}
+
+func TestParseAndCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		tok  string
+		kind Kind // 0: accepted
+	}{
+		{"valid", tokenWith(goodClaims()), 0},
+		{"empty", "", Invalid},
+		{"blank", "  \t", Invalid},
+		{"two segments", "eyJhbGciOiJSUzI1NiJ9.eyJ0b2tlbl91c2UiOiJhY2Nlc3MifQ", Invalid},
+		{"four segments", tokenWith(goodClaims()) + ".x", Invalid},
+		{"unsigned", strings.TrimSuffix(tokenWith(goodClaims()), "c2ln"), Invalid},
+		{"alg none", seg(map[string]any{"alg": "none"}) + "." + seg(goodClaims()) + ".c2ln", Invalid},
+		{"newline", tokenWith(goodClaims()) + "\n", Invalid},
+		{"control char", "eyJh\x00.b.c", Invalid},
+		{"space inside", "eyJh bGc.b.c", Invalid},
+		{"non ascii", "eyJh\u00e9.b.c", Invalid},
+		{"not base64", "eyJ!.b.c", Invalid},
+		{"payload not json", seg(map[string]any{"alg": "RS256"}) + "." + base64.RawURLEncoding.EncodeToString([]byte("hello")) + ".c2ln", Invalid},
+		{"payload json array", seg(map[string]any{"alg": "RS256"}) + "." + base64.RawURLEncoding.EncodeToString([]byte("[1]")) + ".c2ln", Invalid},
+		{"absurd length", strings.Repeat("a", MaxLen+1), Invalid},
+		{"id token", with("token_use", "id"), Invalid},
+		{"no token_use", with("token_use", nil), Invalid},
+		{"exp as string", with("exp", "soon"), Invalid},
+		{"exp huge", with("exp", 1e300), Invalid},
+		{"scope as number", with("scope", 7), Invalid},
+		{"no exp", with("exp", nil), Invalid},
+		{"expired beyond leeway", with("exp", now.Add(-10*time.Minute).Unix()), Expired},
+		{"expired within leeway", with("exp", now.Add(-30*time.Second).Unix()), 0},
+		{"no admin scope", with("scope", "openid email"), MissingScope},
+		{"no scope", with("scope", nil), MissingScope},
+		{"padded segments", tokenWith(goodClaims()) + "==", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.tok)
+			if err == nil {
+				err = Check(c, now, time.Minute)
+			}
+			if tc.kind == 0 {
+				require.NoError(t, err)
+				return
+			}
+			var te *Error
+			require.True(t, errors.As(err, &te), "want *Error, got %v", err)
+			assert.Equal(t, tc.kind, te.Kind, te.Reason)
+			if len(tc.tok) > 8 {
+				assert.NotContains(t, te.Reason, tc.tok)
+			}
+		})
+	}
+}
+
+func TestParseClaims(t *testing.T) {
+	c, err := Parse(tokenWith(goodClaims()))
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", c.Region)
+	assert.Equal(t, "eu-west-1_AbC123", c.UserPoolID)
+	assert.Equal(t, "client1", c.ClientID)
+	assert.Equal(t, "alice", c.Username)
+	assert.Equal(t, []string{"openid", AdminScope}, c.Scopes)
+	assert.Equal(t, now.Add(time.Hour).Unix(), c.Expiry.Unix())
+}
+
+func TestParseRegionIsStrict(t *testing.T) {
+	for _, iss := range []string{
+		"https://cognito-idp.evil.example/x.amazonaws.com/us-east-1_a",
+		"https://cognito-idp.us-east-1.amazonaws.com.evil.example/us-east-1_a",
+		"https://cognito-idp.us-east-1#.amazonaws.com/us-east-1_a",
+		"https://accounts.example.com",
+		"",
+	} {
+		c, err := Parse(with("iss", iss))
+		require.NoError(t, err, iss)
+		assert.Empty(t, c.Region, iss)
+	}
+	c, err := Parse(with("iss", "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x9"))
+	require.NoError(t, err)
+	assert.Equal(t, "cn-north-1", c.Region)
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(tokenWith(goodClaims()))
+	f.Add(with("exp", "x"))
+	f.Add("eyJ.eyJ.x")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := Parse(tok)
+		if err != nil {
+			var te *Error
+			if !errors.As(err, &te) || te.Kind != Invalid {
+				t.Fatalf("Parse error is not an Invalid *Error: %v", err)
+			}
+			if len(tok) > 3 && strings.Contains(te.Reason, tok) {
+				t.Fatalf("reason quotes the token")
+			}
+			return
+		}
+		if err := Check(c, now, time.Minute); err != nil {
+			var te *Error
+			if !errors.As(err, &te) {
+				t.Fatalf("Check error is not *Error: %v", err)
+			}
+		}
+		if c.Region != "" && !issuerRE.MatchString(c.Issuer) {
+			t.Fatalf("region %q from an issuer that does not match", c.Region)
+		}
+	})
+}
