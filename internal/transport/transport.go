@@ -1,0 +1,162 @@
+// Package transport builds the HTTP transport a Client owns and wraps any
+// HTTP client so that each attempt is observed and each body read is bounded.
+package transport
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Config shapes the transport New builds.
+type Config struct {
+	CABundlePEM        []byte // trusted roots; nil means the system roots
+	InsecureSkipVerify bool
+	ConnectTimeout     time.Duration // dial and TLS handshake; 0 means no limit
+	ReadTimeout        time.Duration // wait for response headers; 0 means no limit
+	MaxConnsPerHost    int           // also the idle pool's size
+}
+
+// ErrNoCertificates is returned by New for a CA bundle holding no certificate.
+var ErrNoCertificates = errors.New("no PEM certificate found")
+
+// New returns an *http.Transport with cfg applied, TLS 1.2 at least, and
+// proxies from the environment. Connections per host are capped at
+// cfg.MaxConnsPerHost and as many are kept idle: without the cap, callers
+// that find no idle connection each start a dial, and under a burst the
+// finished dials pile up to about twice the callers.
+func New(cfg Config) (*http.Transport, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	if cfg.CABundlePEM != nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(cfg.CABundlePEM) {
+			return nil, ErrNoCertificates
+		}
+		tlsConfig.RootCAs = pool
+	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	conns := max(cfg.MaxConnsPerHost, 1)
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.ReadTimeout,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+		MaxConnsPerHost:       conns,
+		MaxIdleConns:          conns,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+	}, nil
+}
+
+// HTTPClient is what the SDK sends requests through.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Attempt describes one request that went out.
+type Attempt struct {
+	Status    int // 0 when no response came
+	RequestID string
+	Latency   time.Duration // to the response headers
+	Err       error
+}
+
+// Doer wraps an HTTPClient: it reports each attempt to OnAttempt and, with
+// ReadTimeout set, fails any body read that waits longer than that.
+type Doer struct {
+	Base        HTTPClient
+	ReadTimeout time.Duration
+	OnAttempt   func(*http.Request, Attempt)
+}
+
+// Do sends req through d.Base.
+func (d *Doer) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		// smithy-go closes the request body as soon as Do returns, while
+		// net/http's write loop may still read it for the EOF after
+		// Content-Length; that read then fails and the connection is torn
+		// down under the response. The transport gets its own copy instead.
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		req.ContentLength = int64(len(b))
+	}
+	start := time.Now()
+	resp, err := d.Base.Do(req)
+	if d.OnAttempt != nil {
+		a := Attempt{Latency: time.Since(start), Err: err}
+		if resp != nil {
+			a.Status = resp.StatusCode
+			a.RequestID = resp.Header.Get("X-Amzn-Requestid")
+		}
+		d.OnAttempt(req, a)
+	}
+	if err == nil && d.ReadTimeout > 0 && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &timedBody{rc: resp.Body, d: d.ReadTimeout}
+	}
+	return resp, err
+}
+
+// ReadTimeoutError is the error a body read returns after waiting longer
+// than the read timeout. It is a net.Error whose Timeout is true.
+type ReadTimeoutError struct{}
+
+func (ReadTimeoutError) Error() string   { return "read timeout: response body stalled" }
+func (ReadTimeoutError) Timeout() bool   { return true }
+func (ReadTimeoutError) Temporary() bool { return true }
+
+var _ net.Error = ReadTimeoutError{}
+
+// timedBody closes the underlying body when one Read waits longer than d,
+// which unblocks that Read; the Read then reports ReadTimeoutError.
+type timedBody struct {
+	rc      io.ReadCloser
+	d       time.Duration
+	timer   *time.Timer
+	expired atomic.Bool
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	if b.expired.Load() {
+		return 0, ReadTimeoutError{}
+	}
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.d, b.expire)
+	} else {
+		b.timer.Reset(b.d)
+	}
+	n, err := b.rc.Read(p)
+	// Stop reports false once the timer has fired, even if expire has not
+	// yet run: a read that failed then failed because of it.
+	fired := !b.timer.Stop()
+	if err != nil && err != io.EOF && (fired || b.expired.Load()) {
+		err = ReadTimeoutError{}
+	}
+	return n, err
+}
+
+func (b *timedBody) expire() {
+	b.expired.Store(true)
+	b.rc.Close()
+}
+
+func (b *timedBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	return b.rc.Close()
+}
