@@ -1,0 +1,363 @@
+package signout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/token"
+	"github.com/cognitogo/signout/internal/transport"
+)
+
+// Signer signs a user out of every device. Depend on it in handlers and
+// mock it in tests; *Client and signouttest.Signer implement it.
+type Signer interface {
+	SignOut(ctx context.Context, accessToken string) error
+}
+
+// API is the part of the Cognito SDK client that Client calls. A
+// *cognitoidentityprovider.Client implements it; so can a mock.
+type API interface {
+	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
+}
+
+var (
+	_ Signer = (*Client)(nil)
+	_ API    = (*cip.Client)(nil)
+)
+
+const opGlobalSignOut = "GlobalSignOut"
+
+// Client signs users out with Cognito's GlobalSignOut. It needs no AWS
+// credentials: the access token alone authorizes the call. A Client is safe
+// for concurrent use; share one per process.
+type Client struct {
+	api           API
+	region        string // from WithRegion: wins over the token's region
+	defaultRegion string // the SDK client's region; also the fallback
+	hasEndpoint   bool
+	timeout       time.Duration
+	tokenChecks   bool
+	leeway        time.Duration
+	logger        *slog.Logger
+	counts        bool // requests go through our Doer, which counts attempts
+	transport     *http.Transport
+}
+
+// New returns a Client configured by opts. It does no network I/O and reads
+// no files unless WithProfile, WithCABundle or AWS_CA_BUNDLE ask it to. Its
+// errors match ErrInvalidOption and name the option at fault.
+func New(opts ...Option) (*Client, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.conflicts(); err != nil {
+		return nil, err
+	}
+	c := &Client{
+		region:      o.region,
+		timeout:     o.timeout,
+		tokenChecks: o.tokenChecks,
+		leeway:      o.expiryLeeway,
+		logger:      o.logger,
+		hasEndpoint: o.endpoint != "",
+	}
+	if o.api != nil {
+		c.api = o.api
+		c.defaultRegion = envRegion()
+		return c, nil
+	}
+	if err := c.buildSDK(&o); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (o *options) conflicts() error {
+	if len(o.errs) > 0 {
+		return errors.Join(o.errs...)
+	}
+	if o.httpClient != nil && len(o.transportSet) > 0 {
+		o.fail("WithHTTPClient", "cannot be combined with %s; configure the *http.Client's transport instead", o.transportSet[0])
+	}
+	if o.api != nil {
+		var with []string
+		if o.endpoint != "" {
+			with = append(with, "WithEndpoint")
+		}
+		if o.profile != "" {
+			with = append(with, "WithProfile")
+		}
+		if o.awsConfig != nil {
+			with = append(with, "WithAWSConfig")
+		}
+		if o.httpClient != nil {
+			with = append(with, "WithHTTPClient")
+		}
+		if o.retrySet {
+			with = append(with, "WithRetryMaxAttempts/WithAdaptiveRetry")
+		}
+		with = append(with, o.transportSet...)
+		if len(with) > 0 {
+			o.fail("WithAPI", "cannot be combined with %s; configure the API instead", with[0])
+		}
+	}
+	return errors.Join(o.errs...)
+}
+
+func envRegion() string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return os.Getenv("AWS_DEFAULT_REGION")
+}
+
+// buildSDK does the expensive work once: profile, CA bundle, transport and
+// the SDK client.
+func (c *Client) buildSDK(o *options) error {
+	region, endpoint, caPath := "", o.endpoint, o.caBundlePath
+	if o.awsConfig != nil {
+		region = o.awsConfig.Region
+		if endpoint == "" && o.awsConfig.BaseEndpoint != nil {
+			endpoint = *o.awsConfig.BaseEndpoint
+		}
+	}
+	if r := envRegion(); r != "" && region == "" {
+		region = r
+	}
+	if o.profile != "" {
+		sc, err := loadProfile(o.profile)
+		if err != nil {
+			return fmt.Errorf("%w: WithProfile(%q): %w", ErrInvalidOption, o.profile, err)
+		}
+		if region == "" {
+			region = sc.Region
+		}
+		if endpoint == "" && sc.BaseEndpoint != "" {
+			endpoint = sc.BaseEndpoint
+		}
+		if caPath == "" && o.caBundlePEM == nil && sc.CustomCABundle != "" {
+			caPath = sc.CustomCABundle
+		}
+	}
+	c.defaultRegion = region
+	c.hasEndpoint = endpoint != ""
+
+	var base transport.HTTPClient
+	readTimeout := time.Duration(0)
+	switch {
+	case o.httpClient != nil:
+		base = o.httpClient
+	case o.awsConfig != nil && o.awsConfig.HTTPClient != nil && len(o.transportSet) == 0:
+		base = o.awsConfig.HTTPClient
+	default:
+		pem, err := caBundle(o.caBundlePEM, caPath)
+		if err != nil {
+			return err
+		}
+		tr, err := transport.New(transport.Config{
+			CABundlePEM:        pem,
+			InsecureSkipVerify: o.insecureSkipVerify,
+			ConnectTimeout:     o.connectTimeout,
+			ReadTimeout:        o.readTimeout,
+			MaxConnsPerHost:    o.maxConnsPerHost,
+		})
+		if err != nil {
+			return fmt.Errorf("%w: CA bundle: %w", ErrInvalidOption, err)
+		}
+		c.transport = tr
+		base = &http.Client{Transport: tr}
+		readTimeout = o.readTimeout
+	}
+	c.counts = true
+	doer := &transport.Doer{Base: base, ReadTimeout: readTimeout, OnAttempt: c.onAttempt}
+
+	configure := func(co *cip.Options) {
+		co.Region = region
+		if endpoint != "" {
+			co.BaseEndpoint = aws.String(endpoint)
+		}
+		co.HTTPClient = doer
+		co.Logger = logging.Nop{}
+		co.ClientLogMode = 0
+		co.Credentials = nil
+		if o.retrySet || o.awsConfig == nil || o.awsConfig.Retryer == nil {
+			co.Retryer = newRetryer(o)
+			co.RetryMaxAttempts = 0
+		}
+	}
+	if o.awsConfig != nil {
+		c.api = cip.NewFromConfig(*o.awsConfig, configure)
+	} else {
+		var co cip.Options
+		configure(&co)
+		c.api = cip.New(co)
+	}
+	return nil
+}
+
+func newRetryer(o *options) aws.Retryer {
+	std := func(so *retry.StandardOptions) { so.MaxAttempts = o.retryMaxAttempts }
+	if o.adaptiveRetry {
+		return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+			ao.StandardOptions = append(ao.StandardOptions, std)
+		})
+	}
+	return retry.NewStandard(std)
+}
+
+func loadProfile(name string) (config.SharedConfig, error) {
+	return config.LoadSharedConfigProfile(context.Background(), name, func(lo *config.LoadSharedConfigOptions) {
+		if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
+			lo.ConfigFiles = []string{f}
+		}
+		if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+			lo.CredentialsFiles = []string{f}
+		}
+	})
+}
+
+func caBundle(pem []byte, path string) ([]byte, error) {
+	if pem != nil {
+		return pem, nil
+	}
+	option := "WithCABundle"
+	if path == "" {
+		path, option = os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
+	}
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidOption, option, err)
+	}
+	return b, nil
+}
+
+// CloseIdleConnections closes the idle connections of the transport the
+// Client built; calls in flight are not affected. It is for tests and
+// shutdown; a Client stays usable after it.
+func (c *Client) CloseIdleConnections() {
+	if c.transport != nil {
+		c.transport.CloseIdleConnections()
+	}
+}
+
+// call is what one SignOut tells the transport hook through its context.
+type call struct {
+	token    string
+	region   string
+	attempts atomic.Int32
+}
+
+type callKey struct{}
+
+// SignOut signs the user who owns accessToken out of every device: Cognito
+// revokes that user's access, ID and refresh tokens. A token that fails the
+// local checks is refused without a request. Every error is an *Error; use
+// errors.Is with ErrTokenRevoked, ErrNotAuthorized, ErrThrottled, ... and
+// Retryable to decide what to do. Cancelling ctx also matches
+// context.Canceled, and a deadline context.DeadlineExceeded.
+func (c *Client) SignOut(ctx context.Context, accessToken string) error {
+	claims, perr := token.Parse(accessToken)
+	if c.tokenChecks {
+		if perr == nil {
+			perr = token.Check(claims, time.Now(), c.leeway)
+		}
+		if perr != nil {
+			return c.finish(ctx, localError(perr), accessToken)
+		}
+	} else if perr != nil && accessToken == "" {
+		return c.finish(ctx, localError(perr), accessToken)
+	}
+
+	region := c.region
+	if region == "" && claims != nil {
+		region = claims.Region
+	}
+	if region == "" {
+		region = c.defaultRegion
+	}
+	if region == "" && !c.hasEndpoint {
+		return c.finish(ctx, &Error{Op: opGlobalSignOut, Kind: ErrNoRegion}, accessToken)
+	}
+
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	cl := &call{token: accessToken, region: region}
+	callCtx := context.WithValue(ctx, callKey{}, cl)
+	var optFns []func(*cip.Options)
+	if region != c.defaultRegion {
+		optFns = append(optFns, func(o *cip.Options) { o.Region = region })
+	}
+	_, err := c.api.GlobalSignOut(callCtx, &cip.GlobalSignOutInput{AccessToken: &accessToken}, optFns...)
+	if err == nil {
+		return c.finish(ctx, nil, accessToken)
+	}
+	attempts := -1
+	if c.counts {
+		attempts = int(cl.attempts.Load())
+	}
+	return c.finish(ctx, remoteError(opGlobalSignOut, err, ctx.Err(), attempts, accessToken), accessToken)
+}
+
+// finish logs the outcome of a call when a logger was given and returns err
+// as an error interface (nil stays nil).
+func (c *Client) finish(ctx context.Context, e *Error, accessToken string) error {
+	if e == nil {
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: signed out", slog.String("op", opGlobalSignOut))
+		}
+		return nil
+	}
+	if c.logger != nil {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
+			slog.String("op", e.Op),
+			slog.String("error", redact.String(e.Error(), accessToken)),
+			slog.Int("attempts", e.Attempts),
+			slog.Bool("retryable", e.Retryable()))
+	}
+	return e
+}
+
+// onAttempt counts and logs one request of a call.
+func (c *Client) onAttempt(req *http.Request, a transport.Attempt) {
+	cl, _ := req.Context().Value(callKey{}).(*call)
+	if cl == nil {
+		return
+	}
+	n := cl.attempts.Add(1)
+	if c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", opGlobalSignOut),
+		slog.String("region", cl.region),
+		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
+		slog.Int("attempt", int(n)),
+		slog.Int("status", a.Status),
+		slog.String("request_id", a.RequestID),
+		slog.Duration("latency", a.Latency),
+	}
+	if a.Err != nil {
+		attrs = append(attrs, slog.String("error", redact.String(a.Err.Error(), cl.token)))
+	}
+	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "signout: attempt", attrs...)
+}
