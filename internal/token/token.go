@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -55,8 +54,8 @@ type Claims struct {
 	Expiry     time.Time // zero when the token has no exp claim
 }
 
-// payload is decoded with typed fields so that a claim of the wrong JSON type
-// is an error, never a panic.
+// payload holds the claims Parse reads; a claim of the wrong JSON type is an
+// error, never a panic.
 type payload struct {
 	Iss      string   `json:"iss"`
 	TokenUse string   `json:"token_use"`
@@ -70,10 +69,74 @@ type header struct {
 	Alg string `json:"alg"`
 }
 
-// issuerRE matches a user pool issuer, such as
-// https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCd. The region is
-// strict so that a crafted token cannot steer the request to another host.
-var issuerRE = regexp.MustCompile(`^https://cognito-idp\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\.amazonaws\.com(?:\.cn)?/([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}_[0-9A-Za-z]+)$`)
+// issuerPrefix and issuerHost frame a user pool issuer, such as
+// https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCd.
+const (
+	issuerPrefix = "https://cognito-idp."
+	issuerHost   = ".amazonaws.com"
+)
+
+// parseIssuer returns the region and pool id of a user pool issuer, or
+// empty strings. The region is strict so that a crafted token cannot steer
+// the request to another host.
+func parseIssuer(iss string) (region, pool string) {
+	rest, ok := strings.CutPrefix(iss, issuerPrefix)
+	if !ok {
+		return "", ""
+	}
+	region, rest, ok = strings.Cut(rest, issuerHost)
+	if !ok || !isRegion(region) {
+		return "", ""
+	}
+	rest = strings.TrimPrefix(rest, ".cn")
+	pool, ok = strings.CutPrefix(rest, "/")
+	if !ok {
+		return "", ""
+	}
+	poolRegion, id, ok := strings.Cut(pool, "_")
+	if !ok || poolRegion != region || id == "" || !isAlnum(id) {
+		return "", ""
+	}
+	return region, pool
+}
+
+// isRegion accepts names such as us-east-1 and us-gov-west-1: two letters,
+// one or more lowercase words, and a number of one or two digits.
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 {
+		return false
+	}
+	last := parts[len(parts)-1]
+	if len(last) < 1 || len(last) > 2 {
+		return false
+	}
+	for _, c := range []byte(last) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" {
+			return false
+		}
+		for _, c := range []byte(p) {
+			if c < 'a' || c > 'z' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // Parse decodes tok's header and claims. It fails with an *Error of kind
 // Invalid when tok is empty, too long, holds characters outside base64url, is
@@ -86,14 +149,14 @@ func Parse(tok string) (*Claims, error) {
 		return nil, invalid("access token is %d bytes, longer than the %d allowed", len(tok), MaxLen)
 	}
 	for i := 0; i < len(tok); i++ {
-		if !isTokenByte(tok[i]) {
+		if !tokenBytes[tok[i]] {
 			return nil, invalid("access token has a character outside base64url at byte %d", i)
 		}
 	}
 	h, rest, _ := strings.Cut(tok, ".")
 	p, sig, ok := strings.Cut(rest, ".")
 	if !ok || strings.Contains(sig, ".") {
-		return nil, invalid("access token has %d segments, want 3", strings.Count(tok, ".")+1)
+		return nil, invalid("access token needs 3 dot-separated segments, found %d", strings.Count(tok, ".")+1)
 	}
 	if sig == "" {
 		return nil, invalid("access token is unsigned")
@@ -106,7 +169,7 @@ func Parse(tok string) (*Claims, error) {
 		return nil, invalid("access token header names no signing algorithm")
 	}
 	var pl payload
-	if err := decodeSegment(p, &pl); err != nil {
+	if err := decodePayload(p, &pl); err != nil {
 		return nil, invalid("access token claims: %v", err)
 	}
 	c := &Claims{
@@ -116,9 +179,7 @@ func Parse(tok string) (*Claims, error) {
 		ClientID: pl.ClientID,
 		Username: pl.Username,
 	}
-	if m := issuerRE.FindStringSubmatch(pl.Iss); m != nil {
-		c.Region, c.UserPoolID = m[1], m[2]
-	}
+	c.Region, c.UserPoolID = parseIssuer(pl.Iss)
 	if pl.Exp != nil {
 		exp := *pl.Exp
 		if math.IsNaN(exp) || exp < 0 || exp > 1<<40 {
@@ -151,8 +212,28 @@ func Check(c *Claims, now time.Time, leeway time.Duration) error {
 	return nil
 }
 
-func isTokenByte(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' || b == '.' || b == '='
+// tokenBytes marks the bytes a token may hold: base64url, '.' and padding.
+var tokenBytes = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=") {
+		t[c] = true
+	}
+	return t
+}()
+
+// decodePayload decodes the claims segment with scanClaims, into a stack
+// buffer when the segment is of ordinary size.
+func decodePayload(seg string, p *payload) error {
+	seg = strings.TrimRight(seg, "=")
+	var buf [2048]byte
+	dst := buf[:]
+	if n := base64.RawURLEncoding.DecodedLen(len(seg)); n > len(buf) {
+		dst = make([]byte, n)
+	}
+	n, err := base64.RawURLEncoding.Decode(dst, []byte(seg))
+	if err != nil {
+		return fmt.Errorf("not base64url")
+	}
+	return scanClaims(dst[:n], p)
 }
 
 func decodeSegment(seg string, v any) error {

@@ -120,15 +120,26 @@ func TestParseRegionIsStrict(t *testing.T) {
 		"https://cognito-idp.us-east-1.amazonaws.com.evil.example/us-east-1_a",
 		"https://cognito-idp.us-east-1#.amazonaws.com/us-east-1_a",
 		"https://accounts.example.com",
+		"https://cognito-idp.us-east-1.amazonaws.com/eu-west-1_abc",
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_",
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_a/b",
+		"https://cognito-idp.US-EAST-1.amazonaws.com/US-EAST-1_a",
+		"https://cognito-idp.us-east-123.amazonaws.com/us-east-123_a",
 		"",
 	} {
 		c, err := Parse(with("iss", iss))
 		require.NoError(t, err, iss)
 		assert.Empty(t, c.Region, iss)
 	}
-	c, err := Parse(with("iss", "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x9"))
-	require.NoError(t, err)
-	assert.Equal(t, "cn-north-1", c.Region)
+	for iss, want := range map[string]string{
+		"https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x9":     "cn-north-1",
+		"https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Q":   "us-gov-west-1",
+		"https://cognito-idp.ap-southeast-3.amazonaws.com/ap-southeast-3_Z": "ap-southeast-3",
+	} {
+		c, err := Parse(with("iss", iss))
+		require.NoError(t, err)
+		assert.Equal(t, want, c.Region, iss)
+	}
 }
 
 func FuzzParse(f *testing.F) {
@@ -154,8 +165,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Check error is not *Error: %v", err)
 			}
 		}
-		if c.Region != "" && !issuerRE.MatchString(c.Issuer) {
-			t.Fatalf("region %q from an issuer that does not match", c.Region)
+		if c.Region != "" && c.Issuer != "https://cognito-idp."+c.Region+".amazonaws.com/"+c.UserPoolID &&
+			c.Issuer != "https://cognito-idp."+c.Region+".amazonaws.com.cn/"+c.UserPoolID {
+			t.Fatalf("region %q from issuer %q", c.Region, c.Issuer)
+		}
+		if strings.ContainsAny(c.Region, "/.:@#?") {
+			t.Fatalf("region %q could steer the host", c.Region)
 		}
 	})
 }
