@@ -1,0 +1,169 @@
+// Package moto starts moto_server, a Cognito emulator, for integration tests.
+package moto
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+)
+
+// RequireEnv names the variable that turns a missing moto_server from a skip
+// into a failure; .ci/run sets it.
+const RequireEnv = "SIGNOUT_REQUIRE_MOTO"
+
+// Region is where pools are made: moto serves unsigned requests, such as
+// GlobalSignOut, from its us-east-1 backend.
+const Region = "us-east-1"
+
+// Start runs moto_server on a free loopback port until the test ends and
+// returns its URL. Without moto_server it skips the test, or fails it when
+// RequireEnv is set.
+func Start(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("moto_server is not on PATH and %s is set: install it with pip install 'moto[server]'", RequireEnv)
+		}
+		t.Skip("moto_server is not on PATH; install it with pip install 'moto[server]' to run the integration tests")
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting moto_server: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := hc.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return url
+		}
+		select {
+		case <-exited:
+			t.Fatalf("moto_server exited before answering")
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer on %s within 30s: %v", url, err)
+		}
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Admin returns an SDK client for moto's admin calls, with fake credentials.
+func Admin(t testing.TB, url string) *cip.Client {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return cip.New(cip.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient:   &http.Client{Transport: tr, Timeout: 10 * time.Second},
+	})
+}
+
+// Pool is a user pool with an app client that allows password and refresh
+// sign-in.
+type Pool struct {
+	ID, ClientID string
+	admin        *cip.Client
+}
+
+// NewPool creates a pool and its app client.
+func NewPool(t testing.TB, admin *cip.Client) *Pool {
+	t.Helper()
+	ctx := context.Background()
+	p, err := admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("signout-test")})
+	if err != nil {
+		t.Fatalf("CreateUserPool: %v", err)
+	}
+	c, err := admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: p.UserPool.Id,
+		ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
+			types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateUserPoolClient: %v", err)
+	}
+	return &Pool{ID: *p.UserPool.Id, ClientID: *c.UserPoolClient.ClientId, admin: admin}
+}
+
+// Tokens are a signed-in user's tokens.
+type Tokens struct{ Access, Refresh string }
+
+// SignIn creates username (once) and signs it in with a password.
+func (p *Pool) SignIn(t testing.TB, username string) Tokens {
+	t.Helper()
+	ctx := context.Background()
+	const password = "Correct-Horse-9"
+	_, err := p.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &p.ID, Username: &username})
+	var exists *types.UsernameExistsException
+	if err != nil && !errors.As(err, &exists) {
+		t.Fatalf("AdminCreateUser: %v", err)
+	}
+	if _, err := p.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: &p.ID, Username: &username, Password: aws.String(password), Permanent: true,
+	}); err != nil {
+		t.Fatalf("AdminSetUserPassword: %v", err)
+	}
+	out, err := p.admin.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientId: &p.ClientID,
+		AuthParameters: map[string]string{"USERNAME": username, "PASSWORD": password},
+	})
+	if err != nil {
+		t.Fatalf("InitiateAuth: %v", err)
+	}
+	return Tokens{Access: *out.AuthenticationResult.AccessToken, Refresh: *out.AuthenticationResult.RefreshToken}
+}
+
+// Refresh tries REFRESH_TOKEN_AUTH with rt.
+func (p *Pool) Refresh(rt string) error {
+	_, err := p.admin.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: &p.ClientID,
+		AuthParameters: map[string]string{"REFRESH_TOKEN": rt},
+	})
+	return err
+}
+
+// GetUser calls GetUser with an access token.
+func (p *Pool) GetUser(access string) error {
+	_, err := p.admin.GetUser(context.Background(), &cip.GetUserInput{AccessToken: &access})
+	return err
+}
