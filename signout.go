@@ -140,6 +140,10 @@ func (c *Client) buildSDK(o *options) error {
 	}
 	if o.profile != "" {
 		sc, err := loadProfile(o.profile)
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return fmt.Errorf("%w: WithProfile: profile %q not found in the shared config files", ErrInvalidOption, o.profile)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: WithProfile(%q): %w", ErrInvalidOption, o.profile, err)
 		}

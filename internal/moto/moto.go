@@ -167,3 +167,12 @@ func (p *Pool) GetUser(access string) error {
 	_, err := p.admin.GetUser(context.Background(), &cip.GetUserInput{AccessToken: &access})
 	return err
 }
+
+// SignOutForTest signs the owner of access out with the SDK, for tests that
+// need an already revoked token.
+func (p *Pool) SignOutForTest(t testing.TB, access string) {
+	t.Helper()
+	if _, err := p.admin.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: &access}); err != nil {
+		t.Fatalf("GlobalSignOut: %v", err)
+	}
+}

@@ -15,16 +15,21 @@ const Mask = "[REDACTED]"
 // echoed without its header.
 const minPart = 16
 
+// minSecret is the shortest secret masked wherever it occurs. A shorter one
+// is no token (every real token is JWT-shaped and far longer), and masking
+// it would garble unrelated text: a token "x" would mask every letter x.
+const minSecret = 8
+
 // jwtLike matches anything shaped like a JWS or JWE compact token, or a run of
 // one: every JWT header is base64url JSON and so begins with "eyJ".
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{6,}(\.[A-Za-z0-9_\-]*)*`)
 
 // String returns s with every JWT-shaped run, every occurrence of each
-// non-empty secret and every long dot-separated part of a secret replaced by
-// Mask. It returns s itself when there is nothing to mask.
+// secret of minSecret bytes or more and every long dot-separated part of a
+// secret replaced by Mask. It returns s itself when there is nothing to mask.
 func String(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if secret == "" {
+		if len(secret) < minSecret {
 			continue
 		}
 		s = strings.ReplaceAll(s, secret, Mask)
@@ -45,7 +50,7 @@ func String(s string, secrets ...string) string {
 // Contains reports whether s holds secret, or any part of it that String
 // would mask. It is the check tests use to prove that nothing leaked.
 func Contains(s, secret string) bool {
-	if secret == "" {
+	if len(secret) < minSecret {
 		return false
 	}
 	if strings.Contains(s, secret) {

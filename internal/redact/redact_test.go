@@ -26,6 +26,7 @@ func TestString(t *testing.T) {
 		{"signature alone", "sig c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU echoed", []string{jwt}, "sig " + Mask + " echoed"},
 		{"header fragment", "truncated eyJraWQiOiJkdW1t", nil, "truncated " + Mask},
 		{"empty secret ignored", "keep me", []string{""}, "keep me"},
+		{"short secret ignored", "/nonexistent.pem", []string{"x"}, "/nonexistent.pem"},
 		{"hostnames kept", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc", nil, "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"},
 		{"json echo", `{"message":"` + jwt + `"}`, []string{jwt}, `{"message":"` + Mask + `"}`},
 	}
@@ -45,6 +46,7 @@ func TestContains(t *testing.T) {
 	assert.True(t, Contains("sig c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU", jwt))
 	assert.False(t, Contains("nothing here", jwt))
 	assert.False(t, Contains("anything", ""))
+	assert.False(t, Contains("x marks", "x"), "too short to be a token")
 }
 
 func FuzzString(f *testing.F) {

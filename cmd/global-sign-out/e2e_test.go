@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitogo/signout/internal/moto"
+)
+
+// buildBinary compiles the command once per test into a temporary folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "global-sign-out")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// execCLI runs a command with a bounded time and returns its result.
+func execCLI(t *testing.T, env []string, name string, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, argv...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	code := 0
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func testEnv(t *testing.T) []string {
+	empty := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"AWS_CONFIG_FILE=" + empty, "AWS_SHARED_CREDENTIALS_FILE=" + empty,
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=" + moto.Region,
+	}
+}
+
+func TestEndToEndOnMoto(t *testing.T) {
+	url := moto.Start(t)
+	pool := moto.NewPool(t, moto.Admin(t, url))
+	bin := buildBinary(t)
+	env := testEnv(t)
+	ep := []string{"--endpoint-url", url}
+
+	alice, bob := pool.SignIn(t, "alice"), pool.SignIn(t, "bob")
+	r := execCLI(t, env, bin, append(ep, "--access-token", alice.Access)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, r.stderr)
+
+	var api smithy.APIError
+	require.ErrorAs(t, pool.GetUser(alice.Access), &api, "alice's access token is refused")
+	require.ErrorAs(t, pool.Refresh(alice.Refresh), &api, "alice's refresh token is refused")
+	assert.NoError(t, pool.GetUser(bob.Access), "bob is still signed in")
+
+	r = execCLI(t, env, bin, append(ep, "--access-token", alice.Access, "--debug")...)
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "not authorized (NotAuthorizedException")
+	assert.NotContains(t, r.stdout+r.stderr, alice.Access, "moto echoes the token; we never print it")
+	assert.NotContains(t, r.stdout+r.stderr, "eyJ")
+
+	r = execCLI(t, env, bin, "--generate-cli-skeleton")
+	assert.Equal(t, result{0, "{\n    \"AccessToken\": \"\"\n}\n", ""}, r)
+
+	carol := pool.SignIn(t, "carol")
+	r = execCLI(t, env, bin, append(ep, "--cli-input-json", `{"AccessToken":"`+carol.Access+`"}`)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.ErrorAs(t, pool.GetUser(carol.Access), &api, "carol signed out through --cli-input-json")
+}
+
+// TestSameAsAWSCLI runs the aws CLI and this command side by side on one
+// moto and compares exit codes and standard output.
+func TestSameAsAWSCLI(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not on PATH; nothing to compare with")
+	}
+	url := moto.Start(t)
+	pool := moto.NewPool(t, moto.Admin(t, url))
+	bin := buildBinary(t)
+	env := testEnv(t)
+	n := 0
+	fresh := func() string { n++; return pool.SignIn(t, "user"+strings.Repeat("x", n)).Access }
+
+	cases := []struct {
+		name string
+		argv func() []string
+	}{
+		{"success", func() []string { return []string{"--endpoint-url", url, "--access-token", fresh()} }},
+		{"query", func() []string {
+			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "length(@)", "--output", "text"}
+		}},
+		{"table", func() []string {
+			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "{a:`1`}", "--output", "table"}
+		}},
+		{"revoked", func() []string {
+			tok := fresh()
+			pool.SignOutForTest(t, tok)
+			return []string{"--endpoint-url", url, "--access-token", tok}
+		}},
+		{"missing token", func() []string { return []string{"--endpoint-url", url} }},
+		{"bad output", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--output", "yaml"} }},
+		{"unknown option", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--bogus"} }},
+		{"skeleton", func() []string { return []string{"--generate-cli-skeleton"} }},
+		{"input json unknown key", func() []string {
+			return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":"x","Bogus":1}`}
+		}},
+		{"input json malformed", func() []string { return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":`} }},
+		{"endpoint without scheme", func() []string { return []string{"--endpoint-url", "127.0.0.1:1", "--access-token", "x"} }},
+		{"unknown profile", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--profile", "nope"} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			theirs := execCLI(t, env, aws, append([]string{"cognito-idp", "global-sign-out"}, tc.argv()...)...)
+			ours := execCLI(t, env, bin, tc.argv()...)
+			assert.Equal(t, theirs.code, ours.code, "exit code; aws said %q, we said %q", theirs.stderr, ours.stderr)
+			assert.Equal(t, theirs.stdout, ours.stdout, "stdout")
+			assert.NotContains(t, ours.stderr, "eyJ")
+		})
+	}
+}

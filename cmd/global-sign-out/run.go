@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/jmespath/go-jmespath"
+
+	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/redact"
+)
+
+// version is the command's version, printed by --version.
+const version = "0.1.0"
+
+// The aws CLI's socket timeouts; the CLI keeps them so that scripts see the
+// same patience, while the library's own defaults suit a request path.
+const cliDefaultTimeout = 60 * time.Second
+
+// run is the whole command: it parses argv, signs out, prints the output
+// and returns the exit code. It never prints the access token.
+func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a, err := parse(argv)
+	if err != nil {
+		var ue *usageError
+		errors.As(err, &ue)
+		if ue.code == exitUsage {
+			fmt.Fprint(stderr, "usage: global-sign-out --access-token <value> [options]\n")
+			fmt.Fprintln(stderr, "global-sign-out: error:", ue.msg)
+		} else {
+			fmt.Fprintln(stderr, "global-sign-out:", ue.msg)
+		}
+		return ue.code
+	}
+	switch {
+	case a.help:
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case a.version:
+		fmt.Fprintf(stdout, "global-sign-out/%s Go/%s %s/%s\n", version, strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
+		return exitOK
+	case a.skeleton == "input":
+		fmt.Fprint(stdout, "{\n    \"AccessToken\": \"\"\n}\n")
+		return exitOK
+	}
+
+	tok, code, err := accessToken(a, stdin)
+	if err != nil {
+		return fail(stderr, code, err, tok)
+	}
+	var query *jmespath.JMESPath
+	if a.querySet {
+		if query, err = jmespath.Compile(a.query); err != nil {
+			return fail(stderr, exitError, fmt.Errorf("bad value for --query %s: %v", a.query, err), tok)
+		}
+	}
+	if a.skeleton == "output" {
+		// A sample of the output, which for GlobalSignOut is empty; nothing
+		// is sent, as with the aws CLI.
+		if err := printOutput(stdout, a, query); err != nil {
+			return fail(stderr, exitError, err, tok)
+		}
+		return exitOK
+	}
+	opts, err := options(a, stderr)
+	if err != nil {
+		return fail(stderr, exitError, err, tok)
+	}
+	c, err := signout.New(opts...)
+	if err != nil {
+		return fail(stderr, exitError, flagNames.Replace(strings.TrimPrefix(err.Error(), "signout: ")), tok)
+	}
+	defer c.CloseIdleConnections()
+
+	if err := c.SignOut(context.Background(), tok); err != nil {
+		return fail(stderr, exitError, err, tok)
+	}
+	if err := printOutput(stdout, a, query); err != nil {
+		return fail(stderr, exitError, err, tok)
+	}
+	return exitOK
+}
+
+// fail prints err as one line on stderr, redacted, and returns code; a
+// usage error is preceded by the usage line, as argparse does.
+func fail(stderr io.Writer, code int, err any, tok string) int {
+	if code == exitUsage {
+		fmt.Fprint(stderr, "usage: global-sign-out --access-token <value> [options]\n")
+	}
+	msg := fmt.Sprint(err)
+	msg = strings.TrimPrefix(msg, "signout: ")
+	msg = strings.TrimPrefix(msg, "GlobalSignOut: ")
+	fmt.Fprintln(stderr, "global-sign-out: "+redact.String(msg, tok))
+	return code
+}
+
+// flagNames turns the library's option names into this command's flags.
+var flagNames = strings.NewReplacer(
+	"invalid option: ", "",
+	"WithCABundle", "--ca-bundle",
+	"AWS_CA_BUNDLE", "AWS_CA_BUNDLE",
+	"CA bundle", "--ca-bundle",
+	"WithEndpoint", "--endpoint-url",
+	"WithProfile", "--profile",
+	"WithRegion", "--region",
+	"WithConnectTimeout", "--cli-connect-timeout",
+	"WithReadTimeout", "--cli-read-timeout",
+	"WithRetryMaxAttempts", "AWS_MAX_ATTEMPTS",
+)
+
+// accessToken merges --cli-input-json and --access-token; the flag wins.
+func accessToken(a *args, stdin io.Reader) (string, int, error) {
+	tok, fromJSON := "", false
+	if a.cliInputJSON != "" {
+		raw, err := readValue(a.cliInputJSON, stdin)
+		if err != nil {
+			return "", exitError, fmt.Errorf("error parsing parameter 'cli-input-json': %v", err)
+		}
+		if tok, fromJSON, err = parseInputJSON(raw); err != nil {
+			return "", exitError, err
+		}
+	}
+	if a.accessTokenSet {
+		v, err := readValue(a.accessToken, stdin)
+		if err != nil {
+			return "", exitError, fmt.Errorf("error parsing parameter '--access-token': %v", err)
+		}
+		return v, exitOK, nil
+	}
+	if a.cliInputJSON == "" {
+		return "", exitUsage, &usageError{code: exitUsage, msg: "error: the following arguments are required: --access-token"}
+	}
+	if !fromJSON {
+		return "", exitError, errors.New(`parameter validation failed: missing required parameter in input: "AccessToken"`)
+	}
+	return tok, exitOK, nil
+}
+
+// parseInputJSON reads --cli-input-json: an object whose only key is
+// AccessToken, a string. It never quotes the input back.
+func parseInputJSON(raw string) (tok string, found bool, err error) {
+	var in map[string]json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(raw))
+	if err := dec.Decode(&in); err != nil || dec.More() {
+		return "", false, errors.New("error parsing parameter 'cli-input-json': invalid JSON: want an object such as {\"AccessToken\": \"...\"}")
+	}
+	for k := range in {
+		if k != "AccessToken" {
+			return "", false, fmt.Errorf("parameter validation failed: unknown parameter in input: %q, must be one of: AccessToken", redact.String(k))
+		}
+	}
+	v, ok := in["AccessToken"]
+	if !ok || string(v) == "null" {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(v, &tok); err != nil {
+		return "", false, errors.New("parameter validation failed: invalid type for parameter AccessToken: want a string")
+	}
+	return tok, true, nil
+}
+
+// readValue resolves file://PATH as the aws CLI does; file:///dev/stdin
+// reads standard input. A trailing newline is dropped, unlike the aws CLI,
+// which sends it and so has the token refused.
+func readValue(v string, stdin io.Reader) (string, error) {
+	path, ok := strings.CutPrefix(v, "file://")
+	if !ok {
+		return v, nil
+	}
+	var b []byte
+	var err error
+	if path == "/dev/stdin" && stdin != nil {
+		b, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("unable to load paramfile %s: %v", v, errors.Unwrap(err))
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// options maps the command line onto library options.
+func options(a *args, stderr io.Writer) ([]signout.Option, error) {
+	opts := []signout.Option{
+		signout.WithConnectTimeout(cliDefaultTimeout),
+		signout.WithReadTimeout(cliDefaultTimeout),
+		signout.WithTimeout(0),
+	}
+	if a.endpointURL != "" {
+		u, err := url.Parse(a.endpointURL)
+		if err != nil || u.Scheme == "" || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("bad value for --endpoint-url %q: scheme is missing; must be of the form http://<hostname>/ or https://<hostname>/", a.endpointURL)
+		}
+		opts = append(opts, signout.WithEndpoint(strings.TrimSuffix(a.endpointURL, "/")))
+	}
+	if a.region != "" {
+		opts = append(opts, signout.WithRegion(a.region))
+	}
+	profile, err := profileName(a)
+	if err != nil {
+		return nil, err
+	}
+	if profile != "" {
+		opts = append(opts, signout.WithProfile(profile))
+	}
+	if a.caBundle != "" {
+		opts = append(opts, signout.WithCABundle(a.caBundle))
+	}
+	if a.noVerifySSL {
+		opts = append(opts, signout.WithInsecureSkipVerify())
+	}
+	for _, t := range []struct {
+		flag, value string
+		opt         func(time.Duration) signout.Option
+	}{
+		{"--cli-read-timeout", a.readTimeout, signout.WithReadTimeout},
+		{"--cli-connect-timeout", a.connectTimeout, signout.WithConnectTimeout},
+	} {
+		if t.value == "" {
+			continue
+		}
+		n, err := strconv.Atoi(t.value)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad value for %s %q: want a whole number of seconds, 0 for no limit", t.flag, t.value)
+		}
+		opts = append(opts, t.opt(time.Duration(n)*time.Second))
+	}
+	retry, err := retryOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, retry...)
+	if a.debug {
+		opts = append(opts, signout.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		fmt.Fprintf(stderr, "global-sign-out: debug: endpoint=%q region=%q profile=%q ca-bundle=%q no-verify-ssl=%v\n",
+			a.endpointURL, a.region, profile, a.caBundle, a.noVerifySSL)
+	}
+	return opts, nil
+}
+
+// profileName is --profile, else AWS_PROFILE or AWS_DEFAULT_PROFILE, else
+// "default" when the shared config has it (as the aws CLI reads it).
+func profileName(a *args) (string, error) {
+	if a.profile != "" {
+		return a.profile, nil
+	}
+	for _, env := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		if p := os.Getenv(env); p != "" {
+			return p, nil
+		}
+	}
+	_, err := config.LoadSharedConfigProfile(context.Background(), "default", func(o *config.LoadSharedConfigOptions) {
+		if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
+			o.ConfigFiles = []string{f}
+		}
+		if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+			o.CredentialsFiles = []string{f}
+		}
+	})
+	if err != nil {
+		return "", nil // no default profile: nothing to read
+	}
+	return "default", nil
+}
+
+// retryOptions honours AWS_MAX_ATTEMPTS and AWS_RETRY_MODE as the aws CLI does.
+func retryOptions() ([]signout.Option, error) {
+	var opts []signout.Option
+	if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad value for AWS_MAX_ATTEMPTS %q: want a whole number, 1 or more", v)
+		}
+		opts = append(opts, signout.WithRetryMaxAttempts(n))
+	}
+	switch v := os.Getenv("AWS_RETRY_MODE"); v {
+	case "", "standard", "legacy":
+	case "adaptive":
+		opts = append(opts, signout.WithAdaptiveRetry())
+	default:
+		return nil, fmt.Errorf("bad value for AWS_RETRY_MODE %q: want standard, legacy or adaptive", v)
+	}
+	return opts, nil
+}
+
+// printOutput prints GlobalSignOut's output, which is empty, after --query,
+// in the chosen format, as the aws CLI does: an empty object prints nothing.
+func printOutput(stdout io.Writer, a *args, query *jmespath.JMESPath) error {
+	var doc any = map[string]any{}
+	if query != nil {
+		var err error
+		if doc, err = query.Search(doc); err != nil {
+			return fmt.Errorf("bad value for --query %s: %v", a.query, err)
+		}
+	}
+	format := a.output
+	if format == "" {
+		format = os.Getenv("AWS_DEFAULT_OUTPUT")
+	}
+	var buf bytes.Buffer
+	switch format {
+	case "text":
+		writeText(&buf, doc)
+	case "table":
+		writeTable(&buf, doc)
+	default:
+		writeJSON(&buf, doc)
+	}
+	_, err := stdout.Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/cognitogo/signout/signouttest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// isolate keeps the machine's AWS settings out of a test.
+func isolate(t *testing.T) {
+	t.Helper()
+	empty := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_PROFILE": "", "AWS_DEFAULT_PROFILE": "",
+		"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_CA_BUNDLE": "", "AWS_DEFAULT_OUTPUT": "",
+		"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(stdin string, argv ...string) result {
+	var out, errb bytes.Buffer
+	code := run(argv, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestRun(t *testing.T) {
+	isolate(t)
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	ep := []string{"--endpoint-url", srv.URL}
+	fresh := func() string { return srv.SignIn("alice").AccessToken }
+	tokenFile := func() string {
+		p := filepath.Join(dir, "token")
+		require.NoError(t, os.WriteFile(p, []byte(fresh()+"\n"), 0o600))
+		return "file://" + p
+	}
+
+	tests := []struct {
+		name     string
+		argv     func() []string
+		stdin    func() string
+		code     int
+		stdout   string
+		stderr   string // substring; "" means stderr must be empty
+		requests int    // GlobalSignOut requests the case sends
+	}{
+		{name: "signs out", argv: func() []string { return append(ep, "--access-token", fresh()) }, requests: 1},
+		{name: "equals form", argv: func() []string { return append(ep, "--access-token="+fresh()) }, requests: 1},
+		{name: "token from file", argv: func() []string { return append(ep, "--access-token", tokenFile()) }, requests: 1},
+		{name: "token from stdin", argv: func() []string { return append(ep, "--access-token", "file:///dev/stdin") },
+			stdin: func() string { return fresh() + "\n" }, requests: 1},
+		{name: "revoked", argv: func() []string {
+			tok := fresh()
+			runCLI("", append(ep, "--access-token", tok)...)
+			return append(ep, "--access-token", tok)
+		}, code: 255, stderr: "access token has been revoked (NotAuthorizedException", requests: 2},
+		{name: "expired refused locally", argv: func() []string {
+			return append(ep, "--access-token", srv.AccessToken("bob", signouttest.ExpiresIn(-time.Hour)))
+		}, code: 255, stderr: "access token has expired"},
+		{name: "wrong scope refused locally", argv: func() []string {
+			return append(ep, "--access-token", srv.AccessToken("bob", signouttest.Scope("openid")))
+		}, code: 255, stderr: "lacks the aws.cognito.signin.user.admin scope"},
+		{name: "not a token", argv: func() []string { return append(ep, "--access-token", "not-a-token") }, code: 255, stderr: "invalid access token"},
+		{name: "missing token", argv: func() []string { return ep }, code: 2, stderr: "required: --access-token"},
+		{name: "flag without value", argv: func() []string { return append(ep, "--access-token") }, code: 2, stderr: "expected one argument"},
+		{name: "unknown option", argv: func() []string { return append(ep, "--access-token", "x", "--bogus") }, code: 255, stderr: "Unknown options: --bogus"},
+		{name: "bad output", argv: func() []string { return append(ep, "--access-token", "x", "--output", "yaml") }, code: 2, stderr: "--output"},
+		{name: "bad color", argv: func() []string { return append(ep, "--access-token", "x", "--color", "pink") }, code: 2, stderr: "--color"},
+		{name: "flag with value", argv: func() []string { return append(ep, "--access-token", "x", "--debug=yes") }, code: 2, stderr: "--debug"},
+		{name: "skeleton", argv: func() []string { return []string{"--generate-cli-skeleton"} }, stdout: "{\n    \"AccessToken\": \"\"\n}\n"},
+		{name: "skeleton input", argv: func() []string { return []string{"--generate-cli-skeleton", "input"} }, stdout: "{\n    \"AccessToken\": \"\"\n}\n"},
+		{name: "skeleton output sends nothing", argv: func() []string {
+			return append(ep, "--access-token", fresh(), "--generate-cli-skeleton", "output", "--query", "length(@)")
+		}, stdout: "0\n"},
+		{name: "skeleton output needs token", argv: func() []string { return []string{"--generate-cli-skeleton", "output"} }, code: 2, stderr: "--access-token"},
+		{name: "skeleton bad", argv: func() []string { return []string{"--generate-cli-skeleton", "bogus"} }, code: 2, stderr: "--generate-cli-skeleton"},
+		{name: "input json", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":"`+fresh()+`"}`) }, requests: 1},
+		{name: "flag beats input json", argv: func() []string {
+			return append(ep, "--cli-input-json", `{"AccessToken":"bogus"}`, "--access-token", fresh())
+		}, requests: 1},
+		{name: "input json unknown key", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":"x","Bogus":1}`) }, code: 255, stderr: `unknown parameter in input: "Bogus"`},
+		{name: "input json malformed", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":`) }, code: 255, stderr: "invalid JSON"},
+		{name: "input json not object", argv: func() []string { return append(ep, "--cli-input-json", `[1]`) }, code: 255, stderr: "invalid JSON"},
+		{name: "input json trailing data", argv: func() []string { return append(ep, "--cli-input-json", `{} {}`) }, code: 255, stderr: "invalid JSON"},
+		{name: "input json without token", argv: func() []string { return append(ep, "--cli-input-json", `{}`) }, code: 255, stderr: `missing required parameter in input: "AccessToken"`},
+		{name: "input json wrong type", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":5}`) }, code: 255, stderr: "invalid type"},
+		{name: "input json from file", argv: func() []string {
+			p := filepath.Join(dir, "in.json")
+			require.NoError(t, os.WriteFile(p, []byte(`{"AccessToken":"`+fresh()+`"}`), 0o600))
+			return append(ep, "--cli-input-json", "file://"+p)
+		}, requests: 1},
+		{name: "query null", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "x") }, stdout: "null\n", requests: 1},
+		{name: "query text", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "x", "--output", "text") }, stdout: "None\n", requests: 1},
+		{name: "query table empty", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "@", "--output", "table") }, requests: 1},
+		{name: "bad query sends nothing", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "x[") }, code: 255, stderr: "bad value for --query"},
+		{name: "endpoint without scheme", argv: func() []string { return []string{"--endpoint-url", "127.0.0.1:5000", "--access-token", fresh()} }, code: 255, stderr: "scheme is missing"},
+		{name: "unknown profile", argv: func() []string { return append(ep, "--access-token", fresh(), "--profile", "nope") }, code: 255, stderr: `profile "nope" not found`},
+		{name: "missing ca bundle sends nothing", argv: func() []string {
+			return append(ep, "--access-token", fresh(), "--ca-bundle", filepath.Join(dir, "none.pem"))
+		}, code: 255, stderr: "--ca-bundle"},
+		{name: "bad read timeout", argv: func() []string { return append(ep, "--access-token", fresh(), "--cli-read-timeout", "abc") }, code: 255, stderr: "--cli-read-timeout"},
+		{name: "negative connect timeout", argv: func() []string { return append(ep, "--access-token", fresh(), "--cli-connect-timeout", "-1") }, code: 255, stderr: "--cli-connect-timeout"},
+		{name: "no-op flags accepted", argv: func() []string {
+			return append(ep, "--access-token", fresh(), "--no-paginate", "--no-sign-request", "--color", "off", "--cli-read-timeout", "0", "--cli-connect-timeout", "0", "--region", "us-east-1")
+		}, requests: 1},
+		{name: "version", argv: func() []string { return []string{"--version"} }, stdout: "global-sign-out/" + version},
+		{name: "help", argv: func() []string { return []string{"--help"} }, stdout: "usage: global-sign-out"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := srv.Requests("GlobalSignOut")
+			argv := tc.argv()
+			stdin := ""
+			if tc.stdin != nil {
+				stdin = tc.stdin()
+			}
+			r := runCLI(stdin, argv...)
+			assert.Equal(t, tc.code, r.code, "stderr: %s", r.stderr)
+			if strings.HasPrefix(tc.stdout, "global-sign-out/") || strings.HasPrefix(tc.stdout, "usage:") {
+				assert.True(t, strings.HasPrefix(r.stdout, tc.stdout), r.stdout)
+			} else {
+				assert.Equal(t, tc.stdout, r.stdout)
+			}
+			if tc.stderr == "" {
+				assert.Empty(t, r.stderr)
+			} else {
+				assert.Contains(t, r.stderr, tc.stderr)
+				assert.Equal(t, 1, strings.Count(strings.TrimPrefix(r.stderr, "usage: global-sign-out --access-token <value> [options]\n"), "\n"), "one line: %q", r.stderr)
+			}
+			assert.NotContains(t, r.stdout+r.stderr, "eyJ", "no token in output")
+			assert.Equal(t, tc.requests, srv.Requests("GlobalSignOut")-before)
+		})
+	}
+}
+
+func TestRunDebugNeverPrintsToken(t *testing.T) {
+	isolate(t)
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	tok := srv.SignIn("alice").AccessToken
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "slow down " + tok, Times: 1})
+	r := runCLI("", "--endpoint-url", srv.URL, "--access-token", tok, "--debug")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `msg="signout: attempt"`)
+	assert.Contains(t, r.stderr, "attempt=1")
+	assert.Contains(t, r.stderr, "attempt=2")
+	assert.NotContains(t, r.stderr, tok)
+	assert.NotContains(t, r.stderr, "eyJ")
+}
+
+func TestRunRetryEnvironment(t *testing.T) {
+	isolate(t)
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	r := runCLI("", "--endpoint-url", srv.URL, "--access-token", srv.SignIn("alice").AccessToken)
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "request throttled")
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
+
+	t.Setenv("AWS_MAX_ATTEMPTS", "zero")
+	r = runCLI("", "--endpoint-url", srv.URL, "--access-token", srv.SignIn("alice").AccessToken)
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "AWS_MAX_ATTEMPTS")
+	t.Setenv("AWS_MAX_ATTEMPTS", "")
+	t.Setenv("AWS_RETRY_MODE", "sometimes")
+	r = runCLI("", "--endpoint-url", srv.URL, "--access-token", srv.SignIn("alice").AccessToken)
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "AWS_RETRY_MODE")
+}
+
+func TestRunProfile(t *testing.T) {
+	isolate(t)
+	srv := signouttest.NewServer(signouttest.Region("eu-west-3"))
+	t.Cleanup(srv.Close)
+	cfg := filepath.Join(t.TempDir(), "config")
+	require.NoError(t, os.WriteFile(cfg, []byte("[default]\nregion = eu-west-3\nendpoint_url = "+srv.URL+"\n\n[profile other]\nendpoint_url = http://127.0.0.1:1\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+
+	r := runCLI("", "--access-token", srv.SignIn("alice").AccessToken)
+	require.Equal(t, 0, r.code, "the default profile's endpoint is used: %s", r.stderr)
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
+
+	t.Setenv("AWS_PROFILE", "other")
+	r = runCLI("", "--access-token", srv.SignIn("alice").AccessToken, "--cli-connect-timeout", "1")
+	assert.Equal(t, 255, r.code)
+	assert.Contains(t, r.stderr, "network error", "AWS_PROFILE picked the other profile")
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		argv []string
+		want args
+	}{
+		{"last wins", []string{"--region", "a", "--region", "b"}, args{region: "b"}},
+		{"equals", []string{"--region=eu-west-1"}, args{region: "eu-west-1"}},
+		{"skeleton default", []string{"--generate-cli-skeleton", "--debug"}, args{skeleton: "input", debug: true}},
+		{"skeleton value", []string{"--generate-cli-skeleton", "output"}, args{skeleton: "output"}},
+		{"token kept exactly", []string{"--access-token", "a=b"}, args{accessToken: "a=b", accessTokenSet: true}},
+		{"help word", []string{"help"}, args{help: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse(tc.argv)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, *got)
+		})
+	}
+}
