@@ -159,6 +159,9 @@ func (c *Client) buildSDK(o *options) error {
 	}
 	c.defaultRegion = region
 	c.hasEndpoint = endpoint != ""
+	if !o.retrySet && o.awsConfig != nil && o.awsConfig.RetryMaxAttempts > 0 {
+		o.retryMaxAttempts = o.awsConfig.RetryMaxAttempts
+	}
 
 	var base transport.HTTPClient
 	readTimeout := time.Duration(0)

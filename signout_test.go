@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -613,4 +614,45 @@ func TestConcurrentCallersReuseConnections(t *testing.T) {
 	assert.Equal(t, len(tokens), srv.Requests("GlobalSignOut"))
 	assert.LessOrEqual(t, srv.Connections(), callers, "connections are pooled, not churned")
 	t.Logf("%d callers x %d calls opened %d connections", callers, perCaller, srv.Connections())
+}
+
+// countingTransport counts the requests an application's own client sends.
+type countingTransport struct {
+	base http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+func TestWithAWSConfig(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	counting := &countingTransport{base: tr}
+	cfg := aws.Config{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(srv.URL),
+		HTTPClient:       &http.Client{Transport: counting},
+		RetryMaxAttempts: 2,
+	}
+	c, err := signout.New(signout.WithAWSConfig(cfg), signout.WithTokenChecks(false))
+	require.NoError(t, err)
+	require.NoError(t, c.SignOut(context.Background(), srv.SignIn("alice").AccessToken))
+	assert.Equal(t, int32(1), counting.n.Load(), "the config's HTTP client carried the request")
+
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+	err = c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
+	require.ErrorIs(t, err, signout.ErrThrottled)
+	assert.Equal(t, 3, srv.Requests("GlobalSignOut"), "the config's RetryMaxAttempts (2) applied")
+
+	c, err = signout.New(signout.WithAWSConfig(cfg), signout.WithRetryMaxAttempts(1))
+	require.NoError(t, err)
+	require.ErrorIs(t, c.SignOut(context.Background(), srv.SignIn("carol").AccessToken), signout.ErrThrottled)
+	assert.Equal(t, 4, srv.Requests("GlobalSignOut"), "an explicit option beats the config")
 }

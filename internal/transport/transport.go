@@ -81,10 +81,12 @@ type Doer struct {
 // Do sends req through d.Base.
 func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {
-		// smithy-go closes the request body as soon as Do returns, while
-		// net/http's write loop may still read it for the EOF after
-		// Content-Length; that read then fails and the connection is torn
-		// down under the response. The transport gets its own copy instead.
+		// smithy-go closes the request body as soon as Do returns, and its
+		// body's WriteTo then returns io.EOF, which io.Copy reports as an
+		// error. net/http's write loop may still be making its last copy of
+		// the body (the check for bytes past Content-Length) at that moment;
+		// it fails, and the connection is torn down under the response
+		// being read. The transport gets its own copy instead.
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
