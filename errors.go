@@ -205,10 +205,10 @@ func localError(err error) *Error {
 
 // remoteError maps what the SDK returned for op to an *Error. ctxErr is the
 // call context's error; attempts is -1 when they were not counted. The raw
-// err may hold the token (Cognito and moto echo it): only redacted text and a
-// redacted copy of the chain are kept.
-func remoteError(op string, err, ctxErr error, attempts int, accessToken string) *Error {
-	e := &Error{Op: op, cause: redact.Error(err, accessToken)}
+// err may hold a secret (Cognito and moto echo tokens): only redacted text
+// and a redacted copy of the chain are kept.
+func remoteError(op string, err, ctxErr error, attempts int, secrets ...string) *Error {
+	e := &Error{Op: op, cause: redact.Error(err, secrets...)}
 
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {
@@ -222,9 +222,9 @@ func remoteError(op string, err, ctxErr error, attempts int, accessToken string)
 	isAPI := errors.As(err, &api)
 	if isAPI {
 		e.Code = api.ErrorCode()
-		e.Message = redact.String(api.ErrorMessage(), accessToken)
+		e.Message = redact.String(api.ErrorMessage(), secrets...)
 	} else {
-		e.Message = redact.String(reason(err), accessToken)
+		e.Message = redact.String(reason(err), secrets...)
 	}
 
 	switch {

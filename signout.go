@@ -264,9 +264,10 @@ func (c *Client) CloseIdleConnections() {
 	}
 }
 
-// call is what one SignOut tells the transport hook through its context.
+// call is what one operation tells the transport hook through its context.
 type call struct {
-	token    string
+	op       string
+	secrets  []string // redacted from anything logged
 	region   string
 	attempts atomic.Int32
 }
@@ -286,58 +287,70 @@ func (c *Client) SignOut(ctx context.Context, accessToken string) error {
 			perr = token.Check(claims, time.Now(), c.leeway)
 		}
 		if perr != nil {
-			return c.finish(ctx, localError(perr), accessToken)
+			return c.finish(ctx, opGlobalSignOut, localError(perr), accessToken)
 		}
 	} else if perr != nil && accessToken == "" {
-		return c.finish(ctx, localError(perr), accessToken)
+		return c.finish(ctx, opGlobalSignOut, localError(perr), accessToken)
 	}
+	tokenRegion := ""
+	if claims != nil {
+		tokenRegion = claims.Region
+	}
+	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
+	return c.do(ctx, opGlobalSignOut, tokenRegion, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
+		return err
+	})
+}
 
+// do runs one Cognito operation: it picks the region (WithRegion, then
+// hint, then the default), applies WithTimeout, counts and logs attempts,
+// and maps the outcome to an *Error with secrets redacted.
+func (c *Client) do(ctx context.Context, op, hint string, secrets []string, send func(context.Context, ...func(*cip.Options)) error) error {
 	region := c.region
-	if region == "" && claims != nil {
-		region = claims.Region
+	if region == "" {
+		region = hint
 	}
 	if region == "" {
 		region = c.defaultRegion
 	}
 	if region == "" && !c.hasEndpoint {
-		return c.finish(ctx, &Error{Op: opGlobalSignOut, Kind: ErrNoRegion}, accessToken)
+		return c.finish(ctx, op, &Error{Op: op, Kind: ErrNoRegion}, secrets...)
 	}
-
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	cl := &call{token: accessToken, region: region}
-	callCtx := context.WithValue(ctx, callKey{}, cl)
+	cl := &call{op: op, secrets: secrets, region: region}
 	var optFns []func(*cip.Options)
 	if region != c.defaultRegion {
 		optFns = append(optFns, func(o *cip.Options) { o.Region = region })
 	}
-	_, err := c.api.GlobalSignOut(callCtx, &cip.GlobalSignOutInput{AccessToken: &accessToken}, optFns...)
+	err := send(context.WithValue(ctx, callKey{}, cl), optFns...)
 	if err == nil {
-		return c.finish(ctx, nil, accessToken)
+		return c.finish(ctx, op, nil, secrets...)
 	}
 	attempts := -1
 	if c.counts {
 		attempts = int(cl.attempts.Load())
 	}
-	return c.finish(ctx, remoteError(opGlobalSignOut, err, ctx.Err(), attempts, accessToken), accessToken)
+	return c.finish(ctx, op, remoteError(op, err, ctx.Err(), attempts, secrets...), secrets...)
 }
 
-// finish logs the outcome of a call when a logger was given and returns err
-// as an error interface (nil stays nil).
-func (c *Client) finish(ctx context.Context, e *Error, accessToken string) error {
+// finish logs the outcome of a call when a logger was given and returns e
+// as an error (nil stays nil).
+func (c *Client) finish(ctx context.Context, op string, e *Error, secrets ...string) error {
 	if e == nil {
 		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: signed out", slog.String("op", opGlobalSignOut))
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: done", slog.String("op", op))
 		}
 		return nil
 	}
 	if c.logger != nil {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
 			slog.String("op", e.Op),
-			slog.String("error", redact.String(e.Error(), accessToken)),
+			slog.String("error", redact.String(e.Error(), secrets...)),
 			slog.Int("attempts", e.Attempts),
 			slog.Bool("retryable", e.Retryable()))
 	}
@@ -355,7 +368,7 @@ func (c *Client) onAttempt(req *http.Request, a transport.Attempt) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("op", opGlobalSignOut),
+		slog.String("op", cl.op),
 		slog.String("region", cl.region),
 		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
 		slog.Int("attempt", int(n)),
@@ -364,7 +377,7 @@ func (c *Client) onAttempt(req *http.Request, a transport.Attempt) {
 		slog.Duration("latency", a.Latency),
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", redact.String(a.Err.Error(), cl.token)))
+		attrs = append(attrs, slog.String("error", redact.String(a.Err.Error(), cl.secrets...)))
 	}
 	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "signout: attempt", attrs...)
 }

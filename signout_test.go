@@ -348,7 +348,7 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 	assert.Contains(t, out, `"status":200`)
 	assert.Contains(t, out, `"region":"us-east-1"`)
 	assert.Contains(t, out, `"endpoint":"`+srv.URL+`"`)
-	assert.Contains(t, out, `"msg":"signout: signed out"`)
+	assert.Contains(t, out, `"msg":"signout: done"`)
 	assert.NotContains(t, out, tok)
 }
 
