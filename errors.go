@@ -63,6 +63,15 @@ var (
 	// deadline, ran out. Such errors also match context.DeadlineExceeded when
 	// a deadline caused them.
 	ErrTimeout = errors.New("signout: timed out")
+	// ErrUnauthorizedClient is Cognito's UnauthorizedException: the app
+	// client id or secret given for RevokeToken was not accepted.
+	ErrUnauthorizedClient = errors.New("signout: app client not authorized")
+	// ErrUnsupportedTokenType is Cognito's UnsupportedTokenTypeException: the
+	// token given to RevokeToken is not a refresh token.
+	ErrUnsupportedTokenType = errors.New("signout: unsupported token type")
+	// ErrNoCredentials means AdminSignOut found no AWS credentials to sign
+	// its request with.
+	ErrNoCredentials = errors.New("signout: no AWS credentials")
 	// ErrNoRegion means no region was configured and the token names none.
 	ErrNoRegion = errors.New("signout: no region: use WithRegion or AWS_REGION, or a token whose iss names one")
 	// ErrInvalidOption is matched by every error New returns for a bad Option.
@@ -169,7 +178,8 @@ var sentinelNames = map[error]string{
 	ErrUserNotConfirmed: "signout.ErrUserNotConfirmed", ErrPasswordResetRequired: "signout.ErrPasswordResetRequired",
 	ErrResourceNotFound: "signout.ErrResourceNotFound", ErrForbidden: "signout.ErrForbidden", ErrThrottled: "signout.ErrThrottled",
 	ErrInvalidParameter: "signout.ErrInvalidParameter", ErrOperationNotEnabled: "signout.ErrOperationNotEnabled",
-	ErrService: "signout.ErrService", ErrNetwork: "signout.ErrNetwork", ErrTimeout: "signout.ErrTimeout", ErrNoRegion: "signout.ErrNoRegion",
+	ErrUnauthorizedClient: "signout.ErrUnauthorizedClient", ErrUnsupportedTokenType: "signout.ErrUnsupportedTokenType",
+	ErrNoCredentials: "signout.ErrNoCredentials", ErrService: "signout.ErrService", ErrNetwork: "signout.ErrNetwork", ErrTimeout: "signout.ErrTimeout", ErrNoRegion: "signout.ErrNoRegion",
 	context.Canceled: "context.Canceled",
 }
 
@@ -320,8 +330,14 @@ func kindForCode(code, message string, status int) error {
 		return ErrPasswordResetRequired
 	case "ForbiddenException", "AccessDeniedException":
 		return ErrForbidden
-	case "OperationNotEnabledException":
+	case "OperationNotEnabledException", "UnsupportedOperationException":
 		return ErrOperationNotEnabled
+	case "UnauthorizedException":
+		return ErrUnauthorizedClient
+	case "UnsupportedTokenTypeException":
+		return ErrUnsupportedTokenType
+	case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException", "IncompleteSignature", "ExpiredTokenException":
+		return ErrForbidden
 	}
 	return ErrService
 }

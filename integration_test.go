@@ -65,6 +65,26 @@ func TestMoto(t *testing.T) {
 		assert.NotContains(t, api.ErrorMessage(), carol.Access)
 	})
 
+	t.Run("admin sign out by user name", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", "testing") // moto accepts any signed request
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		admin, err := signout.New(signout.WithEndpoint(url))
+		require.NoError(t, err)
+		t.Cleanup(admin.CloseIdleConnections)
+		erin, frank := pool.SignIn(t, "erin"), pool.SignIn(t, "frank")
+
+		require.NoError(t, admin.AdminSignOut(ctx, pool.ID, "erin"))
+		var api smithy.APIError
+		require.ErrorAs(t, pool.GetUser(erin.Access), &api)
+		require.ErrorAs(t, pool.Refresh(erin.Refresh), &api)
+		assert.Equal(t, "Refresh Token has been revoked", api.ErrorMessage())
+		assert.NoError(t, pool.GetUser(frank.Access), "frank is still signed in")
+
+		err = admin.AdminSignOut(ctx, pool.ID, "nobody")
+		require.ErrorIs(t, err, signout.ErrUserNotFound)
+	})
+
 	t.Run("debug log never shows a token", func(t *testing.T) {
 		dave := pool.SignIn(t, "dave")
 		require.NoError(t, c.SignOut(ctx, dave.Access))

@@ -45,6 +45,8 @@ type options struct {
 	api                API
 	tokenChecks        bool
 	expiryLeeway       time.Duration
+	clientID           string
+	clientSecret       string
 
 	// transportSet names the options that shape the Client's own transport,
 	// which WithHTTPClient and WithAPI replace.
@@ -284,5 +286,32 @@ func WithExpiryLeeway(d time.Duration) Option {
 			return
 		}
 		o.expiryLeeway = d
+	}
+}
+
+// clientIDRE is Cognito's pattern for app client ids and secrets.
+var clientIDRE = regexp.MustCompile(`^[\w+]{1,128}$`)
+
+// WithClientID names the app client that issued the refresh tokens, which
+// RevokeToken and EndSession need to revoke them.
+func WithClientID(id string) Option {
+	return func(o *options) {
+		if !clientIDRE.MatchString(id) {
+			o.fail("WithClientID", "%q is not an app client id", id)
+			return
+		}
+		o.clientID = id
+	}
+}
+
+// WithClientSecret is the app client's secret, for a confidential client;
+// it is sent with RevokeToken and never logged or put in an error.
+func WithClientSecret(secret string) Option {
+	return func(o *options) {
+		if !clientIDRE.MatchString(secret) {
+			o.fail("WithClientSecret", "not a client secret (letters, digits, _ and +, at most 128)")
+			return
+		}
+		o.clientSecret = secret
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,15 @@ type Client struct {
 	logger        *slog.Logger
 	counts        bool // requests go through our Doer, which counts attempts
 	transport     *http.Transport
+	clientID      string
+	clientSecret  string
+
+	// The admin client is IAM-signed and built on first use, so that plain
+	// SignOut users never need credentials.
+	profile   string
+	awsConfig *aws.Config
+	adminMu   sync.Mutex
+	admin     AdminAPI
 }
 
 // New returns a Client configured by opts. It does no network I/O and reads
@@ -68,12 +78,16 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		region:      o.region,
-		timeout:     o.timeout,
-		tokenChecks: o.tokenChecks,
-		leeway:      o.expiryLeeway,
-		logger:      o.logger,
-		hasEndpoint: o.endpoint != "",
+		region:       o.region,
+		timeout:      o.timeout,
+		tokenChecks:  o.tokenChecks,
+		leeway:       o.expiryLeeway,
+		logger:       o.logger,
+		hasEndpoint:  o.endpoint != "",
+		clientID:     o.clientID,
+		clientSecret: o.clientSecret,
+		profile:      o.profile,
+		awsConfig:    o.awsConfig,
 	}
 	if o.api != nil {
 		c.api = o.api

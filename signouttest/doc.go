@@ -6,10 +6,10 @@
 //
 // [Server] is an in-process stand-in for Amazon Cognito's user pool API on a
 // loopback httptest server. It speaks AWS JSON 1.1, issues real RS256-signed
-// tokens, and implements GlobalSignOut, GetUser and InitiateAuth
-// (REFRESH_TOKEN_AUTH) with the error codes and messages Cognito uses, so
-// that a test can sign a user out through the real SDK and then see their
-// tokens refused. Faults (throttling, 5xx, HTML pages, stalls, resets) can be
+// tokens, and implements GlobalSignOut, GetUser, InitiateAuth
+// (REFRESH_TOKEN_AUTH), RevokeToken and AdminUserGlobalSignOut with the
+// error codes and messages Cognito uses, so that a test can sign a user out
+// through the real SDK and then see their tokens refused. Faults (throttling, 5xx, HTML pages, stalls, resets) can be
 // injected per operation.
 //
 //	srv := signouttest.NewServer()

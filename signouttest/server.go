@@ -46,6 +46,9 @@ type Server struct {
 	Region     string
 	UserPoolID string
 	ClientID   string
+	// ClientSecret is the app client's secret when the server was started
+	// with Confidential(); RevokeToken then requires it.
+	ClientSecret string
 	// Issuer is the tokens' iss claim: https://cognito-idp.REGION.amazonaws.com/POOL.
 	Issuer string
 
@@ -59,6 +62,7 @@ type Server struct {
 	sessions map[string]*session // by origin_jti
 	refresh  map[string]string   // refresh token -> origin_jti
 	deleted  map[string]bool     // usernames
+	users    map[string]bool     // every user signed in so far
 	counts   map[string]int      // by operation
 	faults   []*faultRule
 	seq      int
@@ -74,8 +78,9 @@ type session struct {
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
-	region string
-	tls    bool
+	region       string
+	tls          bool
+	confidential bool
 }
 
 // Region sets the pool's region; the default is us-east-1.
@@ -83,6 +88,10 @@ func Region(name string) ServerOption { return func(c *serverConfig) { c.region 
 
 // TLS serves HTTPS with a self-signed certificate; see Server.CertificatePEM.
 func TLS() ServerOption { return func(c *serverConfig) { c.tls = true } }
+
+// Confidential gives the app client a secret (Server.ClientSecret), which
+// RevokeToken then requires.
+func Confidential() ServerOption { return func(c *serverConfig) { c.confidential = true } }
 
 // NewServer starts a stand-in on a loopback port. Close it when done, for
 // example with t.Cleanup(srv.Close).
@@ -98,7 +107,11 @@ func NewServer(opts ...ServerOption) *Server {
 		sessions: map[string]*session{},
 		refresh:  map[string]string{},
 		deleted:  map[string]bool{},
+		users:    map[string]bool{},
 		counts:   map[string]int{},
+	}
+	if cfg.confidential {
+		s.ClientSecret = strings.ToLower(randomID(40))
 	}
 	s.UserPoolID = cfg.region + "_" + randomID(9)
 	s.ClientID = strings.ToLower(randomID(26))
@@ -171,10 +184,10 @@ func (s *Server) SignIn(username string) Tokens {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.deleted, username)
+	s.users[username] = true
 	origin := randomUUID()
 	s.sessions[origin] = &session{username: username}
-	rt := randomID(64)
-	s.refresh[rt] = origin
+	s.refresh[refreshToken()] = origin
 	return s.tokensLocked(username, origin)
 }
 
@@ -225,6 +238,7 @@ func (s *Server) AccessToken(username string, opts ...TokenOption) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.deleted, username)
+	s.users[username] = true
 	origin := randomUUID()
 	s.sessions[origin] = &session{username: username}
 	return s.sign(s.claims(username, origin, cfg))
@@ -365,6 +379,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		AccessToken    string
 		ClientId       string
+		ClientSecret   string
+		Token          string
+		UserPoolId     string
+		Username       string
 		AuthFlow       string
 		AuthParameters map[string]string
 	}
@@ -379,6 +397,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.getUser(w, in.AccessToken)
 	case "InitiateAuth":
 		s.initiateAuth(w, in.ClientId, in.AuthFlow, in.AuthParameters)
+	case "RevokeToken":
+		s.revokeToken(w, in.ClientId, in.ClientSecret, in.Token)
+	case "AdminUserGlobalSignOut":
+		s.adminUserGlobalSignOut(w, r, in.UserPoolId, in.Username)
 	default:
 		s.writeError(w, &apiError{400, "UnknownOperationException", ""})
 	}
@@ -463,6 +485,61 @@ func (s *Server) initiateAuth(w http.ResponseWriter, clientID, flow string, para
 	}})
 }
 
+// revokeToken revokes the session of a refresh token. As OAuth 2.0 token
+// revocation (RFC 7009) has it, an unknown or already revoked token is no
+// error.
+func (s *Server) revokeToken(w http.ResponseWriter, clientID, secret, tok string) {
+	switch {
+	case tok == "":
+		s.writeError(w, missing("token"))
+		return
+	case clientID == "":
+		s.writeError(w, missing("clientId"))
+		return
+	case clientID != s.ClientID || secret != s.ClientSecret:
+		s.writeError(w, &apiError{400, "UnauthorizedException", "Client authentication failed."})
+		return
+	case strings.Count(tok, ".") == 2:
+		s.writeError(w, &apiError{400, "UnsupportedTokenTypeException", "The token type is not supported."})
+		return
+	}
+	s.mu.Lock()
+	if sess := s.sessions[s.refresh[tok]]; sess != nil {
+		sess.revoked = true
+	}
+	s.mu.Unlock()
+	s.writeJSON(w, map[string]any{})
+}
+
+// adminUserGlobalSignOut signs a user out by name. Cognito requires a
+// SigV4-signed request; the stand-in checks that one is signed, not the
+// signature.
+func (s *Server) adminUserGlobalSignOut(w http.ResponseWriter, r *http.Request, pool, username string) {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+		s.writeError(w, &apiError{400, "MissingAuthenticationTokenException", "Missing Authentication Token"})
+		return
+	}
+	if pool != s.UserPoolID {
+		s.writeError(w, &apiError{400, "ResourceNotFoundException", "User pool " + pool + " does not exist."})
+		return
+	}
+	s.mu.Lock()
+	known := s.users[username] && !s.deleted[username]
+	if known {
+		for _, sess := range s.sessions {
+			if sess.username == username {
+				sess.revoked = true
+			}
+		}
+	}
+	s.mu.Unlock()
+	if !known {
+		s.writeError(w, &apiError{400, "UserNotFoundException", "User does not exist."})
+		return
+	}
+	s.writeJSON(w, map[string]any{})
+}
+
 func (s *Server) requestID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -487,6 +564,19 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// jweHeader is the header of Cognito's refresh tokens, which are encrypted
+// JWTs (JWE) in five parts; the stand-in's look the same and are opaque too.
+var jweHeader = b64([]byte(`{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}`))
+
+func refreshToken() string {
+	part := func(n int) string {
+		b := make([]byte, n)
+		rand.Read(b)
+		return b64(b)
+	}
+	return jweHeader + "." + part(256) + "." + part(12) + "." + part(400) + "." + part(16)
+}
 
 func randomID(n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -249,3 +249,21 @@ func decodeSegment(seg string, v any) error {
 	}
 	return nil
 }
+
+// CheckOpaque checks a token the library does not parse, such as a refresh
+// token (an encrypted JWE): it must be non-empty, base64url with dots, and
+// not absurdly long. Its *Error is of kind Invalid.
+func CheckOpaque(tok string) error {
+	if strings.TrimSpace(tok) == "" {
+		return invalid("token is empty")
+	}
+	if len(tok) > MaxLen {
+		return invalid("token is %d bytes, longer than the %d allowed", len(tok), MaxLen)
+	}
+	for i := 0; i < len(tok); i++ {
+		if !tokenBytes[tok[i]] {
+			return invalid("token has a character outside base64url at byte %d", i)
+		}
+	}
+	return nil
+}
