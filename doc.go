@@ -60,6 +60,14 @@
 // neighbours. New reports a bad option as an error matching
 // [ErrInvalidOption] that names the option.
 //
+// # Complete logout
+//
+// [Client.EndSession] finishes a logout: GlobalSignOut when the access token
+// can still call it, otherwise [Client.RevokeToken] on the refresh token
+// (which needs [WithClientID]). [Client.AdminSignOut] signs a user out by
+// name with IAM credentials, loaded on first use. [LogoutURL] builds the
+// managed-login logout URL. Package signouthttp serves a logout endpoint.
+//
 // # Testing
 //
 // Code that signs users out should depend on the [Signer] interface. Package

@@ -1,0 +1,260 @@
+package signouthttp_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/signouthttp"
+	"github.com/cognitogo/signout/signouttest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newHandler(t *testing.T, cfg signouthttp.Config) http.Handler {
+	t.Helper()
+	if cfg.AccessTokenCookie == "" {
+		cfg.AccessTokenCookie = "at"
+	}
+	if cfg.RefreshTokenCookie == "" {
+		cfg.RefreshTokenCookie = "rt"
+	}
+	h, err := signouthttp.NewHandler(cfg)
+	require.NoError(t, err)
+	return h
+}
+
+// expired reports which cookies the response expires.
+func expired(resp *http.Response) []string {
+	var names []string
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 && c.Value == "" {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+func TestHandler(t *testing.T) {
+	tests := []struct {
+		name        string
+		cfg         signouthttp.Config
+		req         func() *http.Request
+		ender       *signouttest.Ender
+		wantStatus  int
+		wantCalls   []signout.Session
+		wantExpired []string
+		wantOnError bool
+	}{
+		{
+			name: "bearer and refresh cookie",
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Authorization", "Bearer AT1")
+				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT1"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT1", RefreshToken: "RT1"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name: "tokens from cookies",
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT2"})
+				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT2"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT2", RefreshToken: "RT2"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name:        "GET is refused",
+			req:         func() *http.Request { return httptest.NewRequest(http.MethodGet, "/logout", nil) },
+			wantStatus:  http.StatusMethodNotAllowed,
+			wantExpired: nil,
+		},
+		{
+			name: "foreign origin is refused and changes nothing",
+			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Origin", "https://evil.example")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
+				return r
+			},
+			wantStatus: http.StatusForbidden,
+		},
+		{
+			name: "foreign referer without origin is refused",
+			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Referer", "https://evil.example/page")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
+				return r
+			},
+			wantStatus: http.StatusForbidden,
+		},
+		{
+			name: "allowed origin",
+			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Origin", "https://APP.example.com")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name: "no token: nothing to end, cookies still expired",
+			req:  func() *http.Request { return httptest.NewRequest(http.MethodPost, "/logout", nil) },
+
+			wantStatus:  http.StatusNoContent,
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name:  "Cognito unreachable: cookies expired, hook told",
+			ender: &signouttest.Ender{Err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Authorization", "bearer AT5")
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT5"}},
+			wantExpired: []string{"at", "rt", "sid"},
+			wantOnError: true,
+		},
+		{
+			name: "redirect",
+			cfg:  signouthttp.Config{RedirectURL: "https://auth.example.com/logout?client_id=c&logout_uri=x"},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.Header.Set("Authorization", "Bearer AT6")
+				return r
+			},
+			wantStatus:  http.StatusSeeOther,
+			wantCalls:   []signout.Session{{AccessToken: "AT6"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ender := tc.ender
+			if ender == nil {
+				ender = &signouttest.Ender{}
+			}
+			var hookErr error
+			cfg := tc.cfg
+			cfg.Ender = ender
+			cfg.ClearCookies = []string{"sid"}
+			cfg.OnError = func(_ *http.Request, res signout.Result, err error) {
+				assert.False(t, res.Ended())
+				hookErr = err
+			}
+			rec := httptest.NewRecorder()
+			newHandler(t, cfg).ServeHTTP(rec, tc.req())
+			resp := rec.Result()
+			defer resp.Body.Close()
+
+			assert.Equal(t, tc.wantStatus, resp.StatusCode)
+			assert.Equal(t, tc.wantCalls, ender.Calls())
+			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
+			assert.Equal(t, tc.wantOnError, hookErr != nil)
+			if tc.wantStatus == http.StatusSeeOther {
+				assert.Equal(t, tc.cfg.RedirectURL, resp.Header.Get("Location"))
+			}
+			if tc.wantStatus < 300 || tc.wantStatus == http.StatusSeeOther {
+				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func TestHandlerSurvivesClientGoingAway(t *testing.T) {
+	var mu sync.Mutex
+	var ctxErr error
+	ender := &signouttest.Ender{Func: func(ctx context.Context, s signout.Session) (signout.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		ctxErr = ctx.Err()
+		return signout.Result{SignedOut: true}, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the browser tab is already gone
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil).WithContext(ctx)
+	r.Header.Set("Authorization", "Bearer AT")
+	newHandler(t, signouthttp.Config{Ender: ender}).ServeHTTP(httptest.NewRecorder(), r)
+	require.Len(t, ender.Calls(), 1)
+	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
+}
+
+func TestHandlerSecureCookies(t *testing.T) {
+	h := newHandler(t, signouthttp.Config{Ender: &signouttest.Ender{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
+	for _, c := range rec.Result().Cookies() {
+		switch c.Name {
+		case "__Host-at":
+			assert.True(t, c.Secure)
+			assert.Equal(t, "/", c.Path)
+			assert.Empty(t, c.Domain)
+		case "rt":
+			assert.Equal(t, "/app", c.Path)
+			assert.Equal(t, "example.com", c.Domain)
+			assert.True(t, c.HttpOnly)
+		}
+	}
+	assert.Len(t, rec.Result().Cookies(), 2)
+}
+
+func TestNewHandlerRejectsBadConfig(t *testing.T) {
+	for name, cfg := range map[string]signouthttp.Config{
+		"no ender":        {},
+		"bad cookie name": {Ender: &signouttest.Ender{}, AccessTokenCookie: "a b"},
+		"bad origin":      {Ender: &signouttest.Ender{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":  {Ender: &signouttest.Ender{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"bad redirect":    {Ender: &signouttest.Ender{}, RedirectURL: "relative/path"},
+	} {
+		_, err := signouthttp.NewHandler(cfg)
+		assert.Error(t, err, name)
+		assert.True(t, strings.HasPrefix(err.Error(), "signouthttp: "), name)
+	}
+}
+
+// TestHandlerOnStandIn ends a real session on the stand-in through the
+// handler and a real Client.
+func TestHandlerOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5*time.Second))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	h := newHandler(t, signouthttp.Config{Ender: c})
+
+	// An expired access token and a live refresh token: the refresh token is revoked.
+	tokens := srv.SignIn("alice")
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	r.AddCookie(&http.Cookie{Name: "at", Value: srv.AccessToken("alice", signouttest.ExpiresIn(-time.Hour))})
+	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.Equal(t, 1, srv.Requests("RevokeToken"))
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "the expired token was refused locally")
+}
