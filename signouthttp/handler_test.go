@@ -258,3 +258,34 @@ func TestHandlerOnStandIn(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests("RevokeToken"))
 	assert.Zero(t, srv.Requests("GlobalSignOut"), "the expired token was refused locally")
 }
+
+// TestHandlerCognitoDown ends a logout while Cognito is unreachable: the
+// cookies are still expired and the hook hears of the typed failure.
+func TestHandlerCognitoDown(t *testing.T) {
+	srv := signouttest.NewServer()
+	tokens := srv.SignIn("alice")
+	srv.Close() // Cognito is gone
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithRetryMaxAttempts(2))
+	require.NoError(t, err)
+	var hookErr error
+	var hookRes signout.Result
+	h := newHandler(t, signouthttp.Config{Ender: c, OnError: func(_ *http.Request, res signout.Result, err error) {
+		hookRes, hookErr = res, err
+	}})
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
+	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "cookies expired all the same")
+	require.ErrorIs(t, hookErr, signout.ErrNetwork)
+	var se *signout.Error
+	require.ErrorAs(t, hookErr, &se)
+	assert.True(t, se.Retryable())
+	assert.False(t, hookRes.Ended())
+	assert.ErrorIs(t, hookRes.SignOutErr, signout.ErrNetwork)
+	assert.ErrorIs(t, hookRes.RevokeErr, signout.ErrNetwork)
+	assert.NotContains(t, hookErr.Error(), tokens.AccessToken)
+}
