@@ -2,6 +2,8 @@ package signout
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -100,6 +102,9 @@ type Error struct {
 	Kind error
 
 	cause error // sanitized: safe to print and to inspect with errors.As
+	// permanent marks a network failure that retrying cannot mend: the TLS
+	// peer's certificate or protocol version was refused.
+	permanent bool
 }
 
 // Error returns one line naming the sentinel and the details that are known.
@@ -160,10 +165,13 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Retryable reports whether the same call may succeed later: true for
 // throttling, service faults, network faults and timeouts; false for token,
-// parameter and configuration problems and for cancellation.
+// parameter and configuration problems, for cancellation, and for a TLS
+// certificate or protocol version the client refused.
 func (e *Error) Retryable() bool {
 	switch e.Kind {
-	case ErrThrottled, ErrNetwork, ErrTimeout:
+	case ErrNetwork:
+		return !e.permanent
+	case ErrThrottled, ErrTimeout:
 		return true
 	case ErrService:
 		// A 4xx answer Cognito does not document will not change on retry.
@@ -271,6 +279,7 @@ func remoteError(op string, err, ctxErr error, attempts int, secrets ...string) 
 		e.Kind = ErrTimeout
 	case isTransport(err):
 		e.Kind = ErrNetwork
+		e.permanent = isTLSRefusal(err)
 	default:
 		e.Kind = ErrService
 	}
@@ -283,6 +292,21 @@ func isTransport(err error) bool {
 	var urlErr *url.Error
 	var opErr *net.OpError
 	return errors.As(err, &send) || errors.As(err, &urlErr) || errors.As(err, &opErr)
+}
+
+// isTLSRefusal reports whether the TLS handshake failed on the peer's
+// certificate, or with an alert from the peer (crypto/tls reports those as
+// a *net.OpError whose Op is "remote error"), which no retry will change.
+func isTLSRefusal(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &verify) || errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // reason picks the most telling text of a non-API error: the transport's

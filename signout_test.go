@@ -514,6 +514,9 @@ func TestTLS(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tc.want)
 			assert.Contains(t, err.Error(), "certificate")
+			var se *signout.Error
+			require.ErrorAs(t, err, &se)
+			assert.False(t, se.Retryable(), "an untrusted certificate will not change on retry")
 		})
 	}
 }
@@ -533,6 +536,9 @@ func TestTLSBelow12IsRefused(t *testing.T) {
 	err = c.SignOut(context.Background(), srv.SignIn("alice").AccessToken)
 	require.ErrorIs(t, err, signout.ErrNetwork)
 	assert.Contains(t, err.Error(), "protocol version")
+	var se *signout.Error
+	require.ErrorAs(t, err, &se)
+	assert.False(t, se.Retryable(), "an old TLS peer will not change on retry")
 }
 
 func TestConnectionRefusedAndConnectTimeout(t *testing.T) {
