@@ -230,8 +230,20 @@ func (c *Client) buildSDK(o *options) error {
 	return nil
 }
 
+// tlsRefusalNotRetryable tells the SDK's retryer, which would retry them,
+// that a refused certificate or TLS version is final.
+var tlsRefusalNotRetryable = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+	if isTLSRefusal(err) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+})
+
 func newRetryer(o *options) aws.Retryer {
-	std := func(so *retry.StandardOptions) { so.MaxAttempts = o.retryMaxAttempts }
+	std := func(so *retry.StandardOptions) {
+		so.MaxAttempts = o.retryMaxAttempts
+		so.Retryables = append([]retry.IsErrorRetryable{tlsRefusalNotRetryable}, so.Retryables...)
+	}
 	if o.adaptiveRetry {
 		return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
 			ao.StandardOptions = append(ao.StandardOptions, std)

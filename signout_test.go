@@ -521,7 +521,9 @@ func TestTLS(t *testing.T) {
 	}
 }
 
-func TestTLSBelow12IsRefused(t *testing.T) {
+// tls11Server starts an HTTPS server that speaks at most TLS 1.1.
+func tls11Server(t *testing.T) string {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("{}"))
 	}))
@@ -529,9 +531,14 @@ func TestTLSBelow12IsRefused(t *testing.T) {
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestTLSBelow12IsRefused(t *testing.T) {
+	url := tls11Server(t)
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	c, err := signout.New(signout.WithEndpoint(ts.URL), signout.WithInsecureSkipVerify(), signout.WithRetryMaxAttempts(1))
+	c, err := signout.New(signout.WithEndpoint(url), signout.WithInsecureSkipVerify(), signout.WithRetryMaxAttempts(1))
 	require.NoError(t, err)
 	err = c.SignOut(context.Background(), srv.SignIn("alice").AccessToken)
 	require.ErrorIs(t, err, signout.ErrNetwork)

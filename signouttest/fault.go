@@ -147,3 +147,45 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	}
 	w.Write(body)
 }
+
+// limiter is a token bucket over every request.
+type limiter struct {
+	rate   float64 // tokens a second; 0: off
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+// RateLimit makes the server answer TooManyRequestsException ("Rate
+// exceeded"), as Cognito's request quotas do, to requests beyond perSecond
+// with bursts of up to burst. perSecond 0 turns it off. Throttled counts
+// the requests it refused.
+func (s *Server) RateLimit(perSecond float64, burst int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = limiter{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+}
+
+// Throttled returns how many requests RateLimit refused.
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled
+}
+
+// allowLocked takes a token from the bucket, if the limiter is on.
+func (s *Server) allowLocked() bool {
+	l := &s.limit
+	if l.rate <= 0 {
+		return true
+	}
+	now := time.Now()
+	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	l.last = now
+	if l.tokens < 1 {
+		s.throttled++
+		return false
+	}
+	l.tokens--
+	return true
+}

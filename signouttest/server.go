@@ -58,15 +58,17 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	sessions map[string]*session // by origin_jti
-	refresh  map[string]string   // refresh token -> origin_jti
-	deleted  map[string]bool     // usernames
-	users    map[string]bool     // every user signed in so far
-	counts   map[string]int      // by operation
-	faults   []*faultRule
-	seq      int
-	conns    atomic.Int64
+	mu        sync.Mutex
+	sessions  map[string]*session // by origin_jti
+	refresh   map[string]string   // refresh token -> origin_jti
+	deleted   map[string]bool     // usernames
+	users     map[string]bool     // every user signed in so far
+	counts    map[string]int      // by operation
+	faults    []*faultRule
+	seq       int
+	limit     limiter
+	throttled int
+	conns     atomic.Int64
 }
 
 type session struct {
@@ -371,6 +373,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[op]++
 	f := s.takeFaultLocked(op)
+	if f == nil && !s.allowLocked() {
+		f = &Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"}
+	}
 	s.mu.Unlock()
 	if f != nil {
 		s.serveFault(w, r, f)

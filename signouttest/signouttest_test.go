@@ -225,3 +225,26 @@ func TestCertificatePEMPanicsWithoutTLS(t *testing.T) {
 	t.Cleanup(srv.Close)
 	assert.PanicsWithValue(t, "signouttest: CertificatePEM on a server started without TLS()", func() { srv.CertificatePEM() })
 }
+
+func TestRateLimit(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	sdk := sdkFor(t, srv)
+	tok := srv.SignIn("alice").AccessToken
+	srv.RateLimit(0.001, 3) // three requests, then next to none
+	var throttled int
+	for range 5 {
+		_, err := sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(tok)})
+		if err != nil {
+			code, msg := apiCode(t, err)
+			require.Equal(t, "TooManyRequestsException", code)
+			require.Equal(t, "Rate exceeded", msg)
+			throttled++
+		}
+	}
+	assert.Equal(t, 2, throttled)
+	assert.Equal(t, 2, srv.Throttled())
+	srv.RateLimit(0, 0)
+	_, err := sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(tok)})
+	assert.NoError(t, err, "off again")
+}
