@@ -10,7 +10,8 @@ import (
 // Fault describes a failure the server plays instead of answering normally.
 // With Code set it answers Cognito's JSON error; with Body set it answers
 // that raw body (an HTML page from a proxy, truncated JSON); Delay, BodyDelay,
-// Hang and Reset shape the timing and the connection.
+// Hang and Reset shape the timing and the connection. A Fault with only a
+// Delay holds the request back and then answers it normally: a slow Cognito.
 type Fault struct {
 	// Status is the HTTP status; default 400 with a Code, 500 without, and
 	// 500 for InternalErrorException.
@@ -33,12 +34,16 @@ type Fault struct {
 	Reset bool
 	// Times is how many requests the fault applies to; 0 means every one.
 	Times int
+	// Every, when set, plays the fault for one request in Every (the
+	// Every-th, the 2·Every-th, ...) and lets the others through.
+	Every int
 }
 
 type faultRule struct {
 	op   string
 	f    Fault
 	left int // -1: unlimited
+	seen int // requests matched, for Every
 }
 
 // InjectFault plays f for requests of op ("" for every operation), before
@@ -65,6 +70,12 @@ func (s *Server) takeFaultLocked(op string) *Fault {
 		if r.op != "" && r.op != op {
 			continue
 		}
+		if r.f.Every > 0 {
+			r.seen++
+			if r.seen%r.f.Every != 0 {
+				continue
+			}
+		}
 		if r.left > 0 {
 			r.left--
 			if r.left == 0 {
@@ -89,6 +100,11 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 	case <-s.done:
 	}
 	return false
+}
+
+// slowOnly reports whether f only delays an otherwise normal answer.
+func (f *Fault) slowOnly() bool {
+	return f.Delay > 0 && *f == Fault{Delay: f.Delay, Times: f.Times, Every: f.Every}
 }
 
 func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault) {

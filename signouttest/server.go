@@ -377,6 +377,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f = &Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"}
 	}
 	s.mu.Unlock()
+	if f != nil && f.slowOnly() {
+		if !s.wait(r, f.Delay) {
+			return
+		}
+		f = nil
+	}
 	if f != nil {
 		s.serveFault(w, r, f)
 		return

@@ -248,3 +248,33 @@ func TestRateLimit(t *testing.T) {
 	_, err := sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(tok)})
 	assert.NoError(t, err, "off again")
 }
+
+func TestFaultEvery(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	sdk := sdkFor(t, srv)
+	tok := srv.SignIn("alice").AccessToken
+	srv.InjectFault("GetUser", signouttest.Fault{Code: "InternalErrorException", Message: "boom", Every: 3})
+	var failed []int
+	for i := 1; i <= 9; i++ {
+		if _, err := sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(tok)}); err != nil {
+			failed = append(failed, i)
+		}
+	}
+	assert.Equal(t, []int{3, 6, 9}, failed)
+}
+
+func TestFaultDelayOnlyAnswersNormally(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	sdk := sdkFor(t, srv)
+	tok := srv.SignIn("alice").AccessToken
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Delay: 30 * time.Millisecond})
+	start := time.Now()
+	_, err := sdk.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: aws.String(tok)})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond, "held back")
+	_, err = sdk.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: aws.String(tok)})
+	_, msg := apiCode(t, err)
+	assert.Equal(t, "Access Token has been revoked", msg, "the slow request was processed for real")
+}

@@ -153,7 +153,7 @@ func accessToken(a *args, stdin io.Reader) (string, int, error) {
 func parseInputJSON(raw string) (tok string, found bool, err error) {
 	var in map[string]json.RawMessage
 	dec := json.NewDecoder(strings.NewReader(raw))
-	if err := dec.Decode(&in); err != nil || dec.More() {
+	if err := dec.Decode(&in); err != nil || in == nil || dec.More() {
 		return "", false, errors.New("error parsing parameter 'cli-input-json': invalid JSON: want an object such as {\"AccessToken\": \"...\"}")
 	}
 	for k := range in {

@@ -101,6 +101,7 @@ func TestRun(t *testing.T) {
 		{name: "input json unknown key", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":"x","Bogus":1}`) }, code: 255, stderr: `unknown parameter in input: "Bogus"`},
 		{name: "input json malformed", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":`) }, code: 255, stderr: "invalid JSON"},
 		{name: "input json not object", argv: func() []string { return append(ep, "--cli-input-json", `[1]`) }, code: 255, stderr: "invalid JSON"},
+		{name: "input json null", argv: func() []string { return append(ep, "--cli-input-json", `null`, "--access-token", fresh()) }, code: 255, stderr: "invalid JSON"},
 		{name: "input json trailing data", argv: func() []string { return append(ep, "--cli-input-json", `{} {}`) }, code: 255, stderr: "invalid JSON"},
 		{name: "input json without token", argv: func() []string { return append(ep, "--cli-input-json", `{}`) }, code: 255, stderr: `missing required parameter in input: "AccessToken"`},
 		{name: "input json wrong type", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":5}`) }, code: 255, stderr: "invalid type"},
@@ -153,6 +154,9 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunDebugNeverPrintsToken is the CLI's canary: with --debug on, a
+// token goes through success and each kind of failure, with servers that
+// echo it, and never reaches stdout or stderr.
 func TestRunDebugNeverPrintsToken(t *testing.T) {
 	isolate(t)
 	srv := signouttest.NewServer()
@@ -166,6 +170,24 @@ func TestRunDebugNeverPrintsToken(t *testing.T) {
 	assert.Contains(t, r.stderr, "attempt=2")
 	assert.NotContains(t, r.stderr, tok)
 	assert.NotContains(t, r.stderr, "eyJ")
+
+	for _, f := range []signouttest.Fault{
+		{}, // no fault: the token is revoked by now
+		{Code: "NotAuthorizedException", Message: tok},
+		{Code: "InternalErrorException", Message: "echo " + tok},
+		{Status: 502, Body: "<html>" + tok + "</html>"},
+		{Status: 200, Body: `{"x":"` + tok},
+		{Reset: true},
+	} {
+		if f != (signouttest.Fault{}) {
+			srv.InjectFault("GlobalSignOut", f)
+		}
+		r := runCLI("", "--endpoint-url", srv.URL, "--access-token", tok, "--debug", "--cli-read-timeout", "1")
+		srv.ClearFaults()
+		assert.Equal(t, 255, r.code)
+		assert.NotContains(t, r.stdout+r.stderr, tok, "fault %+v", f)
+		assert.NotContains(t, r.stdout+r.stderr, tok[strings.LastIndexByte(tok, '.')+1:], "nor its signature")
+	}
 }
 
 func TestRunRetryEnvironment(t *testing.T) {
