@@ -86,13 +86,12 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		// error. net/http's write loop may still be making its last copy of
 		// the body (the check for bytes past Content-Length) at that moment;
 		// it fails, and the connection is torn down under the response
-		// being read. The transport gets its own copy instead.
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
+		// being read. The transport gets its own copy instead. smithy-go
+		// builds a new request for every attempt, so it is replaced in place.
+		b, err := readBody(req)
 		if err != nil {
 			return nil, err
 		}
-		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		req.ContentLength = int64(len(b))
@@ -111,6 +110,20 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		resp.Body = &timedBody{rc: resp.Body, d: d.ReadTimeout}
 	}
 	return resp, err
+}
+
+// readBody reads and closes req's body, in one allocation when its length
+// is known.
+func readBody(req *http.Request) ([]byte, error) {
+	defer req.Body.Close()
+	if n := req.ContentLength; n > 0 && n <= 1<<20 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(req.Body)
 }
 
 // ReadTimeoutError is the error a body read returns after waiting longer
