@@ -1,6 +1,7 @@
 package signout
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -66,11 +67,54 @@ func defaultOptions() options {
 	}
 }
 
+// conflicts reports the errors options recorded and the options that
+// cannot be combined.
+func (o *options) conflicts() error {
+	if len(o.errs) > 0 {
+		return errors.Join(o.errs...)
+	}
+	if o.httpClient != nil && len(o.transportSet) > 0 {
+		o.fail("WithHTTPClient", "cannot be combined with %s; configure the *http.Client's transport instead", o.transportSet[0])
+	}
+	if o.api != nil {
+		var with []string
+		if o.endpoint != "" {
+			with = append(with, "WithEndpoint")
+		}
+		if o.profile != "" {
+			with = append(with, "WithProfile")
+		}
+		if o.awsConfig != nil {
+			with = append(with, "WithAWSConfig")
+		}
+		if o.httpClient != nil {
+			with = append(with, "WithHTTPClient")
+		}
+		if o.retrySet {
+			with = append(with, "WithRetryMaxAttempts/WithAdaptiveRetry")
+		}
+		with = append(with, o.transportSet...)
+		if len(with) > 0 {
+			o.fail("WithAPI", "cannot be combined with %s; configure the API instead", with[0])
+		}
+	}
+	return errors.Join(o.errs...)
+}
+
 func (o *options) fail(option, format string, args ...any) {
 	o.errs = append(o.errs, fmt.Errorf("%w: %s: %s", ErrInvalidOption, option, fmt.Sprintf(format, args...)))
 }
 
 func (o *options) transport(option string) { o.transportSet = append(o.transportSet, option) }
+
+// nonNegative reports whether d may be used, recording an error if not.
+func (o *options) nonNegative(option string, d time.Duration) bool {
+	if d < 0 {
+		o.fail(option, "negative duration %v", d)
+		return false
+	}
+	return true
+}
 
 // regionRE accepts AWS region names and the simple labels local emulators use.
 var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -162,25 +206,21 @@ func WithInsecureSkipVerify() Option {
 func WithConnectTimeout(d time.Duration) Option {
 	return func(o *options) {
 		o.transport("WithConnectTimeout")
-		if d < 0 {
-			o.fail("WithConnectTimeout", "negative duration %v", d)
-			return
+		if o.nonNegative("WithConnectTimeout", d) {
+			o.connectTimeout = d
 		}
-		o.connectTimeout = d
 	}
 }
 
-// WithReadTimeout bounds each wait for the server, for the response headers
-// and for each read of the body, as --cli-read-timeout does; 0 means no
+// WithReadTimeout bounds each wait for the server: for the response
+// headers, and then for the body, as --cli-read-timeout does; 0 means no
 // limit. Default DefaultReadTimeout.
 func WithReadTimeout(d time.Duration) Option {
 	return func(o *options) {
 		o.transport("WithReadTimeout")
-		if d < 0 {
-			o.fail("WithReadTimeout", "negative duration %v", d)
-			return
+		if o.nonNegative("WithReadTimeout", d) {
+			o.readTimeout = d
 		}
-		o.readTimeout = d
 	}
 }
 
@@ -188,11 +228,9 @@ func WithReadTimeout(d time.Duration) Option {
 // caller's context. Default DefaultTimeout.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) {
-		if d < 0 {
-			o.fail("WithTimeout", "negative duration %v", d)
-			return
+		if o.nonNegative("WithTimeout", d) {
+			o.timeout = d
 		}
-		o.timeout = d
 	}
 }
 
@@ -281,11 +319,9 @@ func WithTokenChecks(on bool) Option {
 // DefaultExpiryLeeway.
 func WithExpiryLeeway(d time.Duration) Option {
 	return func(o *options) {
-		if d < 0 {
-			o.fail("WithExpiryLeeway", "negative duration %v", d)
-			return
+		if o.nonNegative("WithExpiryLeeway", d) {
+			o.expiryLeeway = d
 		}
-		o.expiryLeeway = d
 	}
 }
 

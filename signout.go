@@ -100,38 +100,6 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func (o *options) conflicts() error {
-	if len(o.errs) > 0 {
-		return errors.Join(o.errs...)
-	}
-	if o.httpClient != nil && len(o.transportSet) > 0 {
-		o.fail("WithHTTPClient", "cannot be combined with %s; configure the *http.Client's transport instead", o.transportSet[0])
-	}
-	if o.api != nil {
-		var with []string
-		if o.endpoint != "" {
-			with = append(with, "WithEndpoint")
-		}
-		if o.profile != "" {
-			with = append(with, "WithProfile")
-		}
-		if o.awsConfig != nil {
-			with = append(with, "WithAWSConfig")
-		}
-		if o.httpClient != nil {
-			with = append(with, "WithHTTPClient")
-		}
-		if o.retrySet {
-			with = append(with, "WithRetryMaxAttempts/WithAdaptiveRetry")
-		}
-		with = append(with, o.transportSet...)
-		if len(with) > 0 {
-			o.fail("WithAPI", "cannot be combined with %s; configure the API instead", with[0])
-		}
-	}
-	return errors.Join(o.errs...)
-}
-
 func envRegion() string {
 	if r := os.Getenv("AWS_REGION"); r != "" {
 		return r

@@ -349,6 +349,15 @@ func (s *Server) verifyLocked(tok string, wantScope bool) (*session, *apiError) 
 	return sess, nil
 }
 
+// revokeUserLocked ends every session of username, as a global sign-out does.
+func (s *Server) revokeUserLocked(username string) {
+	for _, sess := range s.sessions {
+		if sess.username == username {
+			sess.revoked = true
+		}
+	}
+}
+
 type apiError struct {
 	status  int
 	code    string
@@ -429,11 +438,7 @@ func (s *Server) globalSignOut(w http.ResponseWriter, tok string) {
 	s.mu.Lock()
 	sess, aerr := s.verifyLocked(tok, true)
 	if aerr == nil {
-		for _, other := range s.sessions {
-			if other.username == sess.username {
-				other.revoked = true
-			}
-		}
+		s.revokeUserLocked(sess.username)
 	}
 	s.mu.Unlock()
 	if aerr != nil {
@@ -537,11 +542,7 @@ func (s *Server) adminUserGlobalSignOut(w http.ResponseWriter, r *http.Request, 
 	s.mu.Lock()
 	known := s.users[username] && !s.deleted[username]
 	if known {
-		for _, sess := range s.sessions {
-			if sess.username == username {
-				sess.revoked = true
-			}
-		}
+		s.revokeUserLocked(username)
 	}
 	s.mu.Unlock()
 	if !known {
