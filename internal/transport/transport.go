@@ -71,7 +71,7 @@ type Attempt struct {
 }
 
 // Doer wraps an HTTPClient: it reports each attempt to OnAttempt and, with
-// ReadTimeout set, fails any body read that waits longer than that.
+// ReadTimeout set, fails a response body that has not arrived within it.
 type Doer struct {
 	Base        HTTPClient
 	ReadTimeout time.Duration
@@ -107,7 +107,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		d.OnAttempt(req, a)
 	}
 	if err == nil && d.ReadTimeout > 0 && resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = &timedBody{rc: resp.Body, d: d.ReadTimeout}
+		resp.Body = newTimedBody(resp.Body, d.ReadTimeout)
 	}
 	return resp, err
 }
@@ -136,29 +136,34 @@ func (ReadTimeoutError) Temporary() bool { return true }
 
 var _ net.Error = ReadTimeoutError{}
 
-// timedBody closes the underlying body when one Read waits longer than d,
-// which unblocks that Read; the Read then reports ReadTimeoutError.
+// timedBody closes the underlying body when it has not been read to its end
+// within d of the response headers, which unblocks a stalled Read; that
+// Read then reports ReadTimeoutError. One timer serves the whole body:
+// Cognito's answers are a few hundred bytes, so a deadline per body bounds
+// the same stall as one per read, for less work.
 type timedBody struct {
 	rc      io.ReadCloser
-	d       time.Duration
 	timer   *time.Timer
 	expired atomic.Bool
+}
+
+func newTimedBody(rc io.ReadCloser, d time.Duration) *timedBody {
+	b := &timedBody{rc: rc}
+	b.timer = time.AfterFunc(d, b.expire)
+	return b
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	if b.expired.Load() {
 		return 0, ReadTimeoutError{}
 	}
-	if b.timer == nil {
-		b.timer = time.AfterFunc(b.d, b.expire)
-	} else {
-		b.timer.Reset(b.d)
-	}
 	n, err := b.rc.Read(p)
-	// Stop reports false once the timer has fired, even if expire has not
-	// yet run: a read that failed then failed because of it.
-	fired := !b.timer.Stop()
-	if err != nil && err != io.EOF && (fired || b.expired.Load()) {
+	switch {
+	case err == io.EOF:
+		b.timer.Stop()
+	case err != nil && (b.expired.Load() || !b.timer.Stop()):
+		// Stop reports false once the timer has fired, even if expire has
+		// not run yet: a read that failed then failed because of it.
 		err = ReadTimeoutError{}
 	}
 	return n, err
@@ -170,8 +175,6 @@ func (b *timedBody) expire() {
 }
 
 func (b *timedBody) Close() error {
-	if b.timer != nil {
-		b.timer.Stop()
-	}
+	b.timer.Stop()
 	return b.rc.Close()
 }
