@@ -46,10 +46,6 @@ func scanClaims(b []byte, p *payload) error {
 			err = s.stringInto(&p.TokenUse)
 		case keyIs(key, "scope"):
 			err = s.stringInto(&p.Scope)
-		case keyIs(key, "client_id"):
-			err = s.stringInto(&p.ClientID)
-		case keyIs(key, "username"):
-			err = s.stringInto(&p.Username)
 		case keyIs(key, "exp"):
 			err = s.numberInto(&p.Exp)
 		default:

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 )
@@ -48,9 +47,7 @@ type Claims struct {
 	Region     string // from Issuer; empty when Issuer is not a Cognito user pool
 	UserPoolID string // from Issuer
 	TokenUse   string
-	Scopes     []string
-	ClientID   string
-	Username   string
+	Scope      string    // space-separated, as in the token
 	Expiry     time.Time // zero when the token has no exp claim
 }
 
@@ -60,8 +57,6 @@ type payload struct {
 	Iss      string   `json:"iss"`
 	TokenUse string   `json:"token_use"`
 	Scope    string   `json:"scope"`
-	ClientID string   `json:"client_id"`
-	Username string   `json:"username"`
 	Exp      *float64 `json:"exp"`
 }
 
@@ -175,9 +170,7 @@ func Parse(tok string) (*Claims, error) {
 	c := &Claims{
 		Issuer:   pl.Iss,
 		TokenUse: pl.TokenUse,
-		Scopes:   strings.Fields(pl.Scope),
-		ClientID: pl.ClientID,
-		Username: pl.Username,
+		Scope:    pl.Scope,
 	}
 	c.Region, c.UserPoolID = parseIssuer(pl.Iss)
 	if pl.Exp != nil {
@@ -206,10 +199,27 @@ func Check(c *Claims, now time.Time, leeway time.Duration) error {
 	if now.Sub(c.Expiry) > leeway {
 		return &Error{Kind: Expired, Reason: fmt.Sprintf("access token expired at %s", c.Expiry.UTC().Format(time.RFC3339))}
 	}
-	if !slices.Contains(c.Scopes, AdminScope) {
+	if !hasWord(c.Scope, AdminScope) {
 		return &Error{Kind: MissingScope, Reason: "access token lacks the " + AdminScope + " scope"}
 	}
 	return nil
+}
+
+// hasWord reports whether the space-separated list s holds word, without
+// splitting it.
+func hasWord(s, word string) bool {
+	for len(s) > 0 {
+		i := strings.Index(s, word)
+		if i < 0 {
+			return false
+		}
+		end := i + len(word)
+		if (i == 0 || s[i-1] == ' ') && (end == len(s) || s[end] == ' ') {
+			return true
+		}
+		s = s[end:]
+	}
+	return false
 }
 
 // tokenBytes marks the bytes a token may hold: base64url, '.' and padding.
