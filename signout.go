@@ -275,7 +275,15 @@ type callKey struct{}
 // Retryable to decide what to do. Cancelling ctx also matches
 // context.Canceled, and a deadline context.DeadlineExceeded.
 func (c *Client) SignOut(ctx context.Context, accessToken string) error {
-	claims, perr := token.Parse(accessToken)
+	var claims *token.Claims
+	var perr error
+	switch {
+	case c.tokenChecks || c.region == "":
+		// The checks need the claims, and so does a region from the token.
+		claims, perr = token.Parse(accessToken)
+	case accessToken == "":
+		perr = token.CheckOpaque(accessToken)
+	}
 	if c.tokenChecks {
 		if perr == nil {
 			perr = token.Check(claims, time.Now(), c.leeway)
