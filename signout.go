@@ -17,6 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/token"
 	"github.com/cognitogo/signout/internal/transport"
@@ -121,7 +122,7 @@ func (c *Client) buildSDK(o *options) error {
 		region = r
 	}
 	if o.profile != "" {
-		sc, err := loadProfile(o.profile)
+		sc, err := profile.Load(o.profile)
 		var missing config.SharedConfigProfileNotExistError
 		if errors.As(err, &missing) {
 			return fmt.Errorf("%w: WithProfile: profile %q not found in the shared config files", ErrInvalidOption, o.profile)
@@ -153,7 +154,7 @@ func (c *Client) buildSDK(o *options) error {
 	case o.awsConfig != nil && o.awsConfig.HTTPClient != nil && len(o.transportSet) == 0:
 		base = o.awsConfig.HTTPClient
 	default:
-		pem, err := caBundle(o.caBundlePEM, caPath)
+		pem, source, err := caBundle(o.caBundlePEM, caPath)
 		if err != nil {
 			return err
 		}
@@ -165,7 +166,7 @@ func (c *Client) buildSDK(o *options) error {
 			MaxConnsPerHost:    o.maxConnsPerHost,
 		})
 		if err != nil {
-			return fmt.Errorf("%w: CA bundle: %w", ErrInvalidOption, err)
+			return fmt.Errorf("%w: %s: %w", ErrInvalidOption, source, err)
 		}
 		c.transport = tr
 		base = &http.Client{Transport: tr}
@@ -220,33 +221,24 @@ func newRetryer(o *options) aws.Retryer {
 	return retry.NewStandard(std)
 }
 
-func loadProfile(name string) (config.SharedConfig, error) {
-	return config.LoadSharedConfigProfile(context.Background(), name, func(lo *config.LoadSharedConfigOptions) {
-		if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
-			lo.ConfigFiles = []string{f}
-		}
-		if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
-			lo.CredentialsFiles = []string{f}
-		}
-	})
-}
-
-func caBundle(pem []byte, path string) ([]byte, error) {
+// caBundle returns the PEM to trust and the option or variable it came
+// from, for error messages; nil PEM means the system roots.
+func caBundle(pem []byte, path string) ([]byte, string, error) {
 	if pem != nil {
-		return pem, nil
+		return pem, "WithCABundlePEM", nil
 	}
-	option := "WithCABundle"
+	source := "WithCABundle"
 	if path == "" {
-		path, option = os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
+		path, source = os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
 	}
 	if path == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidOption, option, err)
+		return nil, source, fmt.Errorf("%w: %s: %w", ErrInvalidOption, source, err)
 	}
-	return b, nil
+	return b, source, nil
 }
 
 // CloseIdleConnections closes the idle connections of the transport the

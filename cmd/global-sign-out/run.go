@@ -15,10 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/jmespath/go-jmespath"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 )
 
@@ -111,7 +111,6 @@ var flagNames = strings.NewReplacer(
 	"invalid option: ", "",
 	"WithCABundle", "--ca-bundle",
 	"AWS_CA_BUNDLE", "AWS_CA_BUNDLE",
-	"CA bundle", "--ca-bundle",
 	"WithEndpoint", "--endpoint-url",
 	"WithProfile", "--profile",
 	"WithRegion", "--region",
@@ -209,12 +208,9 @@ func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 	if a.region != "" {
 		opts = append(opts, signout.WithRegion(a.region))
 	}
-	profile, err := profileName(a)
-	if err != nil {
-		return nil, err
-	}
-	if profile != "" {
-		opts = append(opts, signout.WithProfile(profile))
+	prof := profileName(a)
+	if prof != "" {
+		opts = append(opts, signout.WithProfile(prof))
 	}
 	if a.caBundle != "" {
 		opts = append(opts, signout.WithCABundle(a.caBundle))
@@ -246,34 +242,26 @@ func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 	if a.debug {
 		opts = append(opts, signout.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 		fmt.Fprintf(stderr, "global-sign-out: debug: endpoint=%q region=%q profile=%q ca-bundle=%q no-verify-ssl=%v\n",
-			a.endpointURL, a.region, profile, a.caBundle, a.noVerifySSL)
+			a.endpointURL, a.region, prof, a.caBundle, a.noVerifySSL)
 	}
 	return opts, nil
 }
 
 // profileName is --profile, else AWS_PROFILE or AWS_DEFAULT_PROFILE, else
 // "default" when the shared config has it (as the aws CLI reads it).
-func profileName(a *args) (string, error) {
+func profileName(a *args) string {
 	if a.profile != "" {
-		return a.profile, nil
+		return a.profile
 	}
 	for _, env := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
 		if p := os.Getenv(env); p != "" {
-			return p, nil
+			return p
 		}
 	}
-	_, err := config.LoadSharedConfigProfile(context.Background(), "default", func(o *config.LoadSharedConfigOptions) {
-		if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
-			o.ConfigFiles = []string{f}
-		}
-		if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
-			o.CredentialsFiles = []string{f}
-		}
-	})
-	if err != nil {
-		return "", nil // no default profile: nothing to read
+	if _, err := profile.Load("default"); err != nil {
+		return "" // no default profile: nothing to read
 	}
-	return "default", nil
+	return "default"
 }
 
 // retryOptions honours AWS_MAX_ATTEMPTS and AWS_RETRY_MODE as the aws CLI does.
