@@ -95,3 +95,37 @@ func ExampleWithTokenChecks() {
 	// true
 	// signout: GlobalSignOut: invalid access token (access token needs 3 dot-separated segments, found 1)
 }
+
+func ExampleClient_EndSession() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// A live access token: the user is signed out everywhere.
+	t := srv.SignIn("alice")
+	res, err := c.EndSession(ctx, signout.Session{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken})
+	fmt.Println(err, res.SignedOut, res.RefreshTokenRevoked)
+
+	// An expired access token: the refresh token is revoked instead.
+	t = srv.SignIn("bob")
+	expired := srv.AccessToken("bob", signouttest.ExpiresIn(-time.Hour))
+	res, err = c.EndSession(ctx, signout.Session{AccessToken: expired, RefreshToken: t.RefreshToken})
+	fmt.Println(err, res.SignedOut, res.RefreshTokenRevoked, errors.Is(res.SignOutErr, signout.ErrTokenExpired))
+	// Output:
+	// <nil> true false
+	// <nil> false true true
+}
+
+func ExampleLogoutURL() {
+	u, err := signout.LogoutURL("auth.example.com", "1example23456789", "https://app.example.com/signed-out")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u)
+	// Output:
+	// https://auth.example.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
+}

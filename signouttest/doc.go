@@ -1,8 +1,9 @@
 // Package signouttest provides test doubles for code that uses signout, for
 // tests and examples only.
 //
-// [Signer] is a fake signout.Signer for unit tests of a logout handler: it
-// records calls and returns scripted errors.
+// [Signer], [Ender] and [AdminSigner] are fakes of signout's interfaces for
+// unit tests of code that signs users out: they record calls and return
+// scripted errors.
 //
 // [Server] is an in-process stand-in for Amazon Cognito's user pool API on a
 // loopback httptest server. It speaks AWS JSON 1.1, issues real RS256-signed
