@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitogo/signout/internal/redact"
 )
 
 const opAdminSignOut = "AdminUserGlobalSignOut"
@@ -53,7 +55,8 @@ func (c *Client) AdminSignOut(ctx context.Context, userPoolID, username string) 
 	}
 	api, err := c.adminAPI(ctx)
 	if err != nil {
-		return c.finish(ctx, opAdminSignOut, &Error{Op: opAdminSignOut, Kind: ErrNoCredentials, Message: err.Error(), cause: err})
+		return c.finish(ctx, opAdminSignOut, &Error{Op: opAdminSignOut, Kind: ErrNoCredentials,
+			Message: redact.String(err.Error()), cause: redact.Error(err)})
 	}
 	in := &cip.AdminUserGlobalSignOutInput{UserPoolId: &userPoolID, Username: &username}
 	return c.do(ctx, opAdminSignOut, m[1], nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {

@@ -34,13 +34,15 @@ const cliDefaultTimeout = 60 * time.Second
 func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a, err := parse(argv)
 	if err != nil {
+		// The message may quote arguments, and a mistyped flag can leave the
+		// token among them: mask anything shaped like one.
 		var ue *usageError
 		errors.As(err, &ue)
 		if ue.code == exitUsage {
 			fmt.Fprint(stderr, "usage: global-sign-out --access-token <value> [options]\n")
-			fmt.Fprintln(stderr, "global-sign-out: error:", ue.msg)
+			fmt.Fprintln(stderr, "global-sign-out: error:", redact.String(ue.msg))
 		} else {
-			fmt.Fprintln(stderr, "global-sign-out:", ue.msg)
+			fmt.Fprintln(stderr, "global-sign-out:", redact.String(ue.msg))
 		}
 		return ue.code
 	}

@@ -89,6 +89,8 @@ func TestRun(t *testing.T) {
 		{name: "missing token", argv: func() []string { return ep }, code: 2, stderr: "required: --access-token"},
 		{name: "flag without value", argv: func() []string { return append(ep, "--access-token") }, code: 2, stderr: "expected one argument"},
 		{name: "unknown option", argv: func() []string { return append(ep, "--access-token", "x", "--bogus") }, code: 255, stderr: "Unknown options: --bogus"},
+		{name: "mistyped token flag never echoes the token", argv: func() []string { return append(ep, "--acess-token", fresh()) }, code: 255, stderr: "Unknown options: --acess-token, [REDACTED]"},
+		{name: "token as a choice value is masked", argv: func() []string { return append(ep, "--access-token", "x", "--output", fresh()) }, code: 2, stderr: "Invalid choice \"[REDACTED]\""},
 		{name: "bad output", argv: func() []string { return append(ep, "--access-token", "x", "--output", "yaml") }, code: 2, stderr: "--output"},
 		{name: "bad color", argv: func() []string { return append(ep, "--access-token", "x", "--color", "pink") }, code: 2, stderr: "--color"},
 		{name: "flag with value", argv: func() []string { return append(ep, "--access-token", "x", "--debug=yes") }, code: 2, stderr: "--debug"},
