@@ -71,18 +71,21 @@ var leanOptions = []signout.Option{
 	signout.WithTokenChecks(false), signout.WithRegion("us-east-1"), signout.WithTimeout(0), signout.WithReadTimeout(0),
 }
 
+// signOutVariants are the library clients each SignOut benchmark measures.
+var signOutVariants = []struct {
+	name string
+	opts []signout.Option
+}{
+	{"signout", nil},
+	{"signout-lean", leanOptions},
+}
+
 func BenchmarkSignOut(b *testing.B) {
 	srv := newBenchServer(b)
 	tok := benchToken(b)
 	ctx := context.Background()
 
-	for _, v := range []struct {
-		name string
-		opts []signout.Option
-	}{
-		{"signout", nil},
-		{"signout-lean", leanOptions},
-	} {
+	for _, v := range signOutVariants {
 		b.Run(v.name, func(b *testing.B) {
 			c, err := signout.New(append(v.opts, signout.WithEndpoint(srv.URL))...)
 			if err != nil {
@@ -144,13 +147,7 @@ func BenchmarkSignOutParallel64(b *testing.B) {
 		})
 		b.ReportMetric(float64(srv.conns.Load()), "conns")
 	}
-	for _, v := range []struct {
-		name string
-		opts []signout.Option
-	}{
-		{"signout", nil},
-		{"signout-lean", leanOptions},
-	} {
+	for _, v := range signOutVariants {
 		b.Run(v.name, func(b *testing.B) {
 			srv := newBenchServer(b)
 			c, err := signout.New(append(v.opts, signout.WithEndpoint(srv.URL))...)

@@ -303,9 +303,12 @@ func (s *Server) JWKS() []byte {
 	return b
 }
 
-// verify checks an access token as Cognito does and returns its session, or
+// verifyLocked checks an access token as Cognito does and returns its session, or
 // the Cognito error to answer with.
 func (s *Server) verifyLocked(tok string, wantScope bool) (*session, *apiError) {
+	if tok == "" {
+		return nil, missing("accessToken")
+	}
 	invalid := &apiError{400, "NotAuthorizedException", "Invalid Access Token"}
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
@@ -431,10 +434,6 @@ func missing(field string) *apiError {
 }
 
 func (s *Server) globalSignOut(w http.ResponseWriter, tok string) {
-	if tok == "" {
-		s.writeError(w, missing("accessToken"))
-		return
-	}
 	s.mu.Lock()
 	sess, aerr := s.verifyLocked(tok, true)
 	if aerr == nil {
@@ -449,10 +448,6 @@ func (s *Server) globalSignOut(w http.ResponseWriter, tok string) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, tok string) {
-	if tok == "" {
-		s.writeError(w, missing("accessToken"))
-		return
-	}
 	s.mu.Lock()
 	sess, aerr := s.verifyLocked(tok, true)
 	s.mu.Unlock()
