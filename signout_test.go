@@ -669,3 +669,18 @@ func TestWithAWSConfig(t *testing.T) {
 	require.ErrorIs(t, c.SignOut(context.Background(), srv.SignIn("carol").AccessToken), signout.ErrThrottled)
 	assert.Equal(t, 4, srv.Requests("GlobalSignOut"), "an explicit option beats the config")
 }
+
+// TestNewReadsNoConfigFiles: without WithProfile, New reads no shared
+// config, so a broken file or a missing AWS_PROFILE cannot fail it.
+func TestNewReadsNoConfigFiles(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "config")
+	require.NoError(t, os.WriteFile(broken, []byte("[profile broken\nregion = =\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", broken)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", broken)
+	t.Setenv("AWS_PROFILE", "does-not-exist")
+	_, err := signout.New()
+	require.NoError(t, err)
+
+	_, err = signout.New(signout.WithProfile("does-not-exist"))
+	require.ErrorIs(t, err, signout.ErrInvalidOption, "with WithProfile it does read, and says so")
+}
