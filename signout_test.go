@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -683,4 +684,40 @@ func TestNewReadsNoConfigFiles(t *testing.T) {
 
 	_, err = signout.New(signout.WithProfile("does-not-exist"))
 	require.ErrorIs(t, err, signout.ErrInvalidOption, "with WithProfile it does read, and says so")
+}
+
+// TestThroughProxy signs out through a forward proxy given with
+// WithHTTPClient, as an application behind a corporate proxy does.
+func TestThroughProxy(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	var proxied atomic.Int32
+	upstream := &http.Transport{}
+	t.Cleanup(upstream.CloseIdleConnections)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		r.RequestURI = "" // a forward proxy resends the absolute-URI request
+		resp, err := upstream.RoundTrip(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	proxyURL, err := url.Parse(proxy.URL)
+	require.NoError(t, err)
+	tr := &http.Transport{Proxy: http.ProxyURL(proxyURL)}
+	t.Cleanup(tr.CloseIdleConnections)
+
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	require.NoError(t, c.SignOut(context.Background(), srv.SignIn("alice").AccessToken))
+	assert.Equal(t, int32(1), proxied.Load(), "the request went through the proxy")
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
 }
