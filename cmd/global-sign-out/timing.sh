@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 moto_server -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
 moto=$!
-trap 'kill $moto 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $moto 2>/dev/null; wait $moto 2>/dev/null; rm -rf "$tmp"' EXIT
 url="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$url/moto-api/" >/dev/null 2>&1 && break; sleep 0.1; done
 
