@@ -84,7 +84,6 @@ func New(opts ...Option) (*Client, error) {
 		tokenChecks:  o.tokenChecks,
 		leeway:       o.expiryLeeway,
 		logger:       o.logger,
-		hasEndpoint:  o.endpoint != "",
 		clientID:     o.clientID,
 		clientSecret: o.clientSecret,
 		profile:      o.profile,
