@@ -78,6 +78,8 @@ func TestCanary(t *testing.T) {
 			{Code: "NotAuthorizedException", Message: "Invalid Access Token: " + tok},
 			{Code: "TooManyRequestsException", Message: "slow down " + tok},
 			{Code: "InternalErrorException", Message: `{"echo":"` + tok + `"}`},
+			{Code: tok, Message: "odd code"},
+			{Code: "InvalidParameterException", Message: "x", RequestID: "req-" + tok},
 			{Status: 502, Body: "<html>upstream said " + tok + "</html>"},
 			{Status: 200, Body: `{"truncated":"` + tok},
 			{Status: 400, Body: tok},

@@ -234,12 +234,12 @@ func remoteError(op string, err, ctxErr error, attempts int, secrets ...string) 
 	}
 	var rid interface{ ServiceRequestID() string }
 	if errors.As(err, &rid) {
-		e.RequestID = rid.ServiceRequestID()
+		e.RequestID = redact.String(rid.ServiceRequestID(), secrets...)
 	}
 	var api smithy.APIError
 	isAPI := errors.As(err, &api)
 	if isAPI {
-		e.Code = api.ErrorCode()
+		e.Code = redact.String(api.ErrorCode(), secrets...)
 		e.Message = redact.String(api.ErrorMessage(), secrets...)
 	} else {
 		e.Message = redact.String(reason(err), secrets...)

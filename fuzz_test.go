@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,21 +41,23 @@ var sentinels = []error{
 }
 
 // FuzzErrorMapping feeds SignOut arbitrary Cognito answers (status, error
-// type header, body; "TOKEN" in them stands for the token, as servers echo
-// it) and checks that every failure is an *Error matching one documented
-// sentinel, and that the token shows nowhere.
+// type header, request id header, body; "TOKEN" in them stands for the
+// token, as servers echo it) and checks that every failure is an *Error
+// matching one documented sentinel, and that the token shows nowhere: not
+// in the error, its chain, or the debug log.
 func FuzzErrorMapping(f *testing.F) {
-	f.Add(400, "NotAuthorizedException", `{"__type":"NotAuthorizedException","message":"Access Token has been revoked"}`)
-	f.Add(400, "NotAuthorizedException", `{"__type":"NotAuthorizedException","message":"Access Token has expired"}`)
-	f.Add(400, "", `{"__type":"NotAuthorizedException","message":"TOKEN"}`)
-	f.Add(400, "TooManyRequestsException", `{"__type":"TooManyRequestsException","message":"Rate exceeded"}`)
-	f.Add(500, "InternalErrorException", `{"__type":"InternalErrorException","message":"Internal server error"}`)
-	f.Add(400, "", `{"__type":"com.amazonaws.cognito#InvalidParameterException:http://internal","message":"x"}`)
-	f.Add(502, "", `<html>Bad Gateway TOKEN</html>`)
-	f.Add(200, "", `{"AccessToken":"TOKEN"`)
-	f.Add(200, "", `{}`)
-	f.Add(403, "", ``)
-	f.Fuzz(func(t *testing.T, status int, errType, body string) {
+	f.Add(400, "NotAuthorizedException", "req-1", `{"__type":"NotAuthorizedException","message":"Access Token has been revoked"}`)
+	f.Add(400, "NotAuthorizedException", "req-1", `{"__type":"NotAuthorizedException","message":"Access Token has expired"}`)
+	f.Add(400, "", "req-1", `{"__type":"NotAuthorizedException","message":"TOKEN"}`)
+	f.Add(400, "TooManyRequestsException", "req-1", `{"__type":"TooManyRequestsException","message":"Rate exceeded"}`)
+	f.Add(500, "InternalErrorException", "req-1", `{"__type":"InternalErrorException","message":"Internal server error"}`)
+	f.Add(400, "", "req-1", `{"__type":"com.amazonaws.cognito#InvalidParameterException:http://internal","message":"x"}`)
+	f.Add(502, "", "req-1", `<html>Bad Gateway TOKEN</html>`)
+	f.Add(200, "", "req-1", `{"AccessToken":"TOKEN"`)
+	f.Add(200, "", "req-1", `{}`)
+	f.Add(403, "", "req-1", ``)
+	f.Add(400, "TOKEN", "TOKEN", `{"__type":"TOKEN","message":"TOKEN"}`)
+	f.Fuzz(func(t *testing.T, status int, errType, reqID, body string) {
 		if status < 200 || status > 599 {
 			t.Skip()
 		}
@@ -62,13 +65,21 @@ func FuzzErrorMapping(f *testing.F) {
 		if errType != "" {
 			h.Set("X-Amzn-Errortype", strings.ReplaceAll(errType, "TOKEN", fuzzToken))
 		}
+		if reqID != "" {
+			h.Set("X-Amzn-Requestid", strings.ReplaceAll(reqID, "TOKEN", fuzzToken))
+		}
+		var log strings.Builder
 		rt := answer{status: status, header: h, body: strings.ReplaceAll(body, "TOKEN", fuzzToken)}
 		c, err := signout.New(signout.WithHTTPClient(&http.Client{Transport: rt}), signout.WithRegion("us-east-1"),
-			signout.WithTokenChecks(false), signout.WithRetryMaxAttempts(1))
+			signout.WithTokenChecks(false), signout.WithRetryMaxAttempts(1),
+			signout.WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 		if err != nil {
 			t.Fatal(err)
 		}
 		err = c.SignOut(context.Background(), fuzzToken)
+		if strings.Contains(log.String(), fuzzToken) {
+			t.Fatalf("token logged: %s", log.String())
+		}
 		if err == nil {
 			return
 		}

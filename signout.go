@@ -366,7 +366,7 @@ func (c *Client) onAttempt(req *http.Request, a transport.Attempt) {
 		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
 		slog.Int("attempt", int(n)),
 		slog.Int("status", a.Status),
-		slog.String("request_id", a.RequestID),
+		slog.String("request_id", redact.String(a.RequestID, cl.secrets...)),
 		slog.Duration("latency", a.Latency),
 	}
 	if a.Err != nil {

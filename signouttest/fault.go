@@ -23,6 +23,9 @@ type Fault struct {
 	Body string
 	// ContentType overrides the answer's Content-Type.
 	ContentType string
+	// RequestID, when set, is sent as the answer's x-amzn-requestid instead
+	// of a fresh id; a test can make it echo the token, as a proxy might.
+	RequestID string
 	// Delay holds the answer back before its headers.
 	Delay time.Duration
 	// BodyDelay sends the headers at once and holds the body back.
@@ -151,7 +154,11 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	if ctype != "" {
 		w.Header().Set("Content-Type", ctype)
 	}
-	w.Header().Set("X-Amzn-Requestid", s.requestID())
+	rid := f.RequestID
+	if rid == "" {
+		rid = s.requestID()
+	}
+	w.Header().Set("X-Amzn-Requestid", rid)
 	w.WriteHeader(status)
 	if f.BodyDelay > 0 {
 		if fl, ok := w.(http.Flusher); ok {

@@ -24,7 +24,7 @@ func Error(err error, secrets ...string) error {
 		if e.ResponseError != nil {
 			inner.Response = e.Response
 		}
-		return &awshttp.ResponseError{ResponseError: inner, RequestID: e.RequestID}
+		return &awshttp.ResponseError{ResponseError: inner, RequestID: String(e.RequestID, secrets...)}
 	case *smithyhttp.ResponseError:
 		return &smithyhttp.ResponseError{Response: e.Response, Err: Error(e.Err, secrets...)}
 	case *retry.MaxAttemptsError:
@@ -57,16 +57,27 @@ func apiError(e smithy.APIError, secrets []string) error {
 		cp := reflect.New(v.Elem().Type())
 		cp.Elem().Set(v.Elem())
 		if f := cp.Elem().FieldByName("Message"); f.IsValid() && f.CanSet() && f.Type() == stringPtr {
-			if !f.IsNil() {
-				m := String(*f.Interface().(*string), secrets...)
-				f.Set(reflect.ValueOf(&m))
+			redactField(f, secrets)
+			// A server may name its own error code; the SDK keeps it here.
+			if o := cp.Elem().FieldByName("ErrorCodeOverride"); o.IsValid() && o.CanSet() && o.Type() == stringPtr {
+				redactField(o, secrets)
 			}
 			if out, ok := cp.Interface().(error); ok {
 				return out
 			}
 		}
 	}
-	return &smithy.GenericAPIError{Code: e.ErrorCode(), Message: String(e.ErrorMessage(), secrets...), Fault: e.ErrorFault()}
+	return &smithy.GenericAPIError{Code: String(e.ErrorCode(), secrets...), Message: String(e.ErrorMessage(), secrets...), Fault: e.ErrorFault()}
+}
+
+// redactField replaces the *string in f with a redacted copy; the original
+// string is left alone.
+func redactField(f reflect.Value, secrets []string) {
+	if f.IsNil() {
+		return
+	}
+	m := String(*f.Interface().(*string), secrets...)
+	f.Set(reflect.ValueOf(&m))
 }
 
 // redacted stands in for an error whose text held a secret.

@@ -46,6 +46,17 @@ func TestErrorKeepsTypesAndDropsSecret(t *testing.T) {
 			assert.Equal(t, "Odd", ae.ErrorCode())
 			assert.Equal(t, "saw "+Mask, ae.ErrorMessage())
 		}},
+		{"echoed error code", &smithy.GenericAPIError{Code: jwt, Message: "odd"}, func(t *testing.T, got error) {
+			var ae smithy.APIError
+			require.True(t, errors.As(got, &ae))
+			assert.Equal(t, Mask, ae.ErrorCode())
+		}},
+		{"modeled exception with an overridden code", &types.NotAuthorizedException{ErrorCodeOverride: &msg}, func(t *testing.T, got error) {
+			var na *types.NotAuthorizedException
+			require.True(t, errors.As(got, &na))
+			assert.Equal(t, Mask, na.ErrorCode())
+			assert.Nil(t, na.Message)
+		}},
 		{"deserialization snapshot", &smithy.DeserializationError{Err: fmt.Errorf("bad body"), Snapshot: []byte(jwt)}, func(t *testing.T, got error) {
 			var de *smithy.DeserializationError
 			require.True(t, errors.As(got, &de))
@@ -72,6 +83,20 @@ func TestErrorKeepsTypesAndDropsSecret(t *testing.T) {
 			tc.check(t, got)
 		})
 	}
+}
+
+func TestErrorRedactsEchoedRequestID(t *testing.T) {
+	resp := &smithyhttp.Response{Response: &http.Response{StatusCode: 400}}
+	err := &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: resp, Err: errors.New("boom")},
+		RequestID:     "id-" + jwt,
+	}
+	got := Error(err, jwt)
+	var re *awshttp.ResponseError
+	require.True(t, errors.As(got, &re))
+	assert.Equal(t, "id-"+Mask, re.ServiceRequestID())
+	assert.False(t, Contains(got.Error(), jwt), got.Error())
+	assert.Equal(t, "id-"+jwt, err.RequestID, "the original is untouched")
 }
 
 func TestErrorPassesCleanErrorsThrough(t *testing.T) {
