@@ -43,7 +43,7 @@ func everything(err error) string {
 	}
 	var se *signout.Error
 	if errors.As(err, &se) {
-		b.WriteString(se.Message + se.Code + se.RequestID + "\n")
+		b.WriteString(se.Message + "|" + se.Code + "|" + se.RequestID + "\n")
 	}
 	return b.String()
 }

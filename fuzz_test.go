@@ -99,7 +99,7 @@ func FuzzErrorMapping(f *testing.F) {
 		_ = se.Retryable()
 		text := fmt.Sprintf("%v %+v %#v", err, err, err)
 		for e := err; e != nil; e = errors.Unwrap(e) {
-			text += e.Error()
+			text += "\n" + e.Error()
 		}
 		if strings.Contains(text, fuzzToken) {
 			t.Fatalf("token leaked: %s", text)
