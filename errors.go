@@ -81,7 +81,8 @@ var (
 )
 
 // Error is the error SignOut returns. Its text is built only from redacted
-// fields: it never holds the access token, even when Cognito echoed it.
+// fields: it never holds the access token, even when Cognito, or a proxy in
+// front of it, echoed the token in the message, error code or request id.
 type Error struct {
 	// Op is the Cognito operation, such as "GlobalSignOut".
 	Op string
