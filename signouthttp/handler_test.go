@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,35 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeEnder records the sessions it is asked to end. By default it ends
+// each one; with err set it fails every call, and fn, when set, answers.
+type fakeEnder struct {
+	fn  func(ctx context.Context, s signout.Session) (signout.Result, error)
+	err error
+
+	mu    sync.Mutex
+	calls []signout.Session
+}
+
+func (f *fakeEnder) EndSession(ctx context.Context, s signout.Session) (signout.Result, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+	switch {
+	case f.fn != nil:
+		return f.fn(ctx, s)
+	case f.err != nil:
+		return signout.Result{SignOutErr: f.err}, f.err
+	}
+	return signout.Result{SignedOut: true}, nil
+}
+
+func (f *fakeEnder) Calls() []signout.Session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
 
 func newHandler(t *testing.T, cfg signouthttp.Config) http.Handler {
 	t.Helper()
@@ -49,7 +79,7 @@ func TestHandler(t *testing.T) {
 		name        string
 		cfg         signouthttp.Config
 		req         func() *http.Request
-		ender       *signouttest.Ender
+		ender       *fakeEnder
 		wantStatus  int
 		wantCalls   []signout.Session
 		wantExpired []string
@@ -129,7 +159,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:  "Cognito unreachable: cookies expired, hook told",
-			ender: &signouttest.Ender{Err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+			ender: &fakeEnder{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
 			req: func() *http.Request {
 				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 				r.Header.Set("Authorization", "bearer AT5")
@@ -157,7 +187,7 @@ func TestHandler(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ender := tc.ender
 			if ender == nil {
-				ender = &signouttest.Ender{}
+				ender = &fakeEnder{}
 			}
 			var hookErr error
 			cfg := tc.cfg
@@ -189,7 +219,7 @@ func TestHandler(t *testing.T) {
 func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	var mu sync.Mutex
 	var ctxErr error
-	ender := &signouttest.Ender{Func: func(ctx context.Context, s signout.Session) (signout.Result, error) {
+	ender := &fakeEnder{fn: func(ctx context.Context, s signout.Session) (signout.Result, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		ctxErr = ctx.Err()
@@ -205,7 +235,7 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 }
 
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Ender: &signouttest.Ender{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
+	h := newHandler(t, signouthttp.Config{Ender: &fakeEnder{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
 	for _, c := range rec.Result().Cookies() {
@@ -226,10 +256,10 @@ func TestHandlerSecureCookies(t *testing.T) {
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]signouthttp.Config{
 		"no ender":        {},
-		"bad cookie name": {Ender: &signouttest.Ender{}, AccessTokenCookie: "a b"},
-		"bad origin":      {Ender: &signouttest.Ender{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":  {Ender: &signouttest.Ender{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"bad redirect":    {Ender: &signouttest.Ender{}, RedirectURL: "relative/path"},
+		"bad cookie name": {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
+		"bad origin":      {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"bad redirect":    {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
 	} {
 		_, err := signouthttp.NewHandler(cfg)
 		assert.Error(t, err, name)
@@ -247,16 +277,16 @@ func TestHandlerOnStandIn(t *testing.T) {
 	t.Cleanup(c.CloseIdleConnections)
 	h := newHandler(t, signouthttp.Config{Ender: c})
 
-	// An expired access token and a live refresh token: the refresh token is revoked.
+	// An unusable access token and a live refresh token: the refresh token is revoked.
 	tokens := srv.SignIn("alice")
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-	r.AddCookie(&http.Cookie{Name: "at", Value: srv.AccessToken("alice", signouttest.ExpiresIn(-time.Hour))})
+	r.AddCookie(&http.Cookie{Name: "at", Value: "not-a-token"})
 	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	assert.Equal(t, http.StatusNoContent, rec.Code)
 	assert.Equal(t, 1, srv.Requests("RevokeToken"))
-	assert.Zero(t, srv.Requests("GlobalSignOut"), "the expired token was refused locally")
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "the unusable token was refused locally")
 }
 
 // TestHandlerCognitoDown ends a logout while Cognito is unreachable: the
