@@ -93,10 +93,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		}
 		h.origins = append(h.origins, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
-	if cfg.RedirectURL != "" {
-		if u, err := url.Parse(cfg.RedirectURL); err != nil || (!u.IsAbs() && !strings.HasPrefix(cfg.RedirectURL, "/")) {
-			return nil, fmt.Errorf("signouthttp: RedirectURL %q is neither absolute nor a path", cfg.RedirectURL)
-		}
+	if cfg.RedirectURL != "" && !safeRedirect(cfg.RedirectURL) {
+		return nil, fmt.Errorf("signouthttp: RedirectURL %q is neither an http(s) URL nor a path on this site", cfg.RedirectURL)
 	}
 	return h, nil
 }
@@ -145,6 +143,20 @@ func (h *handler) originAllowed(r *http.Request) bool {
 		return true
 	}
 	return slices.Contains(h.origins, strings.ToLower(origin))
+}
+
+// safeRedirect accepts an absolute http or https URL with a host, or a path
+// on this site. Browsers read "//host" and "/\host" as another host, and a
+// javascript: or data: URL would run in the site's origin.
+func safeRedirect(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || strings.ContainsRune(s, '\\') {
+		return false
+	}
+	if u.Scheme == "https" || u.Scheme == "http" {
+		return u.Host != "" && u.User == nil
+	}
+	return u.Scheme == "" && u.Host == "" && strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//")
 }
 
 func bearer(r *http.Request) string {

@@ -260,10 +260,37 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 		"bad origin":      {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
 		"origin w/ path":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
 		"bad redirect":    {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
+		// Each of these sends the browser to another host or runs a script.
+		"protocol-relative redirect": {Ender: &fakeEnder{}, RedirectURL: "//evil.example/"},
+		"backslash redirect":         {Ender: &fakeEnder{}, RedirectURL: `/\evil.example/`},
+		"javascript redirect":        {Ender: &fakeEnder{}, RedirectURL: "javascript:alert(1)"},
+		"data redirect":              {Ender: &fakeEnder{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
+		"hostless http redirect":     {Ender: &fakeEnder{}, RedirectURL: "https:evil.example"},
+		"redirect with user info":    {Ender: &fakeEnder{}, RedirectURL: "https://app.example.com@evil.example/"},
+		"tab in redirect":            {Ender: &fakeEnder{}, RedirectURL: "/\t/evil.example/"},
 	} {
-		_, err := signouthttp.NewHandler(cfg)
-		assert.Error(t, err, name)
-		assert.True(t, strings.HasPrefix(err.Error(), "signouthttp: "), name)
+		t.Run(name, func(t *testing.T) {
+			h, err := signouthttp.NewHandler(cfg)
+			require.Error(t, err)
+			assert.Nil(t, h)
+			assert.True(t, strings.HasPrefix(err.Error(), "signouthttp: "), err.Error())
+		})
+	}
+}
+
+func TestNewHandlerAcceptsRedirects(t *testing.T) {
+	for _, u := range []string{
+		"/",
+		"/signed-out?from=logout#top",
+		"https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F",
+		"http://localhost:8080/",
+	} {
+		h, err := signouthttp.NewHandler(signouthttp.Config{Ender: &fakeEnder{}, RedirectURL: u})
+		require.NoError(t, err, u)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
+		assert.Equal(t, http.StatusSeeOther, rec.Code, u)
+		assert.Equal(t, u, rec.Header().Get("Location"))
 	}
 }
 
