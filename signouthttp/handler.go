@@ -42,12 +42,19 @@ type Config struct {
 	// or the browser keeps them. Default: path "/", host-only.
 	CookiePath   string
 	CookieDomain string
-	// AllowedOrigins, when set, lists the origins (scheme://host[:port])
-	// that may post to the handler. A request whose Origin header, or
-	// lacking one its Referer, names another origin is refused with 403 and
-	// changes nothing. A request with neither is allowed: it does not come
-	// from a browser page, so it cannot be a cross-site forgery.
+	// AllowedOrigins lists other origins (scheme://host[:port]) whose pages
+	// may post to the handler, besides its own. A browser request from any
+	// other origin, even a same-site one such as another port or subdomain,
+	// is refused with 403 and changes nothing. The check is net/http's
+	// CrossOriginProtection: it reads Sec-Fetch-Site, or in older browsers
+	// compares Origin with the Host header. A request with neither header is
+	// allowed: it does not come from a browser page (curl, a mobile app with
+	// Authorization: Bearer), so it cannot be a cross-site forgery.
 	AllowedOrigins []string
+	// AllowAnyOrigin turns the origin check off, for an application that
+	// protects the endpoint against cross-site requests itself. It
+	// contradicts AllowedOrigins: NewHandler refuses both.
+	AllowAnyOrigin bool
 	// RedirectURL, when set, is where the handler sends the browser with
 	// 303 See Other, for example a signout.LogoutURL to also end the
 	// managed-login session. Without it the handler answers 204 No Content.
@@ -61,8 +68,8 @@ type Config struct {
 // handler serves logout requests.
 type handler struct {
 	cfg     Config
-	cookies []string // names to expire
-	origins []string
+	cookies []string                   // names to expire
+	cop     *http.CrossOriginProtection // nil with AllowAnyOrigin
 }
 
 // NewHandler returns the logout handler. It accepts POST only, as a logout
@@ -86,12 +93,21 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		}
 		h.cookies = append(h.cookies, name)
 	}
+	if cfg.AllowAnyOrigin && len(cfg.AllowedOrigins) > 0 {
+		return nil, errors.New("signouthttp: AllowAnyOrigin and AllowedOrigins contradict each other")
+	}
+	if !cfg.AllowAnyOrigin {
+		h.cop = http.NewCrossOriginProtection()
+	}
 	for _, o := range cfg.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		// Browsers send the origin in lower case, and it is matched exactly.
+		u, err := url.Parse(strings.ToLower(o))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 			return nil, fmt.Errorf("signouthttp: allowed origin %q is not scheme://host[:port]", o)
 		}
-		h.origins = append(h.origins, strings.ToLower(u.Scheme+"://"+u.Host))
+		if err := h.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("signouthttp: allowed origin %q: %w", o, err)
+		}
 	}
 	if cfg.RedirectURL != "" && !safeRedirect(cfg.RedirectURL) {
 		return nil, fmt.Errorf("signouthttp: RedirectURL %q is neither an http(s) URL nor a path on this site", cfg.RedirectURL)
@@ -105,7 +121,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "logout needs POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if !h.originAllowed(r) {
+	if h.cop != nil && h.cop.Check(r) != nil {
 		http.Error(w, "cross-origin logout refused", http.StatusForbidden)
 		return
 	}
@@ -127,22 +143,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *handler) originAllowed(r *http.Request) bool {
-	if len(h.origins) == 0 {
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host != "" {
-			origin = ref.Scheme + "://" + ref.Host
-		}
-	}
-	if origin == "" {
-		return true
-	}
-	return slices.Contains(h.origins, strings.ToLower(origin))
 }
 
 // safeRedirect accepts an absolute http or https URL with a host, or a path

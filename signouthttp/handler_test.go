@@ -127,22 +127,69 @@ func TestHandler(t *testing.T) {
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "foreign referer without origin is refused",
-			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			name: "foreign origin is refused by default",
 			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Referer", "https://evil.example/page")
+				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+				r.Header.Set("Origin", "https://evil.example")
 				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
 				return r
 			},
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "allowed origin",
-			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			name: "cross-site fetch is refused by default",
 			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Origin", "https://APP.example.com")
+				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
+				return r
+			},
+			wantStatus: http.StatusForbidden,
+		},
+		{
+			name: "same-site page on another port is refused by default",
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+				r.Header.Set("Origin", "http://app.example.com:8081")
+				r.Header.Set("Sec-Fetch-Site", "same-site")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
+				return r
+			},
+			wantStatus: http.StatusForbidden,
+		},
+		{
+			name: "own origin is allowed by default",
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+				r.Header.Set("Origin", "http://app.example.com")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name: "allowed origin",
+			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://App.example.com"}},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "https://api.example.com/logout", nil)
+				r.Header.Set("Origin", "https://app.example.com")
+				r.Header.Set("Sec-Fetch-Site", "same-site")
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name: "any origin, when the check is turned off",
+			cfg:  signouthttp.Config{AllowAnyOrigin: true},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+				r.Header.Set("Origin", "https://evil.example")
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
 				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
 				return r
 			},
@@ -259,6 +306,7 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 		"bad cookie name": {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
 		"bad origin":      {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
 		"origin w/ path":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"origins and any": {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
 		"bad redirect":    {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.
 		"protocol-relative redirect": {Ender: &fakeEnder{}, RedirectURL: "//evil.example/"},
