@@ -68,7 +68,7 @@ type Config struct {
 // handler serves logout requests.
 type handler struct {
 	cfg     Config
-	cookies []string                   // names to expire
+	cookies []string                    // names to expire
 	cop     *http.CrossOriginProtection // nil with AllowAnyOrigin
 }
 
@@ -130,19 +130,31 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.AccessToken = h.cookie(r, h.cfg.AccessTokenCookie)
 	}
 	s.RefreshToken = h.cookie(r, h.cfg.RefreshTokenCookie)
+	var res signout.Result
+	var err error
 	if s.AccessToken != "" || s.RefreshToken != "" {
-		res, err := h.cfg.Ender.EndSession(context.WithoutCancel(r.Context()), s)
-		if err != nil && h.cfg.OnError != nil {
-			h.cfg.OnError(r, res, err)
-		}
+		res, err = h.cfg.Ender.EndSession(context.WithoutCancel(r.Context()), s)
 	}
+	h.respond(w, r)
+	// The answer is out, so a hook that panics cannot keep the cookies alive.
+	if err != nil && h.cfg.OnError != nil {
+		h.cfg.OnError(r, res, err)
+	}
+}
+
+// respond expires the cookies and sends the whole answer, flushed, so that
+// nothing the handler does afterwards can hold it back.
+func (h *handler) respond(w http.ResponseWriter, r *http.Request) {
 	h.expireCookies(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	if h.cfg.RedirectURL != "" {
+		// No body: the answer is complete once flushed.
+		w.Header().Set("Content-Length", "0")
 		http.Redirect(w, r, h.cfg.RedirectURL, http.StatusSeeOther)
-		return
+	} else {
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	_ = http.NewResponseController(w).Flush()
 }
 
 // safeRedirect accepts an absolute http or https URL with a host, or a path

@@ -2,11 +2,14 @@ package signouthttp_test
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,6 +282,46 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	newHandler(t, signouthttp.Config{Ender: ender}).ServeHTTP(httptest.NewRecorder(), r)
 	require.Len(t, ender.Calls(), 1)
 	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
+}
+
+// TestHandlerPanickingHook: a hook that panics must not cost the user the
+// logout; the cookies are expired and the answer sent before any hook runs.
+func TestHandlerPanickingHook(t *testing.T) {
+	for _, redirect := range []string{"", "/"} {
+		t.Run("redirect "+redirect, func(t *testing.T) {
+			var hooked atomic.Bool
+			h := newHandler(t, signouthttp.Config{
+				Ender:       &fakeEnder{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+				RedirectURL: redirect,
+				OnError: func(*http.Request, signout.Result, error) {
+					hooked.Store(true)
+					panic("hook bug")
+				},
+			})
+			ts := httptest.NewUnstartedServer(h)
+			ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the server reports the panic
+			ts.Start()
+			t.Cleanup(ts.Close)
+			client := ts.Client()
+			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+			req, err := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
+			require.NoError(t, err)
+			req.AddCookie(&http.Cookie{Name: "at", Value: "AT"})
+			resp, err := client.Do(req)
+			require.NoError(t, err, "the answer arrives although the hook panicked")
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			assert.NoError(t, err, "and it is complete")
+			assert.True(t, hooked.Load())
+			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
+			if redirect != "" {
+				assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			} else {
+				assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+			}
+		})
+	}
 }
 
 func TestHandlerSecureCookies(t *testing.T) {
