@@ -26,6 +26,10 @@ import (
 	"github.com/cognitogo/signout"
 )
 
+// defaultTimeout is Config.Timeout's default: the library's default for one
+// call, now shared by all of a logout's calls.
+const defaultTimeout = 10 * time.Second
+
 // Config configures the handler NewHandler returns.
 type Config struct {
 	// Ender ends the session: a *signout.Client configured with
@@ -55,6 +59,11 @@ type Config struct {
 	// protects the endpoint against cross-site requests itself. It
 	// contradicts AllowedOrigins: NewHandler refuses both.
 	AllowAnyOrigin bool
+	// Timeout bounds the whole logout, every call to Cognito and its retries
+	// included; the client's own WithTimeout bounds each call within it.
+	// The request's cancellation is ignored, so a user who closes the tab
+	// does not stop the revocation. Default 10 s; negative is an error.
+	Timeout time.Duration
 	// RedirectURL, when set, is where the handler sends the browser with
 	// 303 See Other, for example a signout.LogoutURL to also end the
 	// managed-login session. Without it the handler answers 204 No Content.
@@ -73,12 +82,17 @@ type handler struct {
 }
 
 // NewHandler returns the logout handler. It accepts POST only, as a logout
-// by GET could be triggered by any page. The session is ended with the
-// request's values but not its cancellation, so a user who closes the tab
-// does not stop the revocation; the Ender's own timeout bounds it.
+// by GET could be triggered by any page. Invalid configuration is an error
+// naming the field.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Ender == nil {
 		return nil, errors.New("signouthttp: Config.Ender is nil")
+	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("signouthttp: Config.Timeout is negative")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
 	}
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
@@ -133,7 +147,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var res signout.Result
 	var err error
 	if s.AccessToken != "" || s.RefreshToken != "" {
-		res, err = h.cfg.Ender.EndSession(context.WithoutCancel(r.Context()), s)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.Timeout)
+		res, err = h.cfg.Ender.EndSession(ctx, s)
+		cancel()
 	}
 	h.respond(w, r)
 	// The answer is out, so a hook that panics cannot keep the cookies alive.

@@ -324,6 +324,63 @@ func TestHandlerPanickingHook(t *testing.T) {
 	}
 }
 
+// TestHandlerTimeBudget: a logout gets one budget, however many calls to
+// Cognito it makes.
+func TestHandlerTimeBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget time.Duration
+		want   time.Duration
+	}{
+		{"default", 0, 10 * time.Second},
+		{"configured", 3 * time.Second, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var deadline time.Time
+			var hasDeadline bool
+			ender := &fakeEnder{fn: func(ctx context.Context, _ signout.Session) (signout.Result, error) {
+				deadline, hasDeadline = ctx.Deadline()
+				return signout.Result{SignedOut: true}, nil
+			}}
+			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+			r.Header.Set("Authorization", "Bearer AT")
+			start := time.Now()
+			newHandler(t, signouthttp.Config{Ender: ender, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), r)
+			end := time.Now()
+			require.True(t, hasDeadline, "the logout is bounded")
+			assert.False(t, deadline.Before(start.Add(tc.want)), "deadline %v is before %v", deadline, start.Add(tc.want))
+			assert.False(t, deadline.After(end.Add(tc.want)), "deadline %v is after %v", deadline, end.Add(tc.want))
+		})
+	}
+}
+
+// TestHandlerTimeBudgetOnStandIn: with Cognito hanging, the budget runs out
+// during the first call and the second is never sent, whatever the client's
+// own timeout.
+func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault("", signouttest.Fault{Hang: true})
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID),
+		signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	var hookErr error
+	h := newHandler(t, signouthttp.Config{Ender: c, Timeout: 100 * time.Millisecond,
+		OnError: func(_ *http.Request, _ signout.Result, err error) { hookErr = err }})
+	tokens := srv.SignIn("alice")
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
+	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
+	assert.ErrorIs(t, hookErr, signout.ErrTimeout)
+	assert.Equal(t, 1, srv.Requests(""), "one call hung until the budget ran out; none followed")
+}
+
 func TestHandlerSecureCookies(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Ender: &fakeEnder{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
@@ -345,12 +402,13 @@ func TestHandlerSecureCookies(t *testing.T) {
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]signouthttp.Config{
-		"no ender":        {},
-		"bad cookie name": {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
-		"bad origin":      {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"origins and any": {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":    {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
+		"no ender":         {},
+		"bad cookie name":  {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
+		"bad origin":       {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":   {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"negative timeout": {Ender: &fakeEnder{}, Timeout: -time.Second},
+		"origins and any":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
+		"bad redirect":     {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.
 		"protocol-relative redirect": {Ender: &fakeEnder{}, RedirectURL: "//evil.example/"},
 		"backslash redirect":         {Ender: &fakeEnder{}, RedirectURL: `/\evil.example/`},
