@@ -139,23 +139,85 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin logout refused", http.StatusForbidden)
 		return
 	}
-	s := signout.Session{AccessToken: bearer(r)}
-	if s.AccessToken == "" {
-		s.AccessToken = h.cookie(r, h.cfg.AccessTokenCookie)
+	sessions, err := h.sessions(r)
+	if err != nil {
+		http.Error(w, "too many session cookies", http.StatusBadRequest)
+		h.onError(r, signout.Result{}, err)
+		return
 	}
-	s.RefreshToken = h.cookie(r, h.cfg.RefreshTokenCookie)
-	var res signout.Result
-	var err error
-	if s.AccessToken != "" || s.RefreshToken != "" {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.Timeout)
-		res, err = h.cfg.Ender.EndSession(ctx, s)
-		cancel()
+	type failure struct {
+		res signout.Result
+		err error
 	}
+	var failures []failure
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.Timeout)
+	for _, s := range sessions {
+		if res, err := h.end(ctx, s); err != nil {
+			failures = append(failures, failure{res, err})
+		}
+	}
+	cancel()
 	h.respond(w, r)
 	// The answer is out, so a hook that panics cannot keep the cookies alive.
-	if err != nil && h.cfg.OnError != nil {
+	for _, f := range failures {
+		h.onError(r, f.res, f.err)
+	}
+}
+
+// end ends one session: the one place the handler calls the library.
+func (h *handler) end(ctx context.Context, s signout.Session) (signout.Result, error) {
+	return h.cfg.Ender.EndSession(ctx, s)
+}
+
+func (h *handler) onError(r *http.Request, res signout.Result, err error) {
+	if h.cfg.OnError != nil {
 		h.cfg.OnError(r, res, err)
 	}
+}
+
+// maxTokens bounds the values of one token a request may carry. A browser
+// sends one, or a few when cookies with other paths or domains share the
+// name.
+const maxTokens = 8
+
+// sessions returns the sessions a request names. A page on a sibling
+// subdomain can set a cookie of the same name that the browser sends first
+// (rt=ATTACKER; rt=VICTIM): every distinct value is taken, the access tokens
+// (the bearer token first) paired in order with the refresh tokens.
+func (h *handler) sessions(r *http.Request) ([]signout.Session, error) {
+	access := values(r, h.cfg.AccessTokenCookie, bearer(r))
+	refresh := values(r, h.cfg.RefreshTokenCookie, "")
+	if len(access) > maxTokens || len(refresh) > maxTokens {
+		return nil, ErrTooManyTokens
+	}
+	sessions := make([]signout.Session, max(len(access), len(refresh)))
+	for i := range sessions {
+		if i < len(access) {
+			sessions[i].AccessToken = access[i]
+		}
+		if i < len(refresh) {
+			sessions[i].RefreshToken = refresh[i]
+		}
+	}
+	return sessions, nil
+}
+
+// values returns first, when set, and the values of the cookies called name,
+// each once.
+func values(r *http.Request, name, first string) []string {
+	var vs []string
+	if first != "" {
+		vs = append(vs, first)
+	}
+	if name == "" {
+		return vs
+	}
+	for _, c := range r.CookiesNamed(name) {
+		if c.Value != "" && !slices.Contains(vs, c.Value) {
+			vs = append(vs, c.Value)
+		}
+	}
+	return vs
 }
 
 // respond expires the cookies and sends the whole answer, flushed, so that
@@ -195,17 +257,6 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-func (h *handler) cookie(r *http.Request, name string) string {
-	if name == "" {
-		return ""
-	}
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
-
 // expireCookies tells the browser to drop every configured cookie. A
 // __Host- or __Secure- cookie, or any on HTTPS, is expired with Secure, as
 // browsers require for those prefixes.
@@ -228,3 +279,7 @@ func (h *handler) expireCookies(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, c)
 	}
 }
+
+// ErrTooManyTokens is what OnError hears when a request carries more values
+// of a token cookie than a browser would send: the handler refuses it.
+var ErrTooManyTokens = errors.New("signouthttp: too many token cookies")

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -381,6 +384,94 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests(""), "one call hung until the budget ran out; none followed")
 }
 
+// TestHandlerDuplicateCookies: a sibling subdomain can toss its own token
+// cookies in front of the user's (rt=ATTACKER; rt=VICTIM). The handler
+// ends every session named, pairing the values in the order sent.
+func TestHandlerDuplicateCookies(t *testing.T) {
+	tests := []struct {
+		name      string
+		bearer    string
+		at, rt    []string
+		wantCalls []signout.Session
+		wantCode  int
+	}{
+		{
+			name: "tossed pair", at: []string{"A1", "A2"}, rt: []string{"R1", "R2"},
+			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}, {AccessToken: "A2", RefreshToken: "R2"}},
+			wantCode:  http.StatusNoContent,
+		},
+		{
+			name: "tossed refresh token only", at: []string{"A1"}, rt: []string{"R1", "R2"},
+			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}, {RefreshToken: "R2"}},
+			wantCode:  http.StatusNoContent,
+		},
+		{
+			name: "bearer and cookie", bearer: "A0", at: []string{"A1"}, rt: []string{"R1"},
+			wantCalls: []signout.Session{{AccessToken: "A0", RefreshToken: "R1"}, {AccessToken: "A1"}},
+			wantCode:  http.StatusNoContent,
+		},
+		{
+			name: "the same value twice is ended once", at: []string{"A1", "A1"}, rt: []string{"R1", "R1"},
+			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}},
+			wantCode:  http.StatusNoContent,
+		},
+		{
+			name:     "more than a browser would send is refused",
+			rt:       []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"},
+			wantCode: http.StatusBadRequest,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ender := &fakeEnder{}
+			var hookErr error
+			h := newHandler(t, signouthttp.Config{Ender: ender,
+				OnError: func(_ *http.Request, _ signout.Result, err error) { hookErr = err }})
+			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+			if tc.bearer != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.bearer)
+			}
+			for _, v := range tc.at {
+				r.AddCookie(&http.Cookie{Name: "at", Value: v})
+			}
+			for _, v := range tc.rt {
+				r.AddCookie(&http.Cookie{Name: "rt", Value: v})
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			assert.Equal(t, tc.wantCode, rec.Code)
+			assert.Equal(t, tc.wantCalls, ender.Calls())
+			if tc.wantCode == http.StatusBadRequest {
+				assert.ErrorIs(t, hookErr, signouthttp.ErrTooManyTokens)
+				assert.Empty(t, expired(rec.Result()), "a refused request changes nothing")
+			} else {
+				assert.NoError(t, hookErr)
+			}
+		})
+	}
+}
+
+// TestHandlerDuplicateCookiesOnStandIn: with an attacker's tokens tossed in
+// front of the victim's, the victim's session ends too.
+func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	h := newHandler(t, signouthttp.Config{Ender: c})
+	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
+
+	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	r.Header.Set("Cookie", "at="+mallory.AccessToken+"; rt="+mallory.RefreshToken+"; at="+alice.AccessToken+"; rt="+alice.RefreshToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+
+	require.Equal(t, http.StatusNoContent, rec.Code)
+	check := newChecker(t, srv)
+	assert.False(t, check.accessWorks(alice.AccessToken), "the victim's access token is refused")
+	assert.False(t, check.refreshWorks(alice.RefreshToken), "the victim's refresh token is refused")
+	assert.False(t, check.accessWorks(mallory.AccessToken))
+}
+
 func TestHandlerSecureCookies(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Ender: &fakeEnder{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
@@ -494,4 +585,43 @@ func TestHandlerCognitoDown(t *testing.T) {
 	assert.ErrorIs(t, hookRes.SignOutErr, signout.ErrNetwork)
 	assert.ErrorIs(t, hookRes.RevokeErr, signout.ErrNetwork)
 	assert.NotContains(t, hookErr.Error(), tokens.AccessToken)
+}
+
+func newClient(t *testing.T, srv *signouttest.Server) *signout.Client {
+	t.Helper()
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5*time.Second))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// checker asks the stand-in, as an application would ask Cognito, whether
+// a token still works.
+type checker struct {
+	sdk      *cip.Client
+	clientID string
+}
+
+func newChecker(t *testing.T, srv *signouttest.Server) checker {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return checker{
+		sdk: cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+			HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}}),
+		clientID: srv.ClientID,
+	}
+}
+
+func (c checker) accessWorks(accessToken string) bool {
+	_, err := c.sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(accessToken)})
+	return err == nil
+}
+
+func (c checker) refreshWorks(refreshToken string) bool {
+	_, err := c.sdk.InitiateAuth(context.Background(), &cip.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
+		ClientId:       aws.String(c.clientID),
+		AuthParameters: map[string]string{"REFRESH_TOKEN": refreshToken},
+	})
+	return err == nil
 }
