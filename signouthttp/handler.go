@@ -30,6 +30,9 @@ import (
 // call, now shared by all of a logout's calls.
 const defaultTimeout = 10 * time.Second
 
+// siteData are the directives of Clear-Site-Data.
+var siteData = []string{"cache", "cookies", "storage", "executionContexts", "clientHints", "prefetchCache", "prerenderCache", "*"}
+
 // Config configures the handler NewHandler returns.
 type Config struct {
 	// Ender ends the session: a *signout.Client configured with
@@ -59,6 +62,17 @@ type Config struct {
 	// protects the endpoint against cross-site requests itself. It
 	// contradicts AllowedOrigins: NewHandler refuses both.
 	AllowAnyOrigin bool
+	// ClearSiteData lists the Clear-Site-Data directives sent with the
+	// logout answer. The default, "cache", has the browser drop its HTTP and
+	// back/forward caches for the site, so Back does not show pages of the
+	// ended session. "cookies" also drops every cookie of the registrable
+	// domain (sibling subdomains included) and "storage" drops local
+	// storage, IndexedDB and service workers; "*" drops everything.
+	// Browsers honour the header over HTTPS and on localhost only.
+	ClearSiteData []string
+	// NoClearSiteData sends no Clear-Site-Data. It contradicts ClearSiteData:
+	// NewHandler refuses both.
+	NoClearSiteData bool
 	// Timeout bounds the whole logout, every call to Cognito and its retries
 	// included; the client's own WithTimeout bounds each call within it.
 	// The request's cancellation is ignored, so a user who closes the tab
@@ -78,6 +92,7 @@ type Config struct {
 type handler struct {
 	cfg     Config
 	cookies []string                    // names to expire
+	clear   string                      // Clear-Site-Data, "" for none
 	cop     *http.CrossOriginProtection // nil with AllowAnyOrigin
 }
 
@@ -106,6 +121,22 @@ func NewHandler(cfg Config) (http.Handler, error) {
 			return nil, fmt.Errorf("signouthttp: %q is not a cookie name", name)
 		}
 		h.cookies = append(h.cookies, name)
+	}
+	switch {
+	case cfg.NoClearSiteData && len(cfg.ClearSiteData) > 0:
+		return nil, errors.New("signouthttp: NoClearSiteData and ClearSiteData contradict each other")
+	case cfg.NoClearSiteData:
+	case len(cfg.ClearSiteData) == 0:
+		h.clear = `"cache"`
+	default:
+		quoted := make([]string, len(cfg.ClearSiteData))
+		for i, d := range cfg.ClearSiteData {
+			if !slices.Contains(siteData, d) {
+				return nil, fmt.Errorf("signouthttp: ClearSiteData %q is not one of %q", d, siteData)
+			}
+			quoted[i] = `"` + d + `"`
+		}
+		h.clear = strings.Join(quoted, ", ")
 	}
 	if cfg.AllowAnyOrigin && len(cfg.AllowedOrigins) > 0 {
 		return nil, errors.New("signouthttp: AllowAnyOrigin and AllowedOrigins contradict each other")
@@ -225,6 +256,9 @@ func values(r *http.Request, name, first string) []string {
 func (h *handler) respond(w http.ResponseWriter, r *http.Request) {
 	h.expireCookies(w, r)
 	w.Header().Set("Cache-Control", "no-store")
+	if h.clear != "" {
+		w.Header().Set("Clear-Site-Data", h.clear)
+	}
 	if h.cfg.RedirectURL != "" {
 		// No body: the answer is complete once flushed.
 		w.Header().Set("Content-Length", "0")

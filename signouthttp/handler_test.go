@@ -264,6 +264,9 @@ func TestHandler(t *testing.T) {
 			}
 			if tc.wantStatus < 300 || tc.wantStatus == http.StatusSeeOther {
 				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+				assert.Equal(t, `"cache"`, resp.Header.Get("Clear-Site-Data"), "by default")
+			} else {
+				assert.Empty(t, resp.Header.Values("Clear-Site-Data"), "a refused request changes nothing")
 			}
 		})
 	}
@@ -316,6 +319,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			_, err = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			assert.NoError(t, err, "and it is complete")
+			ts.Close() // waits for the handler, which calls the hook after answering
 			assert.True(t, hooked.Load())
 			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
 			if redirect != "" {
@@ -472,6 +476,26 @@ func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	assert.False(t, check.accessWorks(mallory.AccessToken))
 }
 
+func TestHandlerClearSiteData(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  signouthttp.Config
+		want []string
+	}{
+		{"default", signouthttp.Config{}, []string{`"cache"`}},
+		{"wider", signouthttp.Config{ClearSiteData: []string{"cache", "cookies", "storage"}}, []string{`"cache", "cookies", "storage"`}},
+		{"off", signouthttp.Config{NoClearSiteData: true}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Ender = &fakeEnder{}
+			rec := httptest.NewRecorder()
+			newHandler(t, tc.cfg).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
+			assert.Equal(t, http.StatusNoContent, rec.Code)
+			assert.Equal(t, tc.want, rec.Header().Values("Clear-Site-Data"))
+		})
+	}
+}
+
 func TestHandlerSecureCookies(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Ender: &fakeEnder{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
@@ -493,13 +517,16 @@ func TestHandlerSecureCookies(t *testing.T) {
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]signouthttp.Config{
-		"no ender":         {},
-		"bad cookie name":  {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
-		"bad origin":       {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":   {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"negative timeout": {Ender: &fakeEnder{}, Timeout: -time.Second},
-		"origins and any":  {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":     {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
+		"no ender":           {},
+		"bad cookie name":    {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
+		"bad origin":         {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":     {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"negative timeout":   {Ender: &fakeEnder{}, Timeout: -time.Second},
+		"unknown site data":  {Ender: &fakeEnder{}, ClearSiteData: []string{"cache", "everything"}},
+		"quoted site data":   {Ender: &fakeEnder{}, ClearSiteData: []string{`"cache"`}},
+		"site data and none": {Ender: &fakeEnder{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
+		"origins and any":    {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
+		"bad redirect":       {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.
 		"protocol-relative redirect": {Ender: &fakeEnder{}, RedirectURL: "//evil.example/"},
 		"backslash redirect":         {Ender: &fakeEnder{}, RedirectURL: `/\evil.example/`},
