@@ -46,7 +46,7 @@ func serve(addr string) error {
 		return err
 	}
 	origin := "http://" + l.Addr().String()
-	a, err := newApp(srv, origin)
+	a, err := newApp(srv)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ type app struct {
 	users  *cip.Client // asks Cognito whether an access token still works
 }
 
-func newApp(srv *signouttest.Server, origin string) (*app, error) {
+func newApp(srv *signouttest.Server) (*app, error) {
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
 	if err != nil {
 		return nil, err
@@ -82,7 +82,6 @@ func newApp(srv *signouttest.Server, origin string) (*app, error) {
 		Ender:              client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
-		AllowedOrigins:     []string{origin},
 		RedirectURL:        "/",
 		OnError: func(r *http.Request, res signout.Result, err error) {
 			log.Printf("logout: Cognito did not end the session: %v", err)
@@ -95,11 +94,16 @@ func newApp(srv *signouttest.Server, origin string) (*app, error) {
 		ServeMux: http.NewServeMux(),
 		srv:      srv,
 		client:   client,
-		users: cip.New(cip.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.URL),
+		users: cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 			HTTPClient: &http.Client{Timeout: 5 * time.Second}}),
 	}
+	// The logout handler refuses posts from other origins by itself; the
+	// login needs the same check, or a page elsewhere could sign the
+	// visitor in as someone else (login CSRF). Both are net/http's
+	// CrossOriginProtection.
+	sameOrigin := http.NewCrossOriginProtection()
 	a.HandleFunc("GET /{$}", a.home)
-	a.HandleFunc("POST /login", a.login)
+	a.Handle("POST /login", sameOrigin.Handler(http.HandlerFunc(a.login)))
 	a.HandleFunc("GET /protected", a.protected)
 	a.Handle("/logout", logout) // the handler itself refuses anything but POST
 	return a, nil
@@ -119,17 +123,28 @@ func (a *app) user(r *http.Request) string {
 	return aws.ToString(out.Username)
 }
 
-var page = template.Must(template.New("home").Parse(`<!doctype html>
+var page = template.Must(template.New("page").Parse(`<!doctype html>
 <title>signout example</title>
-{{if .}}<p>Signed in as <b>{{.}}</b>. <a href="/protected">Protected page</a></p>
-<form method="post" action="/logout"><button>Log out</button></form>
+{{with .User}}{{if $.Protected}}<h1>Protected page</h1>
+<p id="secret">hello, {{.}}</p>
+<p><a href="/">Home</a></p>
+{{else}}<p>Signed in as <b>{{.}}</b>. <a href="/protected">Protected page</a></p>
+{{end}}<form method="post" action="/logout"><button id="logout">Log out</button></form>
 {{else}}<p>Not signed in.</p>
-<form method="post" action="/login"><input name="username" placeholder="name" required> <button>Sign in</button></form>
+<form method="post" action="/login"><input name="username" placeholder="name" required> <button id="login">Sign in</button></form>
 {{end}}`))
 
+type view struct {
+	User      string
+	Protected bool
+}
+
+// Pages that show a session's data tell the browser not to store them, so
+// that Back after logout cannot show them again; the logout handler's
+// Clear-Site-Data covers browsers that cached them anyway.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	page.Execute(w, a.user(r))
+	page.Execute(w, view{User: a.user(r)})
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
@@ -150,10 +165,11 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) protected(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
 	name := a.user(r)
 	if name == "" {
 		http.Error(w, "sign in first", http.StatusUnauthorized)
 		return
 	}
-	fmt.Fprintf(w, "hello, %s\n", name)
+	page.Execute(w, view{User: name, Protected: true})
 }
