@@ -38,6 +38,15 @@ type Config struct {
 	// Ender ends the session: a *signout.Client configured with
 	// WithClientID (so that it can revoke refresh tokens), or a fake.
 	Ender signout.Ender
+	// Reach is which sessions a logout ends: ThisSession, the default, or
+	// AllSessions. ThisSession is what a "Log out" button means: the phone
+	// stays signed in when the laptop logs out. It also costs less: Cognito
+	// counts RevokeToken against the UserToken quota (120 requests per
+	// second, adjustable), GlobalSignOut against UserUpdate (25 per second,
+	// shared with AdminUserGlobalSignOut, not adjustable). Amplify's
+	// signOut() makes the same choice. Use a second handler with
+	// AllSessions for "Log out of all devices".
+	Reach Reach
 	// AccessTokenCookie and RefreshTokenCookie name the cookies holding the
 	// tokens. The access token is taken from "Authorization: Bearer" first.
 	AccessTokenCookie  string
@@ -108,6 +117,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
+	}
+	switch cfg.Reach {
+	case 0:
+		cfg.Reach = ThisSession
+	case ThisSession, AllSessions:
+	default:
+		return nil, fmt.Errorf("signouthttp: Config.Reach %v is neither ThisSession nor AllSessions", cfg.Reach)
 	}
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
@@ -197,6 +213,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // end ends one session: the one place the handler calls the library.
 func (h *handler) end(ctx context.Context, s signout.Session) (signout.Result, error) {
+	// TODO(issue 10): Logout(ctx, s.AccessToken, s.RefreshToken, h.cfg.Reach)
+	// when the root package has it. Until then both reaches end the session
+	// with EndSession, which signs the user out everywhere when it can.
 	return h.cfg.Ender.EndSession(ctx, s)
 }
 

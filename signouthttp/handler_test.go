@@ -525,6 +525,7 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 		"unknown site data":  {Ender: &fakeEnder{}, ClearSiteData: []string{"cache", "everything"}},
 		"quoted site data":   {Ender: &fakeEnder{}, ClearSiteData: []string{`"cache"`}},
 		"site data and none": {Ender: &fakeEnder{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
+		"unknown reach":      {Ender: &fakeEnder{}, Reach: signouthttp.AllSessions + 1},
 		"origins and any":    {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
 		"bad redirect":       {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.

@@ -1,12 +1,16 @@
 // Command logout-handler is a small web app with a complete logout, running
 // on signouttest's Cognito stand-in so that it needs no AWS account:
 //
-//	go run ./examples/logout-handler        # then open http://127.0.0.1:8080
+//	go run ./examples/logout-handler               # then open http://127.0.0.1:8080
+//	go run ./examples/logout-handler -addr :9000   # another address
 //
-// Sign in with any name, visit the protected page, and log out: the logout
-// handler signs the user out of Cognito everywhere (or revokes the refresh
-// token when the access token has expired), expires the cookies, and the
-// old tokens stop working.
+// Sign in with any name, visit the protected page, and log out. "Log out"
+// ends this browser's session (the refresh token is revoked, and the access
+// tokens issued with it); "Log out of all devices" signs the user out
+// everywhere. Either way the handler expires the cookies, sends
+// Clear-Site-Data so that Back shows nothing of the session, and the old
+// tokens stop working. Pages of the session send Cache-Control: no-store,
+// and both the login and the logout refuse posts from other origins.
 package main
 
 import (
@@ -78,7 +82,9 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	logout, err := signouthttp.NewHandler(signouthttp.Config{
+	// Two buttons, two handlers: "Log out" ends this browser's session,
+	// "Log out of all devices" every session of the user.
+	cfg := signouthttp.Config{
 		Ender:              client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
@@ -86,7 +92,14 @@ func newApp(srv *signouttest.Server) (*app, error) {
 		OnError: func(r *http.Request, res signout.Result, err error) {
 			log.Printf("logout: Cognito did not end the session: %v", err)
 		},
-	})
+	}
+	cfg.Reach = signouthttp.ThisSession
+	logout, err := signouthttp.NewHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Reach = signouthttp.AllSessions
+	logoutAll, err := signouthttp.NewHandler(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +119,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	a.Handle("POST /login", sameOrigin.Handler(http.HandlerFunc(a.login)))
 	a.HandleFunc("GET /protected", a.protected)
 	a.Handle("/logout", logout) // the handler itself refuses anything but POST
+	a.Handle("/logout/all", logoutAll)
 	return a, nil
 }
 
@@ -130,6 +144,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <p><a href="/">Home</a></p>
 {{else}}<p>Signed in as <b>{{.}}</b>. <a href="/protected">Protected page</a></p>
 {{end}}<form method="post" action="/logout"><button id="logout">Log out</button></form>
+<form method="post" action="/logout/all"><button id="logout-all">Log out of all devices</button></form>
 {{else}}<p>Not signed in.</p>
 <form method="post" action="/login"><input name="username" placeholder="name" required> <button id="login">Sign in</button></form>
 {{end}}`))
