@@ -21,11 +21,10 @@ func ExampleNewHandler() {
 	defer client.CloseIdleConnections()
 
 	h, err := signouthttp.NewHandler(signouthttp.Config{
-		Ender:              client,
+		Client:             signouthttp.InterimLogouter(client),
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		ClearCookies:       []string{"session"},
-		AllowedOrigins:     []string{"https://app.example.com"},
 		RedirectURL:        "/",
 	})
 	if err != nil {
@@ -40,13 +39,56 @@ func ExampleNewHandler() {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 
-	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	fmt.Println(rec.Code, rec.Header().Get("Location"), rec.Header().Get("Clear-Site-Data"))
 	for _, c := range rec.Result().Cookies() {
 		fmt.Println("expired:", c.Name)
 	}
 	// Output:
-	// 303 /
+	// 303 / "cache"
 	// expired: access_token
 	// expired: refresh_token
 	// expired: session
+}
+
+// A second handler serves "Log out of all devices".
+func ExampleNewHandler_allSessions() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.CloseIdleConnections()
+
+	cfg := signouthttp.Config{
+		Client:             signouthttp.InterimLogouter(client),
+		AccessTokenCookie:  "access_token",
+		RefreshTokenCookie: "refresh_token",
+		RedirectURL:        "/",
+	}
+	logout, err := signouthttp.NewHandler(cfg) // ThisSession, the default
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Reach = signouthttp.AllSessions
+	logoutAll, err := signouthttp.NewHandler(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /logout", logout)
+	mux.Handle("POST /logout/all", logoutAll)
+
+	logoutWith := func(path string, tokens signouttest.Tokens) {
+		req := httptest.NewRequest(http.MethodPost, path, nil)
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
+		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+		mux.ServeHTTP(httptest.NewRecorder(), req)
+		fmt.Printf("%s: RevokeToken %d, GlobalSignOut %d\n", path, srv.Requests("RevokeToken"), srv.Requests("GlobalSignOut"))
+	}
+	logoutWith("/logout", srv.SignIn("alice"))     // this browser only
+	logoutWith("/logout/all", srv.SignIn("alice")) // every session of alice
+	// Output:
+	// /logout: RevokeToken 1, GlobalSignOut 0
+	// /logout/all: RevokeToken 1, GlobalSignOut 1
 }

@@ -1,16 +1,3 @@
-// Package signouthttp provides an http.Handler for a logout endpoint: it
-// ends the user's Cognito session completely (see signout.Client.EndSession)
-// and always expires the application's session cookies, even when Cognito
-// cannot be reached.
-//
-//	h, err := signouthttp.NewHandler(signouthttp.Config{
-//		Ender:              client, // a *signout.Client with WithClientID
-//		AccessTokenCookie:  "access_token",
-//		RefreshTokenCookie: "refresh_token",
-//		AllowedOrigins:     []string{"https://app.example.com"},
-//		RedirectURL:        "/",
-//	})
-//	mux.Handle("POST /logout", h)
 package signouthttp
 
 import (
@@ -22,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/cognitogo/signout"
 )
 
 // defaultTimeout is Config.Timeout's default: the library's default for one
@@ -35,9 +20,10 @@ var siteData = []string{"cache", "cookies", "storage", "executionContexts", "cli
 
 // Config configures the handler NewHandler returns.
 type Config struct {
-	// Ender ends the session: a *signout.Client configured with
-	// WithClientID (so that it can revoke refresh tokens), or a fake.
-	Ender signout.Ender
+	// Client ends the sessions: a *signout.Client, or a fake. ThisSession
+	// needs the app client (WithAppClient) to revoke the refresh token;
+	// without it the client signs the user out everywhere instead.
+	Client Logouter
 	// Reach is which sessions a logout ends: ThisSession, the default, or
 	// AllSessions. ThisSession is what a "Log out" button means: the phone
 	// stays signed in when the laptop logs out. It also costs less: Cognito
@@ -88,14 +74,31 @@ type Config struct {
 	// does not stop the revocation. Default 10 s; negative is an error.
 	Timeout time.Duration
 	// RedirectURL, when set, is where the handler sends the browser with
-	// 303 See Other, for example a signout.LogoutURL to also end the
-	// managed-login session. Without it the handler answers 204 No Content.
+	// 303 See Other: a path on this site, or an http(s) URL such as a
+	// LogoutURL to also end the managed-login session. NewHandler refuses
+	// anything else ("//host", javascript:, ...). Without it the handler
+	// answers 204 No Content.
 	RedirectURL string
-	// OnError, when set, hears of a session Cognito did not end (unreachable,
-	// throttled, ...). The cookies are expired and the answer sent all the
-	// same. err never holds a token.
-	OnError func(r *http.Request, res signout.Result, err error)
+	// OnError, when set, hears of each session the logout did not end as
+	// far as Reach asked: ended is what did end (0 for nothing, ThisSession
+	// when AllSessions was asked but only this session could be ended), err
+	// why (Cognito unreachable, throttled, the access token expired, ...).
+	// It runs after the answer, expired cookies included, has been sent, so
+	// it cannot change the answer, nor spoil it by panicking. It also hears
+	// ErrTooManyTokens. err never holds a token.
+	OnError func(r *http.Request, ended Reach, err error)
 }
+
+// Logouter ends a session as far as reach asks and returns what it ended;
+// *signout.Client implements it. The handler calls it once for each
+// session a request names, all within Config.Timeout.
+type Logouter interface {
+	Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error)
+}
+
+// ErrTooManyTokens is what OnError hears when a request carries more values
+// of one token than a browser would send: the handler refuses it with 400.
+var ErrTooManyTokens = errors.New("signouthttp: too many token cookies")
 
 // handler serves logout requests.
 type handler struct {
@@ -109,8 +112,8 @@ type handler struct {
 // by GET could be triggered by any page. Invalid configuration is an error
 // naming the field.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Ender == nil {
-		return nil, errors.New("signouthttp: Config.Ender is nil")
+	if cfg.Client == nil {
+		return nil, errors.New("signouthttp: Config.Client is nil")
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("signouthttp: Config.Timeout is negative")
@@ -189,41 +192,36 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sessions, err := h.sessions(r)
 	if err != nil {
 		http.Error(w, "too many session cookies", http.StatusBadRequest)
-		h.onError(r, signout.Result{}, err)
+		h.onError(r, 0, err)
 		return
 	}
 	type failure struct {
-		res signout.Result
-		err error
+		ended Reach
+		err   error
 	}
 	var failures []failure
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.Timeout)
 	for _, s := range sessions {
-		if res, err := h.end(ctx, s); err != nil {
-			failures = append(failures, failure{res, err})
+		if ended, err := h.cfg.Client.Logout(ctx, s.access, s.refresh, h.cfg.Reach); err != nil {
+			failures = append(failures, failure{ended, err})
 		}
 	}
 	cancel()
 	h.respond(w, r)
 	// The answer is out, so a hook that panics cannot keep the cookies alive.
 	for _, f := range failures {
-		h.onError(r, f.res, f.err)
+		h.onError(r, f.ended, f.err)
 	}
 }
 
-// end ends one session: the one place the handler calls the library.
-func (h *handler) end(ctx context.Context, s signout.Session) (signout.Result, error) {
-	// TODO(issue 10): Logout(ctx, s.AccessToken, s.RefreshToken, h.cfg.Reach)
-	// when the root package has it. Until then both reaches end the session
-	// with EndSession, which signs the user out everywhere when it can.
-	return h.cfg.Ender.EndSession(ctx, s)
-}
-
-func (h *handler) onError(r *http.Request, res signout.Result, err error) {
+func (h *handler) onError(r *http.Request, ended Reach, err error) {
 	if h.cfg.OnError != nil {
-		h.cfg.OnError(r, res, err)
+		h.cfg.OnError(r, ended, err)
 	}
 }
+
+// session holds the tokens of one session; either may be empty.
+type session struct{ access, refresh string }
 
 // maxTokens bounds the values of one token a request may carry. A browser
 // sends one, or a few when cookies with other paths or domains share the
@@ -234,19 +232,19 @@ const maxTokens = 8
 // subdomain can set a cookie of the same name that the browser sends first
 // (rt=ATTACKER; rt=VICTIM): every distinct value is taken, the access tokens
 // (the bearer token first) paired in order with the refresh tokens.
-func (h *handler) sessions(r *http.Request) ([]signout.Session, error) {
+func (h *handler) sessions(r *http.Request) ([]session, error) {
 	access := values(r, h.cfg.AccessTokenCookie, bearer(r))
 	refresh := values(r, h.cfg.RefreshTokenCookie, "")
 	if len(access) > maxTokens || len(refresh) > maxTokens {
 		return nil, ErrTooManyTokens
 	}
-	sessions := make([]signout.Session, max(len(access), len(refresh)))
+	sessions := make([]session, max(len(access), len(refresh)))
 	for i := range sessions {
 		if i < len(access) {
-			sessions[i].AccessToken = access[i]
+			sessions[i].access = access[i]
 		}
 		if i < len(refresh) {
-			sessions[i].RefreshToken = refresh[i]
+			sessions[i].refresh = refresh[i]
 		}
 	}
 	return sessions, nil
@@ -332,7 +330,3 @@ func (h *handler) expireCookies(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, c)
 	}
 }
-
-// ErrTooManyTokens is what OnError hears when a request carries more values
-// of a token cookie than a browser would send: the handler refuses it.
-var ErrTooManyTokens = errors.New("signouthttp: too many token cookies")

@@ -27,30 +27,38 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeEnder records the sessions it is asked to end. By default it ends
-// each one; with err set it fails every call, and fn, when set, answers.
-type fakeEnder struct {
-	fn  func(ctx context.Context, s signout.Session) (signout.Result, error)
+// call is one call to a Logouter.
+type call struct {
+	Access, Refresh string
+	Reach           signouthttp.Reach
+}
+
+// fakeLogouter records the calls it receives. By default it ends each
+// session as far as asked; with err set it fails every call, ending
+// nothing, and fn, when set, answers.
+type fakeLogouter struct {
+	fn  func(ctx context.Context, c call) (signouthttp.Reach, error)
 	err error
 
 	mu    sync.Mutex
-	calls []signout.Session
+	calls []call
 }
 
-func (f *fakeEnder) EndSession(ctx context.Context, s signout.Session) (signout.Result, error) {
+func (f *fakeLogouter) Logout(ctx context.Context, accessToken, refreshToken string, reach signouthttp.Reach) (signouthttp.Reach, error) {
+	c := call{accessToken, refreshToken, reach}
 	f.mu.Lock()
-	f.calls = append(f.calls, s)
+	f.calls = append(f.calls, c)
 	f.mu.Unlock()
 	switch {
 	case f.fn != nil:
-		return f.fn(ctx, s)
+		return f.fn(ctx, c)
 	case f.err != nil:
-		return signout.Result{SignOutErr: f.err}, f.err
+		return 0, f.err
 	}
-	return signout.Result{SignedOut: true}, nil
+	return reach, nil
 }
 
-func (f *fakeEnder) Calls() []signout.Session {
+func (f *fakeLogouter) Calls() []call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.calls)
@@ -85,9 +93,9 @@ func TestHandler(t *testing.T) {
 		name        string
 		cfg         signouthttp.Config
 		req         func() *http.Request
-		ender       *fakeEnder
+		client      *fakeLogouter
 		wantStatus  int
-		wantCalls   []signout.Session
+		wantCalls   []call
 		wantExpired []string
 		wantOnError bool
 	}{
@@ -100,7 +108,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT1", RefreshToken: "RT1"}},
+			wantCalls:   []call{{"AT1", "RT1", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -112,7 +120,20 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT2", RefreshToken: "RT2"}},
+			wantCalls:   []call{{"AT2", "RT2", signouthttp.ThisSession}},
+			wantExpired: []string{"at", "rt", "sid"},
+		},
+		{
+			name: "all sessions",
+			cfg:  signouthttp.Config{Reach: signouthttp.AllSessions},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+				r.AddCookie(&http.Cookie{Name: "at", Value: "AT2"})
+				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT2"})
+				return r
+			},
+			wantStatus:  http.StatusNoContent,
+			wantCalls:   []call{{"AT2", "RT2", signouthttp.AllSessions}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -172,7 +193,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -186,7 +207,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -200,7 +221,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT4"}},
+			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -211,15 +232,15 @@ func TestHandler(t *testing.T) {
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name:  "Cognito unreachable: cookies expired, hook told",
-			ender: &fakeEnder{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+			name:   "Cognito unreachable: cookies expired, hook told",
+			client: &fakeLogouter{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
 			req: func() *http.Request {
 				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 				r.Header.Set("Authorization", "bearer AT5")
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []signout.Session{{AccessToken: "AT5"}},
+			wantCalls:   []call{{"AT5", "", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 			wantOnError: true,
 		},
@@ -232,22 +253,22 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusSeeOther,
-			wantCalls:   []signout.Session{{AccessToken: "AT6"}},
+			wantCalls:   []call{{"AT6", "", signouthttp.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ender := tc.ender
-			if ender == nil {
-				ender = &fakeEnder{}
+			client := tc.client
+			if client == nil {
+				client = &fakeLogouter{}
 			}
 			var hookErr error
 			cfg := tc.cfg
-			cfg.Ender = ender
+			cfg.Client = client
 			cfg.ClearCookies = []string{"sid"}
-			cfg.OnError = func(_ *http.Request, res signout.Result, err error) {
-				assert.False(t, res.Ended())
+			cfg.OnError = func(_ *http.Request, ended signouthttp.Reach, err error) {
+				assert.Zero(t, ended)
 				hookErr = err
 			}
 			rec := httptest.NewRecorder()
@@ -256,7 +277,7 @@ func TestHandler(t *testing.T) {
 			defer resp.Body.Close()
 
 			assert.Equal(t, tc.wantStatus, resp.StatusCode)
-			assert.Equal(t, tc.wantCalls, ender.Calls())
+			assert.Equal(t, tc.wantCalls, client.Calls())
 			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
 			assert.Equal(t, tc.wantOnError, hookErr != nil)
 			if tc.wantStatus == http.StatusSeeOther {
@@ -275,18 +296,18 @@ func TestHandler(t *testing.T) {
 func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	var mu sync.Mutex
 	var ctxErr error
-	ender := &fakeEnder{fn: func(ctx context.Context, s signout.Session) (signout.Result, error) {
+	client := &fakeLogouter{fn: func(ctx context.Context, c call) (signouthttp.Reach, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		ctxErr = ctx.Err()
-		return signout.Result{SignedOut: true}, nil
+		return c.Reach, nil
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the browser tab is already gone
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil).WithContext(ctx)
 	r.Header.Set("Authorization", "Bearer AT")
-	newHandler(t, signouthttp.Config{Ender: ender}).ServeHTTP(httptest.NewRecorder(), r)
-	require.Len(t, ender.Calls(), 1)
+	newHandler(t, signouthttp.Config{Client: client}).ServeHTTP(httptest.NewRecorder(), r)
+	require.Len(t, client.Calls(), 1)
 	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
 }
 
@@ -297,9 +318,9 @@ func TestHandlerPanickingHook(t *testing.T) {
 		t.Run("redirect "+redirect, func(t *testing.T) {
 			var hooked atomic.Bool
 			h := newHandler(t, signouthttp.Config{
-				Ender:       &fakeEnder{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+				Client:      &fakeLogouter{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
 				RedirectURL: redirect,
-				OnError: func(*http.Request, signout.Result, error) {
+				OnError: func(*http.Request, signouthttp.Reach, error) {
 					hooked.Store(true)
 					panic("hook bug")
 				},
@@ -345,14 +366,14 @@ func TestHandlerTimeBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var deadline time.Time
 			var hasDeadline bool
-			ender := &fakeEnder{fn: func(ctx context.Context, _ signout.Session) (signout.Result, error) {
+			client := &fakeLogouter{fn: func(ctx context.Context, c call) (signouthttp.Reach, error) {
 				deadline, hasDeadline = ctx.Deadline()
-				return signout.Result{SignedOut: true}, nil
+				return c.Reach, nil
 			}}
 			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 			r.Header.Set("Authorization", "Bearer AT")
 			start := time.Now()
-			newHandler(t, signouthttp.Config{Ender: ender, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), r)
+			newHandler(t, signouthttp.Config{Client: client, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), r)
 			end := time.Now()
 			require.True(t, hasDeadline, "the logout is bounded")
 			assert.False(t, deadline.Before(start.Add(tc.want)), "deadline %v is before %v", deadline, start.Add(tc.want))
@@ -373,8 +394,8 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Ender: c, Timeout: 100 * time.Millisecond,
-		OnError: func(_ *http.Request, _ signout.Result, err error) { hookErr = err }})
+	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(c), Timeout: 100 * time.Millisecond,
+		OnError: func(_ *http.Request, _ signouthttp.Reach, err error) { hookErr = err }})
 	tokens := srv.SignIn("alice")
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
@@ -396,27 +417,27 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 		name      string
 		bearer    string
 		at, rt    []string
-		wantCalls []signout.Session
+		wantCalls []call
 		wantCode  int
 	}{
 		{
 			name: "tossed pair", at: []string{"A1", "A2"}, rt: []string{"R1", "R2"},
-			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}, {AccessToken: "A2", RefreshToken: "R2"}},
+			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}, {"A2", "R2", signouthttp.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "tossed refresh token only", at: []string{"A1"}, rt: []string{"R1", "R2"},
-			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}, {RefreshToken: "R2"}},
+			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}, {"", "R2", signouthttp.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "bearer and cookie", bearer: "A0", at: []string{"A1"}, rt: []string{"R1"},
-			wantCalls: []signout.Session{{AccessToken: "A0", RefreshToken: "R1"}, {AccessToken: "A1"}},
+			wantCalls: []call{{"A0", "R1", signouthttp.ThisSession}, {"A1", "", signouthttp.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "the same value twice is ended once", at: []string{"A1", "A1"}, rt: []string{"R1", "R1"},
-			wantCalls: []signout.Session{{AccessToken: "A1", RefreshToken: "R1"}},
+			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
@@ -427,10 +448,10 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ender := &fakeEnder{}
+			client := &fakeLogouter{}
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Ender: ender,
-				OnError: func(_ *http.Request, _ signout.Result, err error) { hookErr = err }})
+			h := newHandler(t, signouthttp.Config{Client: client,
+				OnError: func(_ *http.Request, _ signouthttp.Reach, err error) { hookErr = err }})
 			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 			if tc.bearer != "" {
 				r.Header.Set("Authorization", "Bearer "+tc.bearer)
@@ -444,7 +465,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
 			assert.Equal(t, tc.wantCode, rec.Code)
-			assert.Equal(t, tc.wantCalls, ender.Calls())
+			assert.Equal(t, tc.wantCalls, client.Calls())
 			if tc.wantCode == http.StatusBadRequest {
 				assert.ErrorIs(t, hookErr, signouthttp.ErrTooManyTokens)
 				assert.Empty(t, expired(rec.Result()), "a refused request changes nothing")
@@ -460,8 +481,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	c := newClient(t, srv)
-	h := newHandler(t, signouthttp.Config{Ender: c})
+	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(newClient(t, srv))})
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -487,7 +507,7 @@ func TestHandlerClearSiteData(t *testing.T) {
 		{"off", signouthttp.Config{NoClearSiteData: true}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Ender = &fakeEnder{}
+			tc.cfg.Client = &fakeLogouter{}
 			rec := httptest.NewRecorder()
 			newHandler(t, tc.cfg).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
 			assert.Equal(t, http.StatusNoContent, rec.Code)
@@ -497,7 +517,7 @@ func TestHandlerClearSiteData(t *testing.T) {
 }
 
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Ender: &fakeEnder{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
+	h := newHandler(t, signouthttp.Config{Client: &fakeLogouter{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
 	for _, c := range rec.Result().Cookies() {
@@ -518,24 +538,24 @@ func TestHandlerSecureCookies(t *testing.T) {
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]signouthttp.Config{
 		"no ender":           {},
-		"bad cookie name":    {Ender: &fakeEnder{}, AccessTokenCookie: "a b"},
-		"bad origin":         {Ender: &fakeEnder{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":     {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"negative timeout":   {Ender: &fakeEnder{}, Timeout: -time.Second},
-		"unknown site data":  {Ender: &fakeEnder{}, ClearSiteData: []string{"cache", "everything"}},
-		"quoted site data":   {Ender: &fakeEnder{}, ClearSiteData: []string{`"cache"`}},
-		"site data and none": {Ender: &fakeEnder{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
-		"unknown reach":      {Ender: &fakeEnder{}, Reach: signouthttp.AllSessions + 1},
-		"origins and any":    {Ender: &fakeEnder{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":       {Ender: &fakeEnder{}, RedirectURL: "relative/path"},
+		"bad cookie name":    {Client: &fakeLogouter{}, AccessTokenCookie: "a b"},
+		"bad origin":         {Client: &fakeLogouter{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":     {Client: &fakeLogouter{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"negative timeout":   {Client: &fakeLogouter{}, Timeout: -time.Second},
+		"unknown site data":  {Client: &fakeLogouter{}, ClearSiteData: []string{"cache", "everything"}},
+		"quoted site data":   {Client: &fakeLogouter{}, ClearSiteData: []string{`"cache"`}},
+		"site data and none": {Client: &fakeLogouter{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
+		"unknown reach":      {Client: &fakeLogouter{}, Reach: signouthttp.AllSessions + 1},
+		"origins and any":    {Client: &fakeLogouter{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
+		"bad redirect":       {Client: &fakeLogouter{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.
-		"protocol-relative redirect": {Ender: &fakeEnder{}, RedirectURL: "//evil.example/"},
-		"backslash redirect":         {Ender: &fakeEnder{}, RedirectURL: `/\evil.example/`},
-		"javascript redirect":        {Ender: &fakeEnder{}, RedirectURL: "javascript:alert(1)"},
-		"data redirect":              {Ender: &fakeEnder{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
-		"hostless http redirect":     {Ender: &fakeEnder{}, RedirectURL: "https:evil.example"},
-		"redirect with user info":    {Ender: &fakeEnder{}, RedirectURL: "https://app.example.com@evil.example/"},
-		"tab in redirect":            {Ender: &fakeEnder{}, RedirectURL: "/\t/evil.example/"},
+		"protocol-relative redirect": {Client: &fakeLogouter{}, RedirectURL: "//evil.example/"},
+		"backslash redirect":         {Client: &fakeLogouter{}, RedirectURL: `/\evil.example/`},
+		"javascript redirect":        {Client: &fakeLogouter{}, RedirectURL: "javascript:alert(1)"},
+		"data redirect":              {Client: &fakeLogouter{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
+		"hostless http redirect":     {Client: &fakeLogouter{}, RedirectURL: "https:evil.example"},
+		"redirect with user info":    {Client: &fakeLogouter{}, RedirectURL: "https://app.example.com@evil.example/"},
+		"tab in redirect":            {Client: &fakeLogouter{}, RedirectURL: "/\t/evil.example/"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, err := signouthttp.NewHandler(cfg)
@@ -553,7 +573,7 @@ func TestNewHandlerAcceptsRedirects(t *testing.T) {
 		"https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"http://localhost:8080/",
 	} {
-		h, err := signouthttp.NewHandler(signouthttp.Config{Ender: &fakeEnder{}, RedirectURL: u})
+		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeLogouter{}, RedirectURL: u})
 		require.NoError(t, err, u)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
@@ -562,26 +582,69 @@ func TestNewHandlerAcceptsRedirects(t *testing.T) {
 	}
 }
 
-// TestHandlerOnStandIn ends a real session on the stand-in through the
-// handler and a real Client.
+// TestHandlerOnStandIn ends real sessions on the stand-in through the
+// handler and a real Client: alice is signed in on a laptop and a phone, and
+// logs out on the laptop.
 func TestHandlerOnStandIn(t *testing.T) {
-	srv := signouttest.NewServer()
-	t.Cleanup(srv.Close)
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5*time.Second))
-	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
-	h := newHandler(t, signouthttp.Config{Ender: c})
+	tests := []struct {
+		name         string
+		reach        signouthttp.Reach
+		access       bool // the laptop's request carries its access token
+		refresh      bool // and its refresh token
+		badAccess    bool // an access token Cognito refuses instead
+		phoneEnded   bool
+		wantEnded    signouthttp.Reach // what the hook hears ended; 0: no hook
+		wantHookErr  error
+		wantRevoke   int
+		wantSignOuts int
+	}{
+		{name: "this session", reach: signouthttp.ThisSession, access: true, refresh: true,
+			wantRevoke: 1},
+		{name: "all sessions", reach: signouthttp.AllSessions, access: true, refresh: true,
+			phoneEnded: true, wantSignOuts: 1},
+		{name: "this session without a refresh token signs out everywhere", reach: signouthttp.ThisSession, access: true,
+			phoneEnded: true, wantSignOuts: 1},
+		{name: "all sessions with a refused access token ends this one", reach: signouthttp.AllSessions, badAccess: true, refresh: true,
+			wantEnded: signouthttp.ThisSession, wantHookErr: signout.ErrNotAuthorized, wantRevoke: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := signouttest.NewServer()
+			t.Cleanup(srv.Close)
+			var hookEnded signouthttp.Reach
+			var hookErr error
+			h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(newClient(t, srv)), Reach: tc.reach,
+				OnError: func(_ *http.Request, ended signouthttp.Reach, err error) { hookEnded, hookErr = ended, err }})
+			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
+			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+			switch {
+			case tc.access:
+				r.AddCookie(&http.Cookie{Name: "at", Value: laptop.AccessToken})
+			case tc.badAccess:
+				r.AddCookie(&http.Cookie{Name: "at", Value: "not-a-token"})
+			}
+			if tc.refresh {
+				r.AddCookie(&http.Cookie{Name: "rt", Value: laptop.RefreshToken})
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
 
-	// An unusable access token and a live refresh token: the refresh token is revoked.
-	tokens := srv.SignIn("alice")
-	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-	r.AddCookie(&http.Cookie{Name: "at", Value: "not-a-token"})
-	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.Equal(t, 1, srv.Requests("RevokeToken"))
-	assert.Zero(t, srv.Requests("GlobalSignOut"), "the unusable token was refused locally")
+			assert.Equal(t, http.StatusNoContent, rec.Code)
+			check := newChecker(t, srv)
+			assert.False(t, check.accessWorks(laptop.AccessToken), "the laptop's access token is refused")
+			assert.False(t, check.refreshWorks(laptop.RefreshToken), "the laptop's refresh token is refused")
+			assert.Equal(t, !tc.phoneEnded, check.accessWorks(phone.AccessToken), "the phone's access token works")
+			assert.Equal(t, !tc.phoneEnded, check.refreshWorks(phone.RefreshToken), "the phone's refresh token works")
+			assert.Equal(t, tc.wantRevoke, srv.Requests("RevokeToken"))
+			assert.Equal(t, tc.wantSignOuts, srv.Requests("GlobalSignOut"))
+			assert.Equal(t, tc.wantEnded, hookEnded)
+			if tc.wantHookErr != nil {
+				assert.ErrorIs(t, hookErr, tc.wantHookErr)
+			} else {
+				assert.NoError(t, hookErr)
+			}
+		})
+	}
 }
 
 // TestHandlerCognitoDown ends a logout while Cognito is unreachable: the
@@ -592,10 +655,10 @@ func TestHandlerCognitoDown(t *testing.T) {
 	srv.Close() // Cognito is gone
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithRetryMaxAttempts(2))
 	require.NoError(t, err)
+	hookEnded := signouthttp.Reach(-1)
 	var hookErr error
-	var hookRes signout.Result
-	h := newHandler(t, signouthttp.Config{Ender: c, OnError: func(_ *http.Request, res signout.Result, err error) {
-		hookRes, hookErr = res, err
+	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(c), OnError: func(_ *http.Request, ended signouthttp.Reach, err error) {
+		hookEnded, hookErr = ended, err
 	}})
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
@@ -605,14 +668,13 @@ func TestHandlerCognitoDown(t *testing.T) {
 
 	assert.Equal(t, http.StatusNoContent, rec.Code)
 	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "cookies expired all the same")
+	assert.Zero(t, hookEnded, "nothing ended")
 	require.ErrorIs(t, hookErr, signout.ErrNetwork)
 	var se *signout.Error
 	require.ErrorAs(t, hookErr, &se)
 	assert.True(t, se.Retryable())
-	assert.False(t, hookRes.Ended())
-	assert.ErrorIs(t, hookRes.SignOutErr, signout.ErrNetwork)
-	assert.ErrorIs(t, hookRes.RevokeErr, signout.ErrNetwork)
 	assert.NotContains(t, hookErr.Error(), tokens.AccessToken)
+	assert.NotContains(t, hookErr.Error(), tokens.RefreshToken)
 }
 
 func newClient(t *testing.T, srv *signouttest.Server) *signout.Client {

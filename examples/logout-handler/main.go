@@ -54,7 +54,7 @@ func serve(addr string) error {
 	if err != nil {
 		return err
 	}
-	defer a.client.CloseIdleConnections()
+	defer a.close()
 	hs := &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -72,9 +72,10 @@ func serve(addr string) error {
 // app is the web application: sign-in, a protected page, and logout.
 type app struct {
 	*http.ServeMux
-	srv    *signouttest.Server
-	client *signout.Client
-	users  *cip.Client // asks Cognito whether an access token still works
+	srv     *signouttest.Server
+	client  *signout.Client
+	users   *cip.Client // asks Cognito whether an access token still works
+	usersTr *http.Transport
 }
 
 func newApp(srv *signouttest.Server) (*app, error) {
@@ -85,12 +86,12 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	// Two buttons, two handlers: "Log out" ends this browser's session,
 	// "Log out of all devices" every session of the user.
 	cfg := signouthttp.Config{
-		Ender:              client,
+		Client:             signouthttp.InterimLogouter(client),
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		RedirectURL:        "/",
-		OnError: func(r *http.Request, res signout.Result, err error) {
-			log.Printf("logout: Cognito did not end the session: %v", err)
+		OnError: func(r *http.Request, ended signouthttp.Reach, err error) {
+			log.Printf("logout: ended %v, not all that was asked: %v", ended, err)
 		},
 	}
 	cfg.Reach = signouthttp.ThisSession
@@ -107,9 +108,10 @@ func newApp(srv *signouttest.Server) (*app, error) {
 		ServeMux: http.NewServeMux(),
 		srv:      srv,
 		client:   client,
-		users: cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			HTTPClient: &http.Client{Timeout: 5 * time.Second}}),
+		usersTr:  &http.Transport{},
 	}
+	a.users = cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		HTTPClient: &http.Client{Transport: a.usersTr, Timeout: 5 * time.Second}})
 	// The logout handler refuses posts from other origins by itself; the
 	// login needs the same check, or a page elsewhere could sign the
 	// visitor in as someone else (login CSRF). Both are net/http's
@@ -121,6 +123,12 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	a.Handle("/logout", logout) // the handler itself refuses anything but POST
 	a.Handle("/logout/all", logoutAll)
 	return a, nil
+}
+
+// close lets go of the app's idle connections to Cognito.
+func (a *app) close() {
+	a.client.CloseIdleConnections()
+	a.usersTr.CloseIdleConnections()
 }
 
 // user returns the signed-in user's name, asking Cognito whether the access

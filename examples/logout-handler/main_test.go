@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -21,95 +22,146 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestLogoutEndToEnd drives the app over real HTTP as a browser would, with
-// a cookie jar: sign in, see the protected page, log out, and find the old
-// tokens refused by Cognito.
-func TestLogoutEndToEnd(t *testing.T) {
+// startApp serves the example on a loopback port, on a fresh stand-in.
+func startApp(t *testing.T) (*signouttest.Server, *httptest.Server) {
+	t.Helper()
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	ts := httptest.NewUnstartedServer(nil)
 	a, err := newApp(srv)
 	require.NoError(t, err)
-	ts.Config.Handler = a
-	ts.Start()
+	t.Cleanup(a.close)
+	ts := httptest.NewServer(a)
 	t.Cleanup(ts.Close)
-	t.Cleanup(a.client.CloseIdleConnections)
+	return srv, ts
+}
 
+// browser is an HTTP client with a cookie jar that posts forms as a
+// browser does, Origin included.
+type browser struct {
+	t    *testing.T
+	base string
+	jar  *cookiejar.Jar
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	browser := &http.Client{Jar: jar, Transport: tr}
-	get := func(path string) (int, string) {
-		resp, err := browser.Get(ts.URL + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	logout := func() int {
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
-		req.Header.Set("Origin", ts.URL)
-		resp, err := browser.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	return &browser{t: t, base: base, jar: jar, c: &http.Client{Jar: jar, Transport: tr, Timeout: 10 * time.Second}}
+}
 
-	code, _ := get("/protected")
-	require.Equal(t, http.StatusUnauthorized, code, "precondition: signed out")
+func (b *browser) get(path string) (int, string) {
+	resp, err := b.c.Get(b.base + path)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	return resp.StatusCode, string(body)
+}
 
-	resp, err := browser.PostForm(ts.URL+"/login", url.Values{"username": {"alice"}})
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Contains(t, string(body), "Signed in as <b>alice</b>")
-	code, body2 := get("/protected")
-	require.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body2, "hello, alice")
+func (b *browser) post(path string, form url.Values) (int, string) {
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	require.NoError(b.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base)
+	resp, err := b.c.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	return resp.StatusCode, string(body)
+}
 
-	u, _ := url.Parse(ts.URL)
-	var oldAccess string
-	for _, c := range jar.Cookies(u) {
-		if c.Name == "access_token" {
-			oldAccess = c.Value
+func (b *browser) cookie(name string) string {
+	u, err := url.Parse(b.base)
+	require.NoError(b.t, err)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
 		}
 	}
+	return ""
+}
+
+// TestLogoutEndToEnd drives the app over real HTTP as a browser would, with
+// a cookie jar: sign in, see the protected page, log out, and find the old
+// tokens refused by Cognito.
+func TestLogoutEndToEnd(t *testing.T) {
+	srv, ts := startApp(t)
+	b := newBrowser(t, ts.URL)
+
+	code, _ := b.get("/protected")
+	require.Equal(t, http.StatusUnauthorized, code, "precondition: signed out")
+
+	code, body := b.post("/login", url.Values{"username": {"alice"}})
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "Signed in as <b>alice</b>")
+	code, body = b.get("/protected")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "hello, alice")
+	oldAccess := b.cookie("access_token")
 	require.NotEmpty(t, oldAccess)
 
-	assert.Equal(t, http.StatusOK, logout(), "303 to / followed")
-	assert.Empty(t, jar.Cookies(u), "the browser's cookies are gone")
-	code, _ = get("/protected")
+	code, body = b.post("/logout", nil)
+	assert.Equal(t, http.StatusOK, code, "303 to / followed")
+	assert.Contains(t, body, "Not signed in")
+	assert.Empty(t, b.cookie("access_token"), "the browser's cookies are gone")
+	assert.Empty(t, b.cookie("refresh_token"))
+	code, _ = b.get("/protected")
 	assert.Equal(t, http.StatusUnauthorized, code)
 
-	sdk := cip.New(cip.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.URL), HTTPClient: &http.Client{Transport: tr}})
-	_, err = sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(oldAccess)})
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	sdk := cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: &http.Client{Transport: tr}})
+	_, err := sdk.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(oldAccess)})
 	require.ErrorContains(t, err, "Access Token has been revoked", "the old token is dead at Cognito, not just forgotten")
 
-	assert.Equal(t, http.StatusOK, logout(), "a second logout is fine")
-	code, _ = get("/logout")
+	code, _ = b.post("/logout", nil)
+	assert.Equal(t, http.StatusOK, code, "a second logout is fine")
+	code, _ = b.get("/logout")
 	assert.Equal(t, http.StatusMethodNotAllowed, code, "logout by GET is refused")
 
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/logout", strings.NewReader(""))
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
 	req.Header.Set("Origin", "https://evil.example")
-	resp, err = browser.Do(req)
+	resp, err := b.c.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a cross-site logout is refused")
 }
 
+// TestLogoutIntents: alice is signed in on a laptop and a phone. "Log out"
+// on the laptop leaves the phone signed in; "Log out of all devices" does
+// not.
+func TestLogoutIntents(t *testing.T) {
+	_, ts := startApp(t)
+	laptop, phone := newBrowser(t, ts.URL), newBrowser(t, ts.URL)
+	for _, b := range []*browser{laptop, phone} {
+		code, _ := b.post("/login", url.Values{"username": {"alice"}})
+		require.Equal(t, http.StatusOK, code)
+	}
+
+	code, _ := laptop.post("/logout", nil)
+	require.Equal(t, http.StatusOK, code)
+	code, _ = laptop.get("/protected")
+	assert.Equal(t, http.StatusUnauthorized, code, "the laptop is signed out")
+	code, body := phone.get("/protected")
+	assert.Equal(t, http.StatusOK, code, "the phone is still signed in")
+	assert.Contains(t, body, "hello, alice")
+
+	code, _ = laptop.post("/login", url.Values{"username": {"alice"}})
+	require.Equal(t, http.StatusOK, code)
+	code, _ = laptop.post("/logout/all", nil)
+	require.Equal(t, http.StatusOK, code)
+	code, _ = phone.get("/protected")
+	assert.Equal(t, http.StatusUnauthorized, code, "the phone is signed out too")
+}
+
 // TestLoginRefusesCrossOrigin: a page on another origin cannot sign the
 // visitor in as someone else (login CSRF); the app's own page can.
 func TestLoginRefusesCrossOrigin(t *testing.T) {
-	srv := signouttest.NewServer()
-	t.Cleanup(srv.Close)
-	ts := httptest.NewUnstartedServer(nil)
-	a, err := newApp(srv)
-	require.NoError(t, err)
-	ts.Config.Handler = a
-	ts.Start()
-	t.Cleanup(ts.Close)
-	t.Cleanup(a.client.CloseIdleConnections)
+	_, ts := startApp(t)
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
@@ -150,7 +202,7 @@ func TestProtectedPageIsNotStored(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a, err := newApp(srv)
 	require.NoError(t, err)
-	t.Cleanup(a.client.CloseIdleConnections)
+	t.Cleanup(a.close)
 	tokens := srv.SignIn("alice")
 	for _, path := range []string{"/", "/protected"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
