@@ -92,3 +92,15 @@ func ExampleNewHandler_allSessions() {
 	// /logout: RevokeToken 1, GlobalSignOut 0
 	// /logout/all: RevokeToken 1, GlobalSignOut 1
 }
+
+// The handler can send the browser on to the managed login's logout, which
+// ends its session cookie too.
+func ExampleLogoutURL() {
+	u, err := signouthttp.LogoutURL("auth.example.com", "1example23456789", "https://app.example.com/signed-out")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u)
+	// Output:
+	// https://auth.example.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
+}
