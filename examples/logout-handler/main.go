@@ -117,6 +117,9 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	// visitor in as someone else (login CSRF). Both are net/http's
 	// CrossOriginProtection.
 	sameOrigin := http.NewCrossOriginProtection()
+	sameOrigin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "cross-origin login refused", http.StatusForbidden)
+	}))
 	a.HandleFunc("GET /{$}", a.home)
 	a.Handle("POST /login", sameOrigin.Handler(http.HandlerFunc(a.login)))
 	a.HandleFunc("GET /protected", a.protected)
