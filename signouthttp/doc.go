@@ -20,11 +20,17 @@
 //
 // # Back after logout
 //
-// The answer carries Clear-Site-Data: "cache", so the browser drops the
-// pages of the session from its HTTP and back/forward caches. Pages that
-// show a session's data should also send Cache-Control: no-store, which
-// keeps them out of the caches of browsers that ignore Clear-Site-Data
-// (it is honoured over HTTPS and on localhost only).
+// The answer carries Clear-Site-Data: "cache", so the browser drops its
+// HTTP cache of the site and the site's pages held in its back/forward
+// cache at that moment. The page the logout was posted from enters the
+// back/forward cache only after the answer, so Clear-Site-Data cannot reach
+// it: pages that show a session's data must also send
+// Cache-Control: no-store. Chromium then keeps them out of its HTTP cache,
+// and evicts them from the back/forward cache when an HttpOnly cookie
+// changes, as the handler's expired cookies do. Either header alone left
+// "Back" showing a signed-in page in Chromium 156 (no-store alone held
+// there, but only because the token cookies are HttpOnly); browsers
+// honour Clear-Site-Data over HTTPS and on localhost only.
 //
 // # Forged requests
 //

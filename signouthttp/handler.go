@@ -58,12 +58,14 @@ type Config struct {
 	// contradicts AllowedOrigins: NewHandler refuses both.
 	AllowAnyOrigin bool
 	// ClearSiteData lists the Clear-Site-Data directives sent with the
-	// logout answer. The default, "cache", has the browser drop its HTTP and
-	// back/forward caches for the site, so Back does not show pages of the
-	// ended session. "cookies" also drops every cookie of the registrable
-	// domain (sibling subdomains included) and "storage" drops local
-	// storage, IndexedDB and service workers; "*" drops everything.
-	// Browsers honour the header over HTTPS and on localhost only.
+	// logout answer. The default, "cache", has the browser drop its HTTP
+	// cache of the site and the pages in its back/forward cache, so Back
+	// does not show them; the page the logout is posted from needs
+	// Cache-Control: no-store as well (see the package doc). "cookies" also
+	// drops every cookie of the registrable domain (sibling subdomains
+	// included), "storage" drops local storage, IndexedDB and service
+	// workers, "*" everything. Browsers honour the header over HTTPS and on
+	// localhost only.
 	ClearSiteData []string
 	// NoClearSiteData sends no Clear-Site-Data. It contradicts ClearSiteData:
 	// NewHandler refuses both.

@@ -46,8 +46,8 @@ func TestBrowser(t *testing.T) {
 			laptop.open(crossSite.URL + "/a")
 			laptop.eval(`window.kept = true`)
 			laptop.follow(`a`, crossSite.URL+"/b")
-			laptop.back()
-			require.Equal(t, bfcache, laptop.eval(`window.kept === true`) == "true", "restored from the back/forward cache")
+			how := laptop.back()
+			require.Equal(t, bfcache, laptop.eval(`window.kept === true`) == "true", "restored from the back/forward cache: %v", how)
 
 			laptop.signIn(app.URL, "alice")
 			phone.signIn(app.URL, "alice")
@@ -86,7 +86,7 @@ func TestBrowser(t *testing.T) {
 				how := laptop.back()
 				text := laptop.text()
 				restored := laptop.eval(`window.sessionPage === true`) == "true"
-				t.Logf("Back %d: %s (%s, page restored: %v): %q", i, laptop.url(), how, restored, text)
+				t.Logf("Back %d: %s (%v; script state kept: %v): %q", i, laptop.url(), how, restored, text)
 				assert.NotContains(t, text, "hello, alice", "Back %d", i)
 				assert.NotContains(t, text, "Signed in as alice", "Back %d", i)
 			}
@@ -231,41 +231,59 @@ func (tb *tab) open(url string) {
 	require.NoError(tb.t, chromedp.Do(tb.ctx, chromedp.Navigate(url)), url)
 }
 
+// arrival says how a page came: by a navigation, or restored from the
+// back/forward cache, and if a history navigation could not use that cache,
+// why not.
+type arrival struct {
+	how       cdppage.NavigationType
+	notCached []string
+}
+
+func (a arrival) String() string {
+	if len(a.notCached) == 0 {
+		return string(a.how)
+	}
+	return string(a.how) + ", not from the back/forward cache: " + strings.Join(a.notCached, " ")
+}
+
 // settle runs trigger and waits until the tab's main frame shows want,
-// loaded. It returns how the page came: by a navigation, or restored from
-// the back/forward cache (which fires no load event).
-func (tb *tab) settle(trigger chromedp.Action[chromedp.Void], want string) cdppage.NavigationType {
+// loaded. A page restored from the back/forward cache fires no load event.
+func (tb *tab) settle(trigger chromedp.Action[chromedp.Void], want string) arrival {
 	tb.t.Helper()
-	done := make(chan cdppage.NavigationType, 1)
+	done := make(chan arrival, 1)
 	ctx, cancel := context.WithCancel(tb.ctx)
 	defer cancel()
+	var a arrival
 	navigated := false
-	var how cdppage.NavigationType
 	// Listen keeps the order of events of different types: the load event
 	// wanted is the first after want's frameNavigated.
 	require.NoError(tb.t, chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
+		case *cdppage.EventBackForwardCacheNotUsed:
+			for _, e := range ev.NotRestoredExplanations {
+				a.notCached = append(a.notCached, string(e.Reason))
+			}
 		case *cdppage.EventFrameNavigated:
 			if ev.Frame.ParentID == "" && ev.Frame.URL == want {
-				navigated, how = true, ev.Type
-				if how == cdppage.NavigationTypeBackForwardCacheRestore {
-					done <- how
+				navigated, a.how = true, ev.Type
+				if a.how == cdppage.NavigationTypeBackForwardCacheRestore {
+					done <- a
 				}
 			}
 		case *cdppage.EventLoadEventFired:
-			if navigated && how == cdppage.NavigationTypeNavigation {
-				done <- how
+			if navigated && a.how == cdppage.NavigationTypeNavigation {
+				done <- a
 				navigated = false
 			}
 		}
 	}))
 	require.NoError(tb.t, chromedp.Do(tb.ctx, trigger), "going to %s", want)
 	select {
-	case how := <-done:
-		return how
+	case a := <-done:
+		return a
 	case <-tb.ctx.Done():
 		tb.t.Fatalf("%s never loaded: %v", want, tb.ctx.Err())
-		return ""
+		return arrival{}
 	}
 }
 
@@ -286,7 +304,7 @@ func (tb *tab) followAuto(url, want string) {
 }
 
 // back presses Back and says how the page came back.
-func (tb *tab) back() cdppage.NavigationType {
+func (tb *tab) back() arrival {
 	tb.t.Helper()
 	hist, err := chromedp.Run(tb.ctx, chromedp.NavigationEntries())
 	require.NoError(tb.t, err)
