@@ -389,12 +389,9 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.InjectFault("", signouttest.Fault{Hang: true})
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID),
-		signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
-	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
+	client := newLogouter(t, srv, signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(c), Timeout: 100 * time.Millisecond,
+	h := newHandler(t, signouthttp.Config{Client: client, Timeout: 100 * time.Millisecond,
 		OnError: func(_ *http.Request, _ signouthttp.Reach, err error) { hookErr = err }})
 	tokens := srv.SignIn("alice")
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -481,7 +478,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(newClient(t, srv))})
+	h := newHandler(t, signouthttp.Config{Client: newLogouter(t, srv)})
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -613,7 +610,7 @@ func TestHandlerOnStandIn(t *testing.T) {
 			t.Cleanup(srv.Close)
 			var hookEnded signouthttp.Reach
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(newClient(t, srv)), Reach: tc.reach,
+			h := newHandler(t, signouthttp.Config{Client: newLogouter(t, srv), Reach: tc.reach,
 				OnError: func(_ *http.Request, ended signouthttp.Reach, err error) { hookEnded, hookErr = ended, err }})
 			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
 			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -653,11 +650,10 @@ func TestHandlerCognitoDown(t *testing.T) {
 	srv := signouttest.NewServer()
 	tokens := srv.SignIn("alice")
 	srv.Close() // Cognito is gone
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithRetryMaxAttempts(2))
-	require.NoError(t, err)
+	client := newLogouter(t, srv, signout.WithRetryMaxAttempts(2))
 	hookEnded := signouthttp.Reach(-1)
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: signouthttp.InterimLogouter(c), OnError: func(_ *http.Request, ended signouthttp.Reach, err error) {
+	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signouthttp.Reach, err error) {
 		hookEnded, hookErr = ended, err
 	}})
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -677,12 +673,15 @@ func TestHandlerCognitoDown(t *testing.T) {
 	assert.NotContains(t, hookErr.Error(), tokens.RefreshToken)
 }
 
-func newClient(t *testing.T, srv *signouttest.Server) *signout.Client {
+// newLogouter returns a real Client for the stand-in, with the app client
+// set so that it can revoke refresh tokens; opts come last.
+func newLogouter(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Logouter {
 	t.Helper()
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5*time.Second))
+	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5 * time.Second)}, opts...)
+	c, err := signout.New(opts...)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
-	return c
+	return signouthttp.InterimLogouter(c)
 }
 
 // checker asks the stand-in, as an application would ask Cognito, whether

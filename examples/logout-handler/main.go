@@ -1,16 +1,16 @@
 // Command logout-handler is a small web app with a complete logout, running
 // on signouttest's Cognito stand-in so that it needs no AWS account:
 //
-//	go run ./examples/logout-handler               # then open http://127.0.0.1:8080
-//	go run ./examples/logout-handler -addr :9000   # another address
+//	go run ./examples/logout-handler                        # then open http://127.0.0.1:8080
+//	go run ./examples/logout-handler -addr 127.0.0.1:9000   # another address
 //
 // Sign in with any name, visit the protected page, and log out. "Log out"
 // ends this browser's session (the refresh token is revoked, and the access
 // tokens issued with it); "Log out of all devices" signs the user out
-// everywhere. Either way the handler expires the cookies, sends
-// Clear-Site-Data so that Back shows nothing of the session, and the old
-// tokens stop working. Pages of the session send Cache-Control: no-store,
-// and both the login and the logout refuse posts from other origins.
+// everywhere. Either way the old tokens stop working, the cookies are
+// expired, and Back shows nothing of the session: the logout answer sends
+// Clear-Site-Data and the session's pages send Cache-Control: no-store.
+// The login and the logout both refuse posts from other origins.
 package main
 
 import (
