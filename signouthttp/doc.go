@@ -27,10 +27,11 @@
 // it: pages that show a session's data must also send
 // Cache-Control: no-store. Chromium then keeps them out of its HTTP cache,
 // and evicts them from the back/forward cache when an HttpOnly cookie
-// changes, as the handler's expired cookies do. Either header alone left
-// "Back" showing a signed-in page in Chromium 156 (no-store alone held
-// there, but only because the token cookies are HttpOnly); browsers
-// honour Clear-Site-Data over HTTPS and on localhost only.
+// changes, as the handler's expired cookies do. In Chromium 156 with the
+// back/forward cache on, Clear-Site-Data alone let Back restore the page
+// the logout was posted from; no-store alone held, but only because the
+// token cookies are HttpOnly. Browsers honour Clear-Site-Data over HTTPS
+// and on localhost only.
 //
 // # Forged requests
 //
