@@ -1,10 +1,10 @@
 // Package signouthttp provides an http.Handler for a logout endpoint: it
-// ends the user's Cognito session completely (see signout.Client.EndSession)
-// and always expires the application's session cookies, even when Cognito
-// cannot be reached.
+// ends the user's Cognito session (see signout.Client.Logout) and always
+// expires the application's session cookies, even when Cognito cannot be
+// reached.
 //
 //	h, err := signouthttp.NewHandler(signouthttp.Config{
-//		Ender:              client, // a *signout.Client with WithClientID
+//		Client:             client, // a *signout.Client with WithAppClient
 //		AccessTokenCookie:  "access_token",
 //		RefreshTokenCookie: "refresh_token",
 //		AllowedOrigins:     []string{"https://app.example.com"},
@@ -26,11 +26,19 @@ import (
 	"github.com/cognitogo/signout"
 )
 
+// Client ends sessions at Cognito; *signout.Client implements it.
+type Client interface {
+	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
+}
+
 // Config configures the handler NewHandler returns.
 type Config struct {
-	// Ender ends the session: a *signout.Client configured with
-	// WithClientID (so that it can revoke refresh tokens), or a fake.
-	Ender signout.Ender
+	// Client ends the session: a *signout.Client configured with
+	// WithAppClient (so that it can revoke refresh tokens), or a fake.
+	Client Client
+	// Reach is how far a logout goes: signout.ThisSession (the default)
+	// or signout.AllSessions.
+	Reach signout.Reach
 	// AccessTokenCookie and RefreshTokenCookie name the cookies holding the
 	// tokens. The access token is taken from "Authorization: Bearer" first.
 	AccessTokenCookie  string
@@ -55,7 +63,7 @@ type Config struct {
 	// OnError, when set, hears of a session Cognito did not end (unreachable,
 	// throttled, ...). The cookies are expired and the answer sent all the
 	// same. err never holds a token.
-	OnError func(r *http.Request, res signout.Result, err error)
+	OnError func(r *http.Request, ended signout.Reach, err error)
 }
 
 // handler serves logout requests.
@@ -68,10 +76,13 @@ type handler struct {
 // NewHandler returns the logout handler. It accepts POST only, as a logout
 // by GET could be triggered by any page. The session is ended with the
 // request's values but not its cancellation, so a user who closes the tab
-// does not stop the revocation; the Ender's own timeout bounds it.
+// does not stop the revocation; the Client's own timeout bounds it.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Ender == nil {
-		return nil, errors.New("signouthttp: Config.Ender is nil")
+	if cfg.Client == nil {
+		return nil, errors.New("signouthttp: Config.Client is nil")
+	}
+	if cfg.Reach == 0 {
+		cfg.Reach = signout.ThisSession
 	}
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
@@ -111,15 +122,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin logout refused", http.StatusForbidden)
 		return
 	}
-	s := signout.Session{AccessToken: bearer(r)}
-	if s.AccessToken == "" {
-		s.AccessToken = h.cookie(r, h.cfg.AccessTokenCookie)
+	at := bearer(r)
+	if at == "" {
+		at = h.cookie(r, h.cfg.AccessTokenCookie)
 	}
-	s.RefreshToken = h.cookie(r, h.cfg.RefreshTokenCookie)
-	if s.AccessToken != "" || s.RefreshToken != "" {
-		res, err := h.cfg.Ender.EndSession(context.WithoutCancel(r.Context()), s)
+	rt := h.cookie(r, h.cfg.RefreshTokenCookie)
+	if at != "" || rt != "" {
+		ended, err := h.cfg.Client.Logout(context.WithoutCancel(r.Context()), at, rt, h.cfg.Reach)
 		if err != nil && h.cfg.OnError != nil {
-			h.cfg.OnError(r, res, err)
+			h.cfg.OnError(r, ended, err)
 		}
 	}
 	h.expireCookies(w, r)

@@ -50,7 +50,6 @@ func serve(addr string) error {
 	if err != nil {
 		return err
 	}
-	defer a.client.CloseIdleConnections()
 	hs := &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -74,17 +73,17 @@ type app struct {
 }
 
 func newApp(srv *signouttest.Server, origin string) (*app, error) {
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
 	if err != nil {
 		return nil, err
 	}
 	logout, err := signouthttp.NewHandler(signouthttp.Config{
-		Ender:              client,
+		Client:             client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		AllowedOrigins:     []string{origin},
 		RedirectURL:        "/",
-		OnError: func(r *http.Request, res signout.Result, err error) {
+		OnError: func(r *http.Request, ended signout.Reach, err error) {
 			log.Printf("logout: Cognito did not end the session: %v", err)
 		},
 	})
