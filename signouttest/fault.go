@@ -1,40 +1,53 @@
 package signouttest
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
-// Fault describes a failure the server plays instead of answering normally.
-// With Code set it answers Cognito's JSON error; with Body set it answers
-// that raw body (an HTML page from a proxy, truncated JSON); Delay, BodyDelay,
-// Hang and Reset shape the timing and the connection. A Fault with only a
-// Delay holds the request back and then answers it normally: a slow Cognito.
-type Fault struct {
-	// Status is the HTTP status; default 400 with a Code, 500 without, and
-	// 500 for InternalErrorException.
-	Status int
-	// Code and Message form Cognito's JSON error, such as
-	// TooManyRequestsException / "Rate exceeded".
-	Code, Message string
-	// Body, when set, is written as it is instead of the JSON error.
-	Body string
-	// ContentType overrides the answer's Content-Type.
-	ContentType string
-	// RequestID, when set, is sent as the answer's x-amzn-requestid instead
-	// of a fresh id; a test can make it echo the token, as a proxy might.
-	RequestID string
-	// Delay holds the answer back before its headers.
-	Delay time.Duration
-	// BodyDelay sends the headers at once and holds the body back.
-	BodyDelay time.Duration
+// FaultMode is what a Fault makes the server do instead of its normal answer.
+type FaultMode int
+
+const (
+	// ErrorReply answers Cognito's JSON error made of Code and Message, with
+	// Status (default 400, or 500 for InternalErrorException).
+	ErrorReply FaultMode = iota + 1
+	// RawReply answers Status, ContentType and Body as they are: a proxy's
+	// HTML page, truncated JSON, an empty 200.
+	RawReply
 	// Hang accepts the request and never answers; the request ends when the
 	// client gives up or the server closes.
-	Hang bool
+	Hang
 	// Reset drops the connection without an answer.
-	Reset bool
+	Reset
+	// Slow holds the request for Delay, then answers it normally.
+	Slow
+)
+
+// Fault is a failure the server plays for some requests, set up with
+// InjectFault. Mode says what it does; each field's comment says which
+// modes use it, and InjectFault panics on a field the mode does not use.
+type Fault struct {
+	Mode FaultMode
+	// Status is the HTTP status: required for RawReply, optional for ErrorReply.
+	Status int
+	// Code and Message form ErrorReply's error, such as
+	// TooManyRequestsException / "Rate exceeded"; Code is required.
+	Code, Message string
+	// ContentType and Body are RawReply's answer.
+	ContentType, Body string
+	// RequestID, when set, is sent as ErrorReply's or RawReply's
+	// x-amzn-requestid instead of a fresh id; a test can make it echo a
+	// token, as a proxy might.
+	RequestID string
+	// Delay holds the request back before anything happens: required for
+	// Slow, optional for ErrorReply, RawReply and Reset.
+	Delay time.Duration
+	// BodyDelay sends ErrorReply's or RawReply's headers at once and holds
+	// the body back.
+	BodyDelay time.Duration
 	// Times is how many requests the fault applies to; 0 means every one.
 	Times int
 	// Every, when set, plays the fault for one request in Every (the
@@ -50,22 +63,49 @@ type faultRule struct {
 }
 
 // InjectFault plays f for requests of op ("" for every operation), before
-// faults injected later. Requests are still counted by Requests.
-func (s *Server) InjectFault(op string, f Fault) {
-	left := f.Times
-	if left == 0 {
-		left = -1
+// faults injected later, and returns a function that removes it (for
+// example t.Cleanup(srv.InjectFault(...))). Requests still counts the
+// requests a fault answers; they use no quota. It panics if f is not
+// well-formed for its Mode.
+func (s *Server) InjectFault(op string, f Fault) (remove func()) {
+	if msg := f.problem(); msg != "" {
+		panic("signouttest: InjectFault: " + msg)
+	}
+	rule := &faultRule{op: op, f: f, left: f.Times}
+	if f.Times == 0 {
+		rule.left = -1
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultRule{op: op, f: f, left: left})
+	s.faults = append(s.faults, rule)
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.faults = slices.DeleteFunc(s.faults, func(r *faultRule) bool { return r == rule })
+	}
 }
 
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
+// problem says what is wrong with f, or "".
+func (f *Fault) problem() string {
+	replies := f.Mode == ErrorReply || f.Mode == RawReply
+	switch {
+	case f.Mode < ErrorReply || f.Mode > Slow:
+		return "a Fault needs a Mode"
+	case f.Mode == ErrorReply && (f.Code == "" || f.ContentType != "" || f.Body != ""):
+		return "an ErrorReply Fault takes a Code, and no ContentType or Body"
+	case f.Mode == RawReply && (f.Status == 0 || f.Code != "" || f.Message != ""):
+		return "a RawReply Fault takes a Status, and no Code or Message"
+	case !replies && (f.Status != 0 || f.Code != "" || f.Message != "" || f.ContentType != "" ||
+		f.Body != "" || f.RequestID != "" || f.BodyDelay != 0):
+		return "only ErrorReply and RawReply Faults answer"
+	case f.Mode == Hang && f.Delay != 0:
+		return "a Hang Fault takes no Delay"
+	case f.Mode == Slow && f.Delay <= 0:
+		return "a Slow Fault needs a Delay"
+	case f.Delay < 0 || f.BodyDelay < 0 || f.Times < 0 || f.Every < 0:
+		return "a Fault's durations and counts are not negative"
+	}
+	return ""
 }
 
 func (s *Server) takeFaultLocked(op string) *Fault {
@@ -82,7 +122,7 @@ func (s *Server) takeFaultLocked(op string) *Fault {
 		if r.left > 0 {
 			r.left--
 			if r.left == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+				s.faults = slices.Delete(s.faults, i, i+1)
 			}
 		}
 		f := r.f
@@ -91,124 +131,42 @@ func (s *Server) takeFaultLocked(op string) *Fault {
 	return nil
 }
 
-// wait blocks for d, or until the request or the server ends; it reports
-// whether the full time passed.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
-}
-
-// slowOnly reports whether f only delays an otherwise normal answer.
-func (f *Fault) slowOnly() bool {
-	return f.Delay > 0 && *f == Fault{Delay: f.Delay, Times: f.Times, Every: f.Every}
-}
-
-func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault) {
-	if f.Hang {
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return
+// play plays f and reports whether the request is still to be answered
+// normally (after a Slow fault's Delay).
+func (s *Server) play(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f.Mode == Hang {
+		s.wait(r, -1)
+		return false
 	}
 	if f.Delay > 0 && !s.wait(r, f.Delay) {
-		return
+		return false
 	}
-	if f.Reset {
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic("signouttest: Reset fault needs an HTTP/1 connection")
-		}
-		conn, _, err := hj.Hijack()
+	var rp reply
+	switch f.Mode {
+	case Slow:
+		return true
+	case Reset:
+		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			if tc, ok := conn.(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
 			conn.Close()
 		}
-		return
-	}
-	status, body, ctype := f.Status, []byte(f.Body), f.ContentType
-	if f.Body == "" {
-		body, _ = json.Marshal(map[string]string{"__type": f.Code, "message": f.Message})
-		if ctype == "" {
-			ctype = "application/x-amz-json-1.1"
-		}
-		if f.Code != "" {
-			w.Header().Set("X-Amzn-Errortype", f.Code)
-		}
-	}
-	if status == 0 {
-		status = http.StatusInternalServerError
-		if f.Code != "" && f.Code != "InternalErrorException" {
-			status = http.StatusBadRequest
-		}
-	}
-	if ctype != "" {
-		w.Header().Set("Content-Type", ctype)
-	}
-	rid := f.RequestID
-	if rid == "" {
-		rid = s.requestID()
-	}
-	w.Header().Set("X-Amzn-Requestid", rid)
-	w.WriteHeader(status)
-	if f.BodyDelay > 0 {
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		if !s.wait(r, f.BodyDelay) {
-			return
-		}
-	}
-	w.Write(body)
-}
-
-// limiter is a token bucket over every request.
-type limiter struct {
-	rate   float64 // tokens a second; 0: off
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-// RateLimit makes the server answer TooManyRequestsException ("Rate
-// exceeded"), as Cognito's request quotas do, to requests beyond perSecond
-// with bursts of up to burst. perSecond 0 turns it off. Throttled counts
-// the requests it refused.
-func (s *Server) RateLimit(perSecond float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limit = limiter{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-}
-
-// Throttled returns how many requests RateLimit refused.
-func (s *Server) Throttled() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.throttled
-}
-
-// allowLocked takes a token from the bucket, if the limiter is on.
-func (s *Server) allowLocked() bool {
-	l := &s.limit
-	if l.rate <= 0 {
-		return true
-	}
-	now := time.Now()
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	if l.tokens < 1 {
-		s.throttled++
 		return false
+	case ErrorReply:
+		e := apiError{f.Status, f.Code, f.Message}
+		if e.status == 0 {
+			e.status = http.StatusBadRequest
+			if f.Code == "InternalErrorException" {
+				e.status = http.StatusInternalServerError
+			}
+		}
+		rp = e.reply()
+	case RawReply:
+		rp = reply{status: f.Status, contentType: f.ContentType, body: []byte(f.Body)}
 	}
-	l.tokens--
-	return true
+	rp.requestID, rp.bodyDelay = f.RequestID, f.BodyDelay
+	s.answer(w, r, rp)
+	return false
 }
