@@ -131,31 +131,31 @@ func TestFaultsApplyInOrder(t *testing.T) {
 
 func TestInjectFaultPanicsOnMisuse(t *testing.T) {
 	tests := []struct {
-		name, message string
-		f             signouttest.Fault
+		name string
+		f    signouttest.Fault
 	}{
-		{"no mode", "a Fault needs a Mode", signouttest.Fault{Code: "X"}},
-		{"unknown mode", "a Fault needs a Mode", signouttest.Fault{Mode: 42}},
-		{"error reply without code", "an ErrorReply Fault takes a Code, and no ContentType or Body",
-			signouttest.Fault{Mode: signouttest.ErrorReply, Message: "x"}},
-		{"error reply with body", "an ErrorReply Fault takes a Code, and no ContentType or Body",
-			signouttest.Fault{Mode: signouttest.ErrorReply, Code: "X", Body: "x"}},
-		{"raw reply without status", "a RawReply Fault takes a Status, and no Code or Message",
-			signouttest.Fault{Mode: signouttest.RawReply, Body: "x"}},
-		{"raw reply with code", "a RawReply Fault takes a Status, and no Code or Message",
-			signouttest.Fault{Mode: signouttest.RawReply, Status: 500, Code: "X"}},
-		{"hang with status", "only ErrorReply and RawReply Faults answer", signouttest.Fault{Mode: signouttest.Hang, Status: 500}},
-		{"reset with body delay", "only ErrorReply and RawReply Faults answer", signouttest.Fault{Mode: signouttest.Reset, BodyDelay: 1}},
-		{"slow with request id", "only ErrorReply and RawReply Faults answer", signouttest.Fault{Mode: signouttest.Slow, Delay: 1, RequestID: "x"}},
-		{"hang with delay", "a Hang Fault takes no Delay", signouttest.Fault{Mode: signouttest.Hang, Delay: 1}},
-		{"slow without delay", "a Slow Fault needs a Delay", signouttest.Fault{Mode: signouttest.Slow}},
-		{"negative times", "a Fault's durations and counts are not negative", signouttest.Fault{Mode: signouttest.Reset, Times: -1}},
-		{"negative delay", "a Fault's durations and counts are not negative", signouttest.Fault{Mode: signouttest.Reset, Delay: -1}},
+		{"no mode", signouttest.Fault{Code: "X"}},
+		{"unknown mode", signouttest.Fault{Mode: 42}},
+		{"error reply without code", signouttest.Fault{Mode: signouttest.ErrorReply, Message: "x"}},
+		{"error reply with body", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "X", Body: "x"}},
+		{"raw reply without status", signouttest.Fault{Mode: signouttest.RawReply, Body: "x"}},
+		{"raw reply with code", signouttest.Fault{Mode: signouttest.RawReply, Status: 500, Code: "X"}},
+		{"hang with status", signouttest.Fault{Mode: signouttest.Hang, Status: 500}},
+		{"reset with body delay", signouttest.Fault{Mode: signouttest.Reset, BodyDelay: 1}},
+		{"slow with request id", signouttest.Fault{Mode: signouttest.Slow, Delay: 1, RequestID: "x"}},
+		{"hang with delay", signouttest.Fault{Mode: signouttest.Hang, Delay: 1}},
+		{"slow without delay", signouttest.Fault{Mode: signouttest.Slow}},
+		{"negative times", signouttest.Fault{Mode: signouttest.Reset, Times: -1}},
+		{"negative delay", signouttest.Fault{Mode: signouttest.Reset, Delay: -1}},
+		{"negative every", signouttest.Fault{Mode: signouttest.Reset, Every: -1}},
+		{"negative body delay", signouttest.Fault{Mode: signouttest.RawReply, Status: 200, BodyDelay: -1}},
+		{"raw reply with message", signouttest.Fault{Mode: signouttest.RawReply, Status: 500, Message: "x"}},
+		{"error reply with content type", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "X", ContentType: "text/html"}},
 	}
 	srv := start(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.PanicsWithValue(t, "signouttest: InjectFault: "+tc.message, func() { srv.InjectFault("", tc.f) })
+			assert.PanicsWithValue(t, "signouttest: InjectFault: the Fault's fields do not fit its Mode", func() { srv.InjectFault("", tc.f) })
 		})
 	}
 	_, err := getUser(t, srv, srv.SignIn("alice").AccessToken)

@@ -1,6 +1,7 @@
 package signouttest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
@@ -20,116 +21,89 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 )
 
-// Server is an in-process stand-in for one Cognito user pool with one app
-// client, served on a loopback port. Start one with NewServer and Close it.
+// Server is an in-process stand-in for one Cognito user pool and its app
+// client on a loopback port. Start one with NewServer and Close it.
 type Server struct {
-	// URL is the endpoint, such as http://127.0.0.1:40123; pass it to
-	// signout.WithEndpoint.
-	URL string
+	URL string // the endpoint, such as http://127.0.0.1:40123, for signout.WithEndpoint
 	// Region, UserPoolID and ClientID name the pool and its app client.
 	Region, UserPoolID, ClientID string
-	// ClientSecret is the app client's secret when the server was started
-	// with Confidential(), and "" otherwise; RevokeToken checks it.
-	ClientSecret string
-	// Issuer is the tokens' iss claim: https://cognito-idp.REGION.amazonaws.com/POOL.
-	Issuer string
+	ClientSecret                 string // the app client's secret with Confidential(), or ""
+	Issuer                       string // the tokens' iss: https://cognito-idp.REGION.amazonaws.com/POOL
 
-	ts         *httptest.Server
-	client     *cip.Client
-	done       chan struct{}
-	closeOnce  sync.Once
-	conns      atomic.Int64
-	seq        atomic.Int64
-	revocation bool             // the app client has token revocation enabled
-	clock      func() time.Time // read by the quotas; tests stop it
+	ts                *httptest.Server
+	client            *cip.Client
+	done              chan struct{}
+	closeOnce         sync.Once
+	conns, seq        atomic.Int64
+	tls, noRevocation bool
+	quotaScale        float64
+	clock             func() time.Time // read by the quotas; tests stop it
 
 	mu      sync.Mutex
 	counts  map[string]int // requests by operation
 	faults  []*faultRule
-	quotas  map[string]*bucket // by category
-	keys    []signingKey       // oldest first; the last one signs
-	users   map[string]*user   // live users by name
-	order   []*user            // every user ever made, in ListUsers' order
-	refresh map[string]*session
-	access  map[string]*session // by the access token's jti
+	quotas  map[string]*bucket  // by category
+	keys    []signingKey        // oldest first; the last one signs
+	users   map[string]*user    // live users by name
+	order   []*user             // every user ever made, in ListUsers' order
+	refresh map[string]*session // by refresh token
+	access  map[string]*session // by access token jti
 }
 
 // ServerOption configures NewServer.
-type ServerOption func(*config)
-
-type config struct {
-	region                          string
-	tls, confidential, noRevocation bool
-	quotaScale                      float64
-}
+type ServerOption func(*Server)
 
 // Region sets the pool's region; the default is us-east-1.
-func Region(name string) ServerOption { return func(c *config) { c.region = name } }
+func Region(name string) ServerOption { return func(s *Server) { s.Region = name } }
 
 // TLS serves HTTPS with a self-signed certificate; see Server.CertificatePEM.
-func TLS() ServerOption { return func(c *config) { c.tls = true } }
+func TLS() ServerOption { return func(s *Server) { s.tls = true } }
 
-// Confidential gives the app client a secret (Server.ClientSecret), which
-// RevokeToken then requires.
-func Confidential() ServerOption { return func(c *config) { c.confidential = true } }
+// Confidential gives the app client a secret, which RevokeToken then requires.
+func Confidential() ServerOption {
+	return func(s *Server) { s.ClientSecret = strings.ToLower(rand.Text() + rand.Text()) }
+}
 
-// RevocationDisabled turns token revocation off for the app client, as
-// EnableTokenRevocation=false does in Cognito: RevokeToken answers
-// UnsupportedOperationException and tokens carry no origin_jti claim.
-func RevocationDisabled() ServerOption { return func(c *config) { c.noRevocation = true } }
+// RevocationDisabled turns token revocation off for the app client, as in
+// Cognito: RevokeToken answers UnsupportedOperationException, and tokens
+// have no origin_jti claim.
+func RevocationDisabled() ServerOption { return func(s *Server) { s.noRevocation = true } }
 
-// NewServer starts a stand-in on a loopback port. The caller must Close it,
-// for example with t.Cleanup(srv.Close). Like httptest.NewServer it panics
-// if it cannot listen.
+// NewServer starts a stand-in on a loopback port; the caller must Close it.
+// Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opts ...ServerOption) *Server {
-	cfg := config{region: "us-east-1"}
+	s := &Server{Region: "us-east-1", ClientID: strings.ToLower(rand.Text()), clock: time.Now,
+		done: make(chan struct{}), counts: map[string]int{}, keys: []signingKey{{rand.Text(), firstKey()}},
+		users: map[string]*user{}, refresh: map[string]*session{}, access: map[string]*session{}}
 	for _, o := range opts {
-		o(&cfg)
+		o(s)
 	}
-	s := &Server{
-		Region:     cfg.region,
-		UserPoolID: cfg.region + "_" + randomID(9),
-		ClientID:   strings.ToLower(randomID(26)),
-		revocation: !cfg.noRevocation,
-		clock:      time.Now,
-		done:       make(chan struct{}),
-		counts:     map[string]int{},
-		quotas:     newQuotas(cfg.quotaScale),
-		keys:       []signingKey{{kid: randomID(12), key: firstKey()}},
-		users:      map[string]*user{},
-		refresh:    map[string]*session{},
-		access:     map[string]*session{},
+	s.UserPoolID = s.Region + "_" + rand.Text()[:9]
+	s.Issuer = "https://cognito-idp." + s.Region + ".amazonaws.com/" + s.UserPoolID
+	s.quotas = map[string]*bucket{}
+	for c, rate := range cognitoQuotas {
+		s.quotas[c] = &bucket{rate: rate * s.quotaScale, burst: max(1, rate*s.quotaScale*burstSeconds)}
 	}
-	if cfg.confidential {
-		s.ClientSecret = strings.ToLower(randomID(40))
-	}
-	s.Issuer = "https://cognito-idp." + cfg.region + ".amazonaws.com/" + s.UserPoolID
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	// Failed handshakes are what TLS tests provoke; they are not news.
-	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are what TLS tests provoke
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.conns.Add(1)
 		}
 	}
-	if cfg.tls {
+	if s.tls {
 		s.ts.StartTLS()
 	} else {
 		s.ts.Start()
 	}
 	s.URL = s.ts.URL
-	s.client = cip.New(cip.Options{
-		Region:           s.Region,
-		BaseEndpoint:     aws.String(s.URL),
-		HTTPClient:       s.ts.Client(),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDSIGNOUTTEST", "signouttest-fake-secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	s.client = cip.New(cip.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), HTTPClient: s.ts.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIGNOUTTEST", "fake", ""), RetryMaxAttempts: 1})
 	return s
 }
 
-// Close stops the server, ends requests held by Hang or Slow faults, and
-// closes the idle connections of Client.
+// Close stops the server, drops the requests held by faults, and closes
+// Client's idle connections.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -137,26 +111,21 @@ func (s *Server) Close() {
 	})
 }
 
-// Client returns an SDK client aimed at the server, like httptest's
-// Server.Client: the server's region and endpoint, fake static credentials
-// (so that admin operations are SigV4-signed), trust in the server's
-// certificate when it serves TLS, and one attempt per call so that a test
-// sees every answer. Build a variant with
-// cognitoidentityprovider.New(srv.Client().Options(), ...).
+// Client returns an SDK client for the server, as httptest's Server.Client
+// does: its region and endpoint, fake static credentials that SigV4-sign the
+// admin operations, trust in its TLS certificate, and one attempt per call.
 func (s *Server) Client() *cip.Client { return s.client }
 
 // Requests returns how many requests for op (such as "GlobalSignOut") the
-// server has received, throttled and faulted ones included; "" counts every
-// operation.
+// server has received, throttled and faulted ones included; "" counts all.
 func (s *Server) Requests(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if op != "" {
-		return s.counts[op]
-	}
 	n := 0
-	for _, c := range s.counts {
-		n += c
+	for o, c := range s.counts {
+		if op == "" || o == op {
+			n += c
+		}
 	}
 	return n
 }
@@ -164,8 +133,8 @@ func (s *Server) Requests(op string) int {
 // Connections returns how many connections clients have opened to the server.
 func (s *Server) Connections() int { return int(s.conns.Load()) }
 
-// CertificatePEM returns the TLS server's certificate in PEM, for
-// signout.WithCABundle. It panics if the server was not started with TLS().
+// CertificatePEM returns the server's TLS certificate in PEM, for
+// signout.WithCABundle. It panics if the server was started without TLS().
 func (s *Server) CertificatePEM() []byte {
 	if s.ts.TLS == nil {
 		panic("signouttest: CertificatePEM on a server started without TLS()")
@@ -175,7 +144,7 @@ func (s *Server) CertificatePEM() []byte {
 
 // operation is how the server handles one Cognito operation.
 type operation struct {
-	category string // its request rate quota, or "" for none
+	category string // its request rate quota
 	admin    bool   // IAM-authorized: SigV4-signed, names the pool
 	handle   func(*Server, *input) (any, *apiError)
 }
@@ -191,37 +160,35 @@ var operations = map[string]operation{
 
 // input holds the request members of every operation the server knows.
 type input struct {
-	AccessToken, ClientSecret, Token, Username string
-	ClientID                                   string `json:"ClientId"`
-	UserPoolID                                 string `json:"UserPoolId"`
-	AuthFlow                                   string
-	AuthParameters                             map[string]string
-	Filter, PaginationToken                    string
-	Limit                                      int
-	AttributesToGet                            []string
+	AccessToken, ClientSecret, Token, Username, AuthFlow, Filter, PaginationToken string
+	ClientID                                                                      string `json:"ClientId"`
+	UserPoolID                                                                    string `json:"UserPoolId"`
+	AuthParameters                                                                map[string]string
+	Limit                                                                         int
+	AttributesToGet                                                               []string
 }
 
-// apiError is an answer in Cognito's error shape; answer writes it.
+// apiError is an error answer in Cognito's shape.
 type apiError struct {
 	status        int
 	code, message string
 }
 
-func notAuthorized(message string) *apiError {
-	return &apiError{400, "NotAuthorizedException", message}
-}
-
-func invalidParameter(message string) *apiError {
-	return &apiError{400, "InvalidParameterException", message}
+// fail makes the error Cognito answers with code: HTTP 500 for
+// InternalErrorException, 400 for the others.
+func fail(code, message string) *apiError {
+	if code == "InternalErrorException" {
+		return &apiError{http.StatusInternalServerError, code, message}
+	}
+	return &apiError{http.StatusBadRequest, code, message}
 }
 
 func missing(member string) *apiError {
-	return invalidParameter("1 validation error detected: Value null at '" + member + "' failed to satisfy constraint: Member must not be null")
+	return fail("InvalidParameterException", "1 validation error detected: Value null at '"+member+
+		"' failed to satisfy constraint: Member must not be null")
 }
 
-var userNotFound = &apiError{400, "UserNotFoundException", "User does not exist."}
-
-const targetPrefix = "AWSCognitoIdentityProviderService."
+var userNotFound = fail("UserNotFoundException", "User does not exist.")
 
 // serve answers Cognito's AWS JSON 1.1 protocol, and the pool's JWKS.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -233,10 +200,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// Read the whole request first, as Cognito does: a client whose request
 	// is answered mid-upload may drop the connection.
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	op, isAPI := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	op, isAPI := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
 	o, known := operations[op]
 	if r.Method != http.MethodPost || !isAPI || !known {
-		s.answer(w, r, (&apiError{400, "UnknownOperationException", ""}).reply())
+		s.answer(w, r, nil, fail("UnknownOperationException", ""), Fault{})
 		return
 	}
 	s.mu.Lock()
@@ -248,92 +215,66 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var in input
 	if err != nil || json.Unmarshal(body, &in) != nil {
-		s.answer(w, r, (&apiError{400, "SerializationException", "Start of structure or map found where not expected."}).reply())
+		s.answer(w, r, nil, fail("SerializationException", "Start of structure or map found where not expected."), Fault{})
 		return
 	}
 	s.mu.Lock()
 	out, aerr := s.handleLocked(r, o, &in)
 	s.mu.Unlock()
-	if aerr != nil {
-		s.answer(w, r, aerr.reply())
-		return
-	}
-	s.answer(w, r, okReply(out))
+	s.answer(w, r, out, aerr, Fault{})
 }
 
 func (s *Server) handleLocked(r *http.Request, o operation, in *input) (any, *apiError) {
 	if !s.quotas[o.category].take(s.clock()) {
-		return nil, &apiError{400, "TooManyRequestsException", "Rate exceeded"}
+		return nil, fail("TooManyRequestsException", "Rate exceeded")
 	}
-	if o.admin {
-		// Cognito checks the signature; the stand-in checks only that there is one.
+	if o.admin { // Cognito checks the signature; the stand-in only that there is one
 		switch {
 		case !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 "):
-			return nil, &apiError{400, "MissingAuthenticationTokenException", "Missing Authentication Token"}
+			return nil, fail("MissingAuthenticationTokenException", "Missing Authentication Token")
 		case in.UserPoolID == "":
 			return nil, missing("userPoolId")
 		case in.UserPoolID != s.UserPoolID:
-			return nil, &apiError{400, "ResourceNotFoundException", "User pool " + in.UserPoolID + " does not exist."}
+			return nil, fail("ResourceNotFoundException", "User pool "+in.UserPoolID+" does not exist.")
 		}
 	}
 	return o.handle(s, in)
 }
 
-// reply is one answer. Every answer the server writes is a reply, and
-// apiError.reply is the one place Cognito's error JSON is made.
-type reply struct {
-	status      int
-	code        string // Cognito's error code, also sent as X-Amzn-Errortype
-	contentType string
-	body        []byte
-	requestID   string // "" for a fresh one
-	bodyDelay   time.Duration
-}
-
-func okReply(out any) reply {
-	b, _ := json.Marshal(out)
-	return reply{status: http.StatusOK, contentType: "application/x-amz-json-1.1", body: b}
-}
-
-func (e *apiError) reply() reply {
-	b, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.message})
-	return reply{status: e.status, code: e.code, contentType: "application/x-amz-json-1.1", body: b}
-}
-
-func (s *Server) answer(w http.ResponseWriter, r *http.Request, rp reply) {
-	if rp.contentType != "" {
-		w.Header().Set("Content-Type", rp.contentType)
+// answer writes every answer: out as JSON, or e in Cognito's error shape
+// (made here only), as f, the fault being played if any, reshapes it.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, out any, e *apiError, f Fault) {
+	status, h := http.StatusOK, w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	if e != nil {
+		status, out = e.status, map[string]string{"__type": e.code, "message": e.message}
+		h.Set("X-Amzn-Errortype", e.code)
 	}
-	if rp.code != "" {
-		w.Header().Set("X-Amzn-Errortype", rp.code)
+	body, _ := json.Marshal(out)
+	if f.Mode == RawReply {
+		status, body = f.Status, []byte(f.Body)
+		h.Del("Content-Type")
+		if f.ContentType != "" {
+			h.Set("Content-Type", f.ContentType)
+		}
 	}
-	if rp.requestID == "" {
-		n := s.seq.Add(1)
-		rp.requestID = fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
-	}
-	w.Header().Set("X-Amzn-Requestid", rp.requestID)
-	w.WriteHeader(rp.status)
-	if rp.bodyDelay > 0 {
+	n := s.seq.Add(1)
+	h.Set("X-Amzn-Requestid", cmp.Or(f.RequestID, fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)))
+	w.WriteHeader(status)
+	if f.BodyDelay > 0 {
 		w.(http.Flusher).Flush()
-		if !s.wait(r, rp.bodyDelay) {
+		if !s.wait(r, f.BodyDelay) {
 			return
 		}
 	}
-	w.Write(rp.body)
+	w.Write(body)
 }
 
-// wait blocks for d (forever when d < 0) or until the client gives up, and
-// reports whether the full time passed. When the server closes, it drops
-// the connection, as a server going away does.
+// wait blocks for d or until the client gives up, and reports whether the
+// full time passed. When the server closes, it drops the connection.
 func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	var timeout <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
 	select {
-	case <-timeout:
+	case <-time.After(d):
 		return true
 	case <-r.Context().Done():
 		return false
@@ -342,12 +283,8 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func randomID(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
+	return b
 }

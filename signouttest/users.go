@@ -11,56 +11,48 @@ import (
 	"time"
 )
 
-// user is one user of the pool. A deleted user stays in Server.order, so
-// that pages and the tokens of its sessions still find it.
+// user is one user of the pool; a deleted one stays in Server.order.
 type user struct {
-	name, sub string
-	attrs     map[string]string // sub and the attributes given to AddUser
-	status    string            // cognito:user_status
-	disabled  bool
-	deleted   bool
-	created   time.Time
-	sessions  []*session
+	name, sub, status string            // status is cognito:user_status
+	attrs             map[string]string // sub and the attributes given to AddUser
+	disabled, deleted bool
+	created           time.Time
+	sessions          []*session
 }
 
 // AddUser adds a user without signing it in, cheaply enough for pools of
-// many thousands of users to list and sign out. attrs are its attributes,
-// such as email and name; two keys set what Cognito keeps beside them:
-// "cognito:user_status" (default "CONFIRMED") and "status" ("Enabled",
-// the default, or "Disabled": its tokens are then refused with "User is
-// disabled."). The server makes the user's sub. AddUser panics if the user
-// exists, or on a status other than "Enabled" or "Disabled".
+// thousands. attrs are its attributes, such as email; two keys set what
+// Cognito keeps beside them: "cognito:user_status" (default "CONFIRMED")
+// and "status" ("Enabled", the default, or "Disabled": its tokens are then
+// refused). The server makes its sub. AddUser panics if the user exists or
+// on another status.
 func (s *Server) AddUser(username string, attrs map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.users[username] != nil {
+	switch st := attrs["status"]; {
+	case s.users[username] != nil:
 		panic("signouttest: AddUser: user " + strconv.Quote(username) + " exists")
-	}
-	if st := attrs["status"]; st != "" && st != "Enabled" && st != "Disabled" {
+	case st != "" && st != "Enabled" && st != "Disabled":
 		panic("signouttest: AddUser: status is Enabled or Disabled, not " + strconv.Quote(st))
 	}
 	u := s.addUserLocked(username)
 	maps.Copy(u.attrs, attrs)
-	u.attrs["sub"] = u.sub
-	u.status = cmp.Or(u.attrs["cognito:user_status"], u.status)
-	u.disabled = u.attrs["status"] == "Disabled"
+	u.attrs["sub"], u.status, u.disabled = u.sub, cmp.Or(attrs["cognito:user_status"], u.status), attrs["status"] == "Disabled"
 	delete(u.attrs, "cognito:user_status")
 	delete(u.attrs, "status")
 }
 
 func (s *Server) addUserLocked(username string) *user {
 	sub := randomUUID()
-	u := &user{name: username, sub: sub, attrs: map[string]string{"sub": sub}, status: "CONFIRMED", created: time.Now()}
+	u := &user{name: username, sub: sub, status: "CONFIRMED", attrs: map[string]string{"sub": sub}, created: time.Now()}
 	s.users[username] = u
 	s.order = append(s.order, u)
 	return u
 }
 
-// DeleteUser removes username, as AdminDeleteUser does: its tokens are then
-// refused with UserNotFoundException, ListUsers leaves it out and
-// AdminUserGlobalSignOut answers UserNotFoundException. SignIn or AddUser
-// can then make a new user, with a new sub, of that name. Deleting an
-// unknown user does nothing.
+// DeleteUser deletes username, if there is one, as AdminDeleteUser does:
+// its tokens are refused with UserNotFoundException and ListUsers leaves it
+// out. SignIn or AddUser may then make a new user, with a new sub, of that name.
 func (s *Server) DeleteUser(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,8 +69,8 @@ func (u *user) signOut() {
 	}
 }
 
-// attributes returns u's attributes named in names (every one when names
-// is nil) in Cognito's Name/Value shape, sorted by name.
+// attributes returns u's attributes named in names (all when names is nil)
+// in Cognito's Name/Value shape, sorted by name.
 func (u *user) attributes(names []string) []map[string]string {
 	out := []map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(u.attrs)) {
@@ -90,24 +82,20 @@ func (u *user) attributes(names []string) []map[string]string {
 }
 
 func (s *Server) adminUserGlobalSignOut(in *input) (any, *apiError) {
-	if in.Username == "" {
-		return nil, missing("username")
-	}
 	u := s.users[in.Username]
-	if u == nil {
+	switch {
+	case in.Username == "":
+		return nil, missing("username")
+	case u == nil:
 		return nil, userNotFound
 	}
 	u.signOut()
 	return struct{}{}, nil
 }
 
-// filterRE is the ListUsers filter the stand-in understands:
-// attribute, = or ^=, and a quoted value with backslash escapes.
-var filterRE = regexp.MustCompile(`^\s*([\w:]+)\s*(=|\^=)\s*("(?:[^"\\]|\\.)*")\s*$`)
-
-// searchable are the attributes Cognito's ListUsers filter accepts.
-var searchable = []string{"username", "email", "phone_number", "name", "given_name", "family_name",
-	"preferred_username", "cognito:user_status", "status", "sub"}
+// filterRE is the ListUsers filter the stand-in knows: an attribute, = or
+// ^=, and a value in double quotes with backslash escapes.
+var filterRE = regexp.MustCompile(`^\s*([\w:]+)\s*(\^?=)\s*("(?:[^"\\]|\\.)*")\s*$`)
 
 // parseFilter turns a ListUsers filter into a test of a user.
 func parseFilter(filter string) (func(*user) bool, *apiError) {
@@ -115,19 +103,22 @@ func parseFilter(filter string) (func(*user) bool, *apiError) {
 		return func(*user) bool { return true }, nil
 	}
 	m := filterRE.FindStringSubmatch(filter)
-	if m == nil {
-		return nil, invalidParameter("Error while parsing filter.")
+	var want string
+	var err error
+	if m != nil {
+		want, err = strconv.Unquote(m[3])
 	}
-	attr, prefix := m[1], m[2] == "^="
-	want, err := strconv.Unquote(m[3])
-	if err != nil {
-		return nil, invalidParameter("Error while parsing filter.")
+	searchable := []string{"username", "email", "phone_number", "name", "given_name", "family_name",
+		"preferred_username", "cognito:user_status", "status", "sub"}
+	switch {
+	case m == nil || err != nil:
+		return nil, fail("InvalidParameterException", "Error while parsing filter.")
+	case !slices.Contains(searchable, m[1]):
+		return nil, fail("InvalidParameterException", "Invalid search attribute: "+m[1])
 	}
-	if !slices.Contains(searchable, attr) {
-		return nil, invalidParameter("Invalid search attribute: " + attr)
-	}
-	if attr == "cognito:user_status" {
-		want = strings.ToUpper(want) // the only attribute Cognito matches case-insensitively
+	attr := m[1]
+	if attr == "cognito:user_status" { // the one Cognito matches case-insensitively
+		want = strings.ToUpper(want)
 	}
 	return func(u *user) bool {
 		v, ok := u.attrs[attr]
@@ -135,36 +126,32 @@ func parseFilter(filter string) (func(*user) bool, *apiError) {
 		case "username":
 			v, ok = u.name, true
 		case "status":
-			v, ok = "Enabled", true
-			if u.disabled {
-				v = "Disabled"
-			}
+			v, ok = map[bool]string{false: "Enabled", true: "Disabled"}[u.disabled], true
 		case "cognito:user_status":
 			v, ok = strings.ToUpper(u.status), true
 		}
-		return ok && (v == want || prefix && strings.HasPrefix(v, want))
+		return ok && (v == want || m[2] == "^=" && strings.HasPrefix(v, want))
 	}, nil
 }
 
 func (s *Server) listUsers(in *input) (any, *apiError) {
 	if in.Limit < 0 || in.Limit > 60 {
-		return nil, invalidParameter("1 validation error detected: Value '" + strconv.Itoa(in.Limit) +
+		return nil, fail("InvalidParameterException", "1 validation error detected: Value '"+strconv.Itoa(in.Limit)+
 			"' at 'limit' failed to satisfy constraint: Member must have value between 0 and 60")
 	}
-	limit := cmp.Or(in.Limit, 60)
-	match, aerr := parseFilter(in.Filter)
-	if aerr != nil {
-		return nil, aerr
+	match, e := parseFilter(in.Filter)
+	if e != nil {
+		return nil, e
 	}
+	// A page token is the pool and the position in s.order of the next user.
 	start := 0
 	if in.PaginationToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(in.PaginationToken)
+		b, _ := base64.RawURLEncoding.DecodeString(in.PaginationToken)
 		n, ok := strings.CutPrefix(string(b), s.UserPoolID+"/")
-		i, err2 := strconv.Atoi(n)
-		if err != nil || !ok || err2 != nil || i < 0 || i > len(s.order) {
-			return nil, invalidParameter("Invalid pagination token.")
+		var err error
+		if start, err = strconv.Atoi(n); !ok || err != nil || start < 0 || start > len(s.order) {
+			return nil, fail("InvalidParameterException", "Invalid pagination token.")
 		}
-		start = i
 	}
 	users, out := []map[string]any{}, map[string]any{}
 	for i := start; i < len(s.order); i++ {
@@ -172,7 +159,7 @@ func (s *Server) listUsers(in *input) (any, *apiError) {
 		if u.deleted || !match(u) {
 			continue
 		}
-		if len(users) == limit {
+		if len(users) == cmp.Or(in.Limit, 60) {
 			out["PaginationToken"] = b64([]byte(s.UserPoolID + "/" + strconv.Itoa(i)))
 			break
 		}
