@@ -27,7 +27,8 @@ type Tokens struct {
 // Claims replace or add claims in the tokens SignIn makes; a nil value
 // removes one. They make tokens Cognito would not issue, such as expired
 // ({"exp": time.Now().Add(-time.Hour).Unix()}) or unscoped ({"scope":
-// "openid"}) ones. The server finds a token's session by its jti.
+// "openid"}) ones. An int64 "auth_time" also dates the session, for the
+// tokens its refreshes make. The server finds a token's session by its jti.
 type Claims map[string]any
 
 // SignIn starts a session for username, making the user if there is none,
@@ -47,6 +48,11 @@ func (s *Server) SignIn(username string, claims ...Claims) Tokens {
 		// Cognito's refresh tokens are encrypted JWTs (JWE); these look alike.
 		refresh: b64([]byte(`{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}`)) + "." + part(256) + "." + part(12) +
 			"." + part(400) + "." + part(16)}
+	for _, c := range claims {
+		if t, ok := c["auth_time"].(int64); ok {
+			sess.authTime = t
+		}
+	}
 	u.sessions = append(u.sessions, sess)
 	s.refresh[sess.refresh] = sess
 	return s.mintLocked(sess, claims)

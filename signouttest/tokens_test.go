@@ -117,12 +117,14 @@ func TestTokensCarryCognitosClaims(t *testing.T) {
 
 func TestRefreshKeepsTheSession(t *testing.T) {
 	srv := start(t)
-	first := srv.SignIn("alice")
+	signedIn := time.Now().Add(-10 * time.Minute).Unix()
+	first := srv.SignIn("alice", signouttest.Claims{"auth_time": signedIn})
 	again, err := refresh(srv, first.RefreshToken)
 	require.NoError(t, err)
 	before, after := claims(t, first.AccessToken), claims(t, again.AccessToken)
 	assert.Equal(t, before["origin_jti"], after["origin_jti"])
-	assert.Equal(t, before["auth_time"], after["auth_time"])
+	assert.Equal(t, float64(signedIn), before["auth_time"])
+	assert.Equal(t, float64(signedIn), after["auth_time"], "auth_time is the sign-in's")
 	assert.Equal(t, before["scope"], after["scope"])
 	assert.NotEqual(t, before["jti"], after["jti"])
 	assert.Equal(t, before["origin_jti"], claims(t, again.IDToken)["origin_jti"])

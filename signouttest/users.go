@@ -37,7 +37,8 @@ func (s *Server) AddUser(username string, attrs map[string]string) {
 	}
 	u := s.addUserLocked(username)
 	maps.Copy(u.attrs, attrs)
-	u.attrs["sub"], u.status, u.disabled = u.sub, cmp.Or(attrs["cognito:user_status"], u.status), attrs["status"] == "Disabled"
+	u.attrs["sub"], u.disabled = u.sub, attrs["status"] == "Disabled"
+	u.status = strings.ToUpper(cmp.Or(attrs["cognito:user_status"], u.status))
 	delete(u.attrs, "cognito:user_status")
 	delete(u.attrs, "status")
 }
@@ -128,7 +129,7 @@ func parseFilter(filter string) (func(*user) bool, *apiError) {
 		case "status":
 			v, ok = map[bool]string{false: "Enabled", true: "Disabled"}[u.disabled], true
 		case "cognito:user_status":
-			v, ok = strings.ToUpper(u.status), true
+			v, ok = u.status, true
 		}
 		return ok && (v == want || m[2] == "^=" && strings.HasPrefix(v, want))
 	}, nil
