@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -72,9 +73,12 @@ func code(t *testing.T, err error) string {
 		return ""
 	}
 	var api smithy.APIError
+	var resp *smithyhttp.ResponseError
 	require.ErrorAs(t, err, &api)
+	require.ErrorAs(t, err, &resp)
 	if api.ErrorCode() == "TooManyRequestsException" {
 		assert.Equal(t, "Rate exceeded", api.ErrorMessage())
+		assert.Equal(t, 400, resp.HTTPStatusCode())
 	}
 	return api.ErrorCode()
 }
