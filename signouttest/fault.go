@@ -106,6 +106,9 @@ func (s *Server) play(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		}
 	case ErrorReply:
 		e := fail(f.Code, f.Message)
+		if f.Code == "InternalErrorException" {
+			e.status = http.StatusInternalServerError
+		}
 		e.status = cmp.Or(f.Status, e.status)
 		s.answer(w, r, nil, e, *f)
 	case RawReply:

@@ -52,16 +52,14 @@ func (s *Server) QuotaUsage(category string) (served, throttled int) {
 // bucket is a token bucket for one category; rate 0 lets everything pass.
 type bucket struct {
 	rate, burst, tokens float64
-	last                time.Time // of the last refill; zero before the first request
+	last                time.Time // of the last refill
 	served, throttled   int
 }
 
 // take reports whether a request at now is within the quota, and counts it.
 func (b *bucket) take(now time.Time) bool {
 	if b.rate > 0 {
-		if b.last.IsZero() {
-			b.tokens, b.last = b.burst, now
-		} else if now.After(b.last) {
+		if now.After(b.last) { // the first request, after the zero time, finds the bucket full
 			b.tokens, b.last = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate), now
 		}
 		if b.tokens < 1 {

@@ -174,14 +174,8 @@ type apiError struct {
 	code, message string
 }
 
-// fail makes the error Cognito answers with code: HTTP 500 for
-// InternalErrorException, 400 for the others.
-func fail(code, message string) *apiError {
-	if code == "InternalErrorException" {
-		return &apiError{http.StatusInternalServerError, code, message}
-	}
-	return &apiError{http.StatusBadRequest, code, message}
-}
+// fail makes the error Cognito answers with code (HTTP 400).
+func fail(code, message string) *apiError { return &apiError{http.StatusBadRequest, code, message} }
 
 func missing(member string) *apiError {
 	return fail("InvalidParameterException", "1 validation error detected: Value null at '"+member+
