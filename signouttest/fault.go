@@ -42,7 +42,8 @@ type faultRule struct {
 	seen int // requests matched, for Every
 }
 
-// InjectFault plays f for requests of op ("" for every operation), before
+// InjectFault plays f for requests of op ("" for every operation, "JWKS"
+// for the key set), before
 // faults injected later, and returns a function that removes it, such as
 // for t.Cleanup. Requests counts the requests a fault answers; quotas do
 // not. It panics if f sets a field its Mode does not use, or lacks one it needs.

@@ -116,8 +116,9 @@ func (s *Server) Close() {
 // admin operations, trust in its TLS certificate, and one attempt per call.
 func (s *Server) Client() *cip.Client { return s.client }
 
-// Requests returns how many requests for op (such as "GlobalSignOut") the
-// server has received, throttled and faulted ones included; "" counts all.
+// Requests returns how many requests for op (such as "GlobalSignOut", or
+// "JWKS" for the key set) the server has received, throttled and faulted
+// ones included; "" counts all.
 func (s *Server) Requests(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,17 +187,15 @@ var userNotFound = fail("UserNotFoundException", "User does not exist.")
 
 // serve answers Cognito's AWS JSON 1.1 protocol, and the pool's JWKS.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && r.URL.Path == "/"+s.UserPoolID+"/.well-known/jwks.json" {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(s.JWKS())
-		return
-	}
 	// Read the whole request first, as Cognito does: a client whose request
 	// is answered mid-upload may drop the connection.
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	op, isAPI := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
 	o, known := operations[op]
-	if r.Method != http.MethodPost || !isAPI || !known {
+	jwks := r.Method == http.MethodGet && r.URL.Path == "/"+s.UserPoolID+"/.well-known/jwks.json"
+	if jwks {
+		op = "JWKS"
+	} else if r.Method != http.MethodPost || !isAPI || !known {
 		s.answer(w, r, nil, fail("UnknownOperationException", ""), Fault{})
 		return
 	}
@@ -205,6 +204,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f := s.takeFaultLocked(op)
 	s.mu.Unlock()
 	if f != nil && !s.play(w, r, f) {
+		return
+	}
+	if jwks {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(s.JWKS())
 		return
 	}
 	var in input

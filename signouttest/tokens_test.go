@@ -334,4 +334,20 @@ func TestRotateKey(t *testing.T) {
 	refreshed, err := refresh(srv, old.RefreshToken)
 	require.NoError(t, err)
 	assert.Equal(t, kids[1], part(t, refreshed.AccessToken, 0)["kid"])
+	assert.Equal(t, 2, srv.Requests("JWKS"))
+}
+
+func TestJWKSFaults(t *testing.T) {
+	srv := start(t)
+	srv.InjectFault("JWKS", signouttest.Fault{Mode: signouttest.RawReply, Status: 503, Body: "down", Times: 1})
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/" + srv.UserPoolID + "/.well-known/jwks.json")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	kids, _ := jwks(t, srv)
+	assert.Len(t, kids, 1, "served again once the fault is spent")
+	assert.Equal(t, 2, srv.Requests("JWKS"))
+	assert.Equal(t, 0, srv.Requests("GetUser"))
 }
