@@ -13,12 +13,15 @@ import (
 
 func ExampleNew() {
 	// In production the defaults are usually right: the region comes from
-	// each token, and no credentials are needed.
+	// each token, and no credentials are needed. Share c across goroutines.
 	c, err := signout.New(signout.WithTimeout(5 * time.Second))
-	if err != nil {
-		log.Fatal(err)
-	}
-	_ = c // share c across goroutines
+	fmt.Println(c != nil, err)
+
+	_, err = signout.New(signout.WithEndpoint("localhost:9229"))
+	fmt.Println(err)
+	// Output:
+	// true <nil>
+	// signout: WithEndpoint: invalid option (no http:// or https:// scheme)
 }
 
 func ExampleClient_SignOut() {
@@ -36,10 +39,37 @@ func ExampleClient_SignOut() {
 	err = c.SignOut(ctx, tokens.AccessToken)
 	fmt.Println("again, revoked:", errors.Is(err, signout.ErrTokenRevoked))
 	fmt.Println("again, not authorized:", errors.Is(err, signout.ErrNotAuthorized))
+
+	// A value that is no access token is refused before any request.
+	err = c.SignOut(ctx, "not-a-token")
+	fmt.Println(err)
 	// Output:
 	// signed out: true
 	// again, revoked: true
 	// again, not authorized: true
+	// signout: GlobalSignOut: invalid token (token needs 3 dot-separated segments, found 1)
+}
+
+func ExampleClient_Logout() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// "Log out": this device's session only.
+	laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
+	ended, err := c.Logout(ctx, laptop.AccessToken, laptop.RefreshToken, signout.ThisSession)
+	fmt.Println(ended, err)
+
+	// "Log out of all devices".
+	ended, err = c.Logout(ctx, phone.AccessToken, phone.RefreshToken, signout.AllSessions)
+	fmt.Println(ended, err)
+	// Output:
+	// this session <nil>
+	// all sessions <nil>
 }
 
 func ExampleError() {
@@ -67,12 +97,11 @@ func ExampleError() {
 	// retry later: true
 }
 
-func ExampleNew_withCABundle() {
+func ExampleWithCABundle() {
 	srv := signouttest.NewServer(signouttest.TLS()) // HTTPS with its own CA
 	defer srv.Close()
 
-	// WithCABundle(path) reads the same PEM from a file, as --ca-bundle does.
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithCABundlePEM(srv.CertificatePEM()))
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithCABundle(srv.CertificatePEM()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,52 +109,4 @@ func ExampleNew_withCABundle() {
 	fmt.Println("signed out over TLS:", err == nil)
 	// Output:
 	// signed out over TLS: true
-}
-
-func ExampleWithTokenChecks() {
-	c, err := signout.New(signout.WithRegion("us-east-1"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	// A value that is no access token is refused before any request.
-	err = c.SignOut(context.Background(), "not-a-token")
-	fmt.Println(errors.Is(err, signout.ErrInvalidToken))
-	fmt.Println(err)
-	// Output:
-	// true
-	// signout: GlobalSignOut: invalid access token (access token needs 3 dot-separated segments, found 1)
-}
-
-func ExampleClient_EndSession() {
-	srv := signouttest.NewServer()
-	defer srv.Close()
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
-	if err != nil {
-		log.Fatal(err)
-	}
-	ctx := context.Background()
-
-	// A live access token: the user is signed out everywhere.
-	t := srv.SignIn("alice")
-	res, err := c.EndSession(ctx, signout.Session{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken})
-	fmt.Println(err, res.SignedOut, res.RefreshTokenRevoked)
-
-	// An expired access token: the refresh token is revoked instead.
-	t = srv.SignIn("bob")
-	expired := srv.AccessToken("bob", signouttest.ExpiresIn(-time.Hour))
-	res, err = c.EndSession(ctx, signout.Session{AccessToken: expired, RefreshToken: t.RefreshToken})
-	fmt.Println(err, res.SignedOut, res.RefreshTokenRevoked, errors.Is(res.SignOutErr, signout.ErrTokenExpired))
-	// Output:
-	// <nil> true false
-	// <nil> false true true
-}
-
-func ExampleLogoutURL() {
-	u, err := signout.LogoutURL("auth.example.com", "1example23456789", "https://app.example.com/signed-out")
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(u)
-	// Output:
-	// https://auth.example.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
 }

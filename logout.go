@@ -1,46 +1,161 @@
 package signout
 
 import (
-	"fmt"
-	"net/url"
+	"context"
+	"errors"
 	"strings"
+	"time"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/token"
 )
 
-// LogoutURL returns the managed-login (hosted UI) logout URL that clears
-// the user's Cognito session cookie, which GlobalSignOut leaves alone, and
-// then sends the browser to logoutURI:
-//
-//	https://DOMAIN/logout?client_id=CLIENT&logout_uri=URI
-//
-// domain is the user pool domain, with or without https:// (such as
-// "auth.example.com" or "myapp.auth.eu-west-1.amazoncognito.com").
-// logoutURI must be an absolute https URL (http only for localhost) and must
-// be one of the app client's allowed sign-out URLs. Bad input is an error
-// matching ErrInvalidParameter.
-func LogoutURL(domain, clientID, logoutURI string) (string, error) {
-	host := strings.TrimSuffix(strings.TrimPrefix(domain, "https://"), "/")
-	d, err := url.Parse("https://" + host)
-	if host == "" || err != nil || d.Host != host || d.Port() != "" || strings.ContainsAny(host, "/?#@ ") {
-		return "", logoutErr("domain %q is not a host name", domain)
+// Reach says which of a user's sessions a logout ends. Its zero value means
+// none.
+type Reach int
+
+const (
+	// ThisSession is one session, on one device: Cognito's RevokeToken
+	// revokes its refresh token and the access and ID tokens issued with
+	// it, and the user stays signed in elsewhere.
+	ThisSession Reach = iota + 1
+	// AllSessions is every session of the user, on every device: Cognito's
+	// GlobalSignOut.
+	AllSessions
+)
+
+// String returns "this session", "all sessions" or "no session".
+func (r Reach) String() string {
+	switch r {
+	case ThisSession:
+		return "this session"
+	case AllSessions:
+		return "all sessions"
 	}
-	if !clientIDRE.MatchString(clientID) {
-		return "", logoutErr("%q is not an app client id", clientID)
-	}
-	u, err := url.Parse(logoutURI)
-	switch {
-	case err != nil || !u.IsAbs() || u.Host == "":
-		return "", logoutErr("logout URI %q is not an absolute URL", logoutURI)
-	case u.Scheme == "http" && u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1":
-		return "", logoutErr("logout URI %q must use https (http is allowed only for localhost)", logoutURI)
-	case u.Scheme != "https" && u.Scheme != "http":
-		return "", logoutErr("logout URI %q must use https", logoutURI)
-	case u.Fragment != "" || u.User != nil:
-		return "", logoutErr("logout URI %q must not carry a fragment or user info", logoutURI)
-	}
-	q := url.Values{"client_id": {clientID}, "logout_uri": {logoutURI}}
-	return "https://" + host + "/logout?" + q.Encode(), nil
+	return "no session"
 }
 
-func logoutErr(format string, args ...any) error {
-	return &Error{Op: "LogoutURL", Kind: ErrInvalidParameter, Message: fmt.Sprintf(format, args...)}
+// Logout ends a user's sessions as far as reach says, and reports how far it
+// ended them. Give it the session's access token and refresh token; either
+// may be empty.
+//
+// ThisSession revokes the refresh token (which needs WithAppClient). When
+// that cannot be done (no refresh token, no app client, or revocation not
+// enabled for the app client), Logout signs the user out of all sessions
+// instead, which ends more, never less, and returns AllSessions.
+//
+// AllSessions calls GlobalSignOut with the access token. When that cannot be
+// done (no access token, or Cognito refuses it: expired, revoked, invalid)
+// and there is a refresh token, Logout revokes it, returns ThisSession, and
+// returns GlobalSignOut's error, since the user's other sessions may live
+// on. A revoked access token does not tell whether they do.
+//
+// Throttling, network and service faults end nothing and are returned as
+// they are: see Error.Retryable. The error is nil exactly when at least the
+// sessions asked for have ended. The whole Logout, all its requests
+// included, gets one WithTimeout. With WithRevocationStore, what ended is
+// recorded there: every session of the user for AllSessions, the session
+// named by the access token's origin_jti for ThisSession (so pass the access
+// token too).
+func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error) {
+	if reach != ThisSession && reach != AllSessions {
+		return 0, &Error{Op: "Logout", Kind: ErrInvalidParameter, Message: "reach must be ThisSession or AllSessions"}
+	}
+	if accessToken == "" && refreshToken == "" {
+		return 0, &Error{Op: "Logout", Kind: ErrInvalidToken, Message: "no token given"}
+	}
+	if c.run.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.run.Timeout)
+		defer cancel()
+	}
+	var claims *token.Claims
+	checkErr := errors.New("no access token")
+	if accessToken != "" {
+		claims, checkErr = c.parseAccess(accessToken)
+	}
+	region := ""
+	if claims != nil {
+		region = claims.Region
+	}
+	canRevoke := refreshToken != "" && c.clientID != ""
+
+	if reach == ThisSession {
+		if canRevoke {
+			e := c.revoke(ctx, refreshToken, region)
+			if e == nil {
+				return ThisSession, c.record(ctx, claims, true)
+			}
+			if e.Kind != cognito.ErrOperationNotEnabled || accessToken == "" {
+				return 0, (*Error)(e)
+			}
+		} else if accessToken == "" {
+			return 0, &Error{Op: "Logout", Kind: ErrInvalidOption,
+				Message: "revoking a refresh token needs the app client: use WithAppClient"}
+		}
+		// Revocation cannot end this session: end them all.
+	}
+	e := c.globalSignOut(ctx, accessToken, claims, checkErr)
+	if e == nil {
+		return AllSessions, c.record(ctx, claims, false)
+	}
+	if reach == ThisSession || !canRevoke || !errors.Is(e.Kind, cognito.ErrNotAuthorized) {
+		return 0, (*Error)(e)
+	}
+	// GlobalSignOut cannot be made with this access token: end this session
+	// at least, and report that the others may live on.
+	if re := c.revoke(ctx, refreshToken, region); re != nil {
+		return 0, (*Error)(re)
+	}
+	if err := c.record(ctx, claims, true); err != nil {
+		return ThisSession, errors.Join((*Error)(e), err)
+	}
+	return ThisSession, (*Error)(e)
+}
+
+func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cognito.Error {
+	secrets := []string{refreshToken, c.clientSecret}
+	if err := token.CheckShape(refreshToken); err != nil {
+		return c.run.Done(ctx, localError(opRevokeToken, err), secrets...)
+	}
+	if strings.Count(refreshToken, ".") == 2 {
+		// A signed JWT is an access or ID token: Cognito's refresh tokens
+		// are encrypted, in five parts.
+		return c.run.Done(ctx, &cognito.Error{Op: opRevokeToken, Kind: cognito.ErrInvalidToken,
+			Message: "not a refresh token: it is a signed JWT, an access or ID token"}, secrets...)
+	}
+	in := &cip.RevokeTokenInput{ClientId: &c.clientID, Token: &refreshToken}
+	if c.clientSecret != "" {
+		in.ClientSecret = &c.clientSecret
+	}
+	return c.run.Run(ctx, opRevokeToken, region, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		_, err := c.api.RevokeToken(ctx, in, optFns...)
+		return err
+	})
+}
+
+// record writes the Revocation of a sign-out to the store, if one is set:
+// the session of the access token whose claims are given, or every session
+// of its user. It records nothing without the claims that name them.
+func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession bool) error {
+	if c.store == nil || claims == nil || claims.Issuer == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
+		return nil
+	}
+	now := time.Now()
+	r := Revocation{Issuer: claims.Issuer, Subject: claims.Subject, At: now, Expires: now.Add(cognito.MaxTokenLifetime)}
+	if thisSession {
+		r.OriginJTI = claims.OriginJTI
+	}
+	err := c.store.Revoke(ctx, r)
+	if err == nil {
+		return nil
+	}
+	e := &cognito.Error{Op: "RevocationStore", Kind: cognito.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
+	if ctx.Err() != nil {
+		e.Kind = cognito.ErrTimeout
+	}
+	return (*Error)(c.run.Done(ctx, e))
 }

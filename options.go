@@ -1,353 +1,327 @@
 package signout
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/token"
 )
 
-// Defaults suit a logout handler on a request path: a stuck Cognito costs
-// the caller at most DefaultTimeout, not the aws CLI's 60 s per socket wait.
-const (
-	DefaultConnectTimeout   = 3 * time.Second
-	DefaultReadTimeout      = 5 * time.Second
-	DefaultTimeout          = 10 * time.Second
-	DefaultRetryMaxAttempts = 3
-	DefaultExpiryLeeway     = 2 * time.Minute
-	DefaultMaxConnsPerHost  = 64
-)
-
-// Option configures a Client. Options apply in order; the last one wins.
+// Option configures a Client. Options apply in order, and a later option
+// replaces what an earlier one of the same name set. An option given a bad
+// value (a negative duration, a nil client, a malformed endpoint), or two
+// options that cannot be combined, make New fail whatever their order, with
+// an *Error matching ErrInvalidOption whose Op names the option.
 type Option func(*options)
 
+// options holds every setting; defaultOptions sets every default.
 type options struct {
-	region             string
-	endpoint           string
-	profile            string
-	awsConfig          *aws.Config
-	caBundlePath       string
-	caBundlePEM        []byte
-	insecureSkipVerify bool
-	connectTimeout     time.Duration
-	readTimeout        time.Duration
-	timeout            time.Duration
-	retryMaxAttempts   int
-	retrySet           bool
-	adaptiveRetry      bool
-	maxConnsPerHost    int
-	httpClient         *http.Client
-	logger             *slog.Logger
-	api                API
-	tokenChecks        bool
-	expiryLeeway       time.Duration
-	clientID           string
-	clientSecret       string
+	region           string
+	endpoint         string
+	profile          string
+	awsConfig        *aws.Config
+	caBundle         []byte
+	connectTimeout   time.Duration
+	readTimeout      time.Duration
+	timeout          time.Duration
+	retryMaxAttempts int // 0: the aws.Config's, else 3
+	httpClient       *http.Client
+	logger           *slog.Logger
+	api              CognitoAPI
+	leeway           time.Duration
+	clientID         string
+	clientSecret     string
+	store            RevocationStore
 
-	// transportSet names the options that shape the Client's own transport,
-	// which WithHTTPClient and WithAPI replace.
-	transportSet []string
-	errs         []error
+	given []string // the names of the options given, for conflicts
+	err   *cognito.Error
 }
 
 func defaultOptions() options {
 	return options{
-		connectTimeout:   DefaultConnectTimeout,
-		readTimeout:      DefaultReadTimeout,
-		timeout:          DefaultTimeout,
-		retryMaxAttempts: DefaultRetryMaxAttempts,
-		maxConnsPerHost:  DefaultMaxConnsPerHost,
-		tokenChecks:      true,
-		expiryLeeway:     DefaultExpiryLeeway,
+		connectTimeout: 3 * time.Second,
+		readTimeout:    5 * time.Second,
+		timeout:        10 * time.Second,
+		leeway:         2 * time.Minute,
 	}
 }
 
-// conflicts reports the errors options recorded and the options that
-// cannot be combined.
-func (o *options) conflicts() error {
-	if len(o.errs) > 0 {
-		return errors.Join(o.errs...)
+// set records that option name was given, and its value's problem if
+// problem is not empty; it reports whether the value may be used.
+func (o *options) set(name, problem string) bool {
+	o.given = append(o.given, name)
+	if problem == "" {
+		return true
 	}
-	if o.httpClient != nil && len(o.transportSet) > 0 {
-		o.fail("WithHTTPClient", "cannot be combined with %s; configure the *http.Client's transport instead", o.transportSet[0])
+	if o.err == nil {
+		o.err = &cognito.Error{Op: name, Kind: cognito.ErrInvalidOption, Message: problem}
 	}
-	if o.api != nil {
-		var with []string
-		if o.endpoint != "" {
-			with = append(with, "WithEndpoint")
-		}
-		if o.profile != "" {
-			with = append(with, "WithProfile")
-		}
-		if o.awsConfig != nil {
-			with = append(with, "WithAWSConfig")
-		}
-		if o.httpClient != nil {
-			with = append(with, "WithHTTPClient")
-		}
-		if o.retrySet {
-			with = append(with, "WithRetryMaxAttempts/WithAdaptiveRetry")
-		}
-		with = append(with, o.transportSet...)
-		if len(with) > 0 {
-			o.fail("WithAPI", "cannot be combined with %s; configure the API instead", with[0])
-		}
-	}
-	return errors.Join(o.errs...)
+	return false
 }
 
-func (o *options) fail(option, format string, args ...any) {
-	o.errs = append(o.errs, fmt.Errorf("%w: %s: %s", ErrInvalidOption, option, fmt.Sprintf(format, args...)))
-}
+// ok is the problem of a value that has none.
+const ok = ""
 
-func (o *options) transport(option string) { o.transportSet = append(o.transportSet, option) }
-
-// nonNegative reports whether d may be used, recording an error if not.
-func (o *options) nonNegative(option string, d time.Duration) bool {
+func durationProblem(d time.Duration) string {
 	if d < 0 {
-		o.fail(option, "negative duration %v", d)
-		return false
+		return "negative duration"
 	}
-	return true
+	return ok
 }
 
-// regionRE accepts AWS region names and the simple labels local emulators use.
-var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// Options that build a part which another option supplies whole. Giving both
+// is a mistake whatever the order, since one would silently undo the other.
+var (
+	transportOptions = []string{"WithCABundle", "WithConnectTimeout", "WithReadTimeout"}
+	sdkOptions       = append([]string{"WithEndpoint", "WithProfile", "WithAWSConfig", "WithHTTPClient", "WithRetryMaxAttempts"}, transportOptions...)
+)
 
-// WithRegion sets the AWS region for every call, as --region does. Without
-// it, each call uses the region named by the token's iss claim, then
-// AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
+// check returns the first bad value, then the first conflict.
+func (o *options) check() *cognito.Error {
+	if o.err != nil {
+		return o.err
+	}
+	conflict := func(whole string, parts []string) *cognito.Error {
+		for _, p := range parts {
+			if slices.Contains(o.given, p) {
+				return &cognito.Error{Op: whole, Kind: cognito.ErrInvalidOption,
+					Message: "cannot be combined with " + p + ", which it replaces"}
+			}
+		}
+		return nil
+	}
+	switch {
+	case o.api != nil:
+		return conflict("WithCognitoAPI", sdkOptions)
+	case o.httpClient != nil && o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
+		return &cognito.Error{Op: "WithHTTPClient", Kind: cognito.ErrInvalidOption,
+			Message: "cannot be combined with WithAWSConfig's HTTPClient"}
+	case o.httpClient != nil:
+		return conflict("WithHTTPClient", transportOptions)
+	case o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
+		return conflict("WithAWSConfig", transportOptions)
+	}
+	return nil
+}
+
+// WithRegion sets the AWS region of every call, as --region does. Without
+// it, each call uses the region in the token's iss claim, then the
+// aws.Config's, AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
 func WithRegion(region string) Option {
 	return func(o *options) {
-		if !regionRE.MatchString(region) {
-			o.fail("WithRegion", "%q is not a region name", region)
-			return
+		if o.set("WithRegion", problemIf(!token.IsRegion(region), "not a region name, such as us-east-1")) {
+			o.region = region
 		}
-		o.region = region
 	}
 }
 
-// WithEndpoint sends requests to url instead of Cognito's regional endpoint,
-// as --endpoint-url does: for a local emulator, a VPC endpoint or a proxy.
-// The URL needs a scheme (http or https) and a host.
+// WithEndpoint sends requests to rawURL instead of Cognito's regional
+// endpoint, as --endpoint-url does: for an emulator, a VPC endpoint or a
+// proxy. It needs an http or https scheme and a host, and no query,
+// fragment or user info.
 func WithEndpoint(rawURL string) Option {
 	return func(o *options) {
-		u, err := url.Parse(rawURL)
-		switch {
-		case err != nil:
-			o.fail("WithEndpoint", "%q is not a URL", rawURL)
-		case u.Scheme != "http" && u.Scheme != "https":
-			o.fail("WithEndpoint", "%q has no http:// or https:// scheme", rawURL)
-		case u.Host == "":
-			o.fail("WithEndpoint", "%q has no host", rawURL)
-		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-			o.fail("WithEndpoint", "%q must not carry a query, fragment or user info", rawURL)
-		default:
+		if o.set("WithEndpoint", endpointProblem(rawURL)) {
 			o.endpoint = rawURL
 		}
 	}
 }
 
+// endpointProblem says what is wrong with rawURL as an endpoint. Like every
+// option's problem, it does not quote the value, which could be a secret
+// given to the wrong option.
+func endpointProblem(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		return "not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "no http:// or https:// scheme"
+	case u.Host == "":
+		return "no host"
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "a query, fragment or user info is not allowed"
+	}
+	return ok
+}
+
 // WithProfile reads region, endpoint_url and ca_bundle from the named
 // profile of the shared AWS config files (AWS_CONFIG_FILE, or ~/.aws/config),
 // as --profile does. New fails if the profile does not exist. Without this
-// option New reads no files.
+// option New reads no config file.
 func WithProfile(name string) Option {
 	return func(o *options) {
-		if name == "" {
-			o.fail("WithProfile", "empty profile name")
-			return
+		if o.set("WithProfile", problemIf(name == "", "empty profile name")) {
+			o.profile = name
 		}
-		o.profile = name
 	}
 }
 
 // WithAWSConfig builds on an aws.Config the application already loaded: its
-// region, base endpoint, retryer and HTTP client are used unless other
-// options say otherwise. Its credentials are not needed and not used.
+// region, base endpoint, HTTP client, RetryMaxAttempts and RetryMode
+// (aws.RetryModeAdaptive slows the client while Cognito throttles it) are
+// used unless other options say otherwise. Its credentials and Retryer are
+// not used: requests are unsigned, and retries follow Error.Retryable.
 func WithAWSConfig(cfg aws.Config) Option {
-	return func(o *options) { o.awsConfig = &cfg }
-}
-
-// WithCABundle trusts exactly the certificates in the PEM file at path, as
-// --ca-bundle does. New fails if the file is missing or holds no certificate.
-// Without it, AWS_CA_BUNDLE is honoured, then the system roots.
-func WithCABundle(path string) Option {
 	return func(o *options) {
-		o.transport("WithCABundle")
-		o.caBundlePath, o.caBundlePEM = path, nil
+		o.set("WithAWSConfig", ok)
+		o.awsConfig = &cfg
 	}
 }
 
-// WithCABundlePEM is WithCABundle with the PEM bytes in hand.
-func WithCABundlePEM(pem []byte) Option {
+// WithCABundle trusts exactly the certificates in pem, the contents of a
+// --ca-bundle file. New fails if it holds no certificate. Without it,
+// AWS_CA_BUNDLE or the profile's ca_bundle names the file, else the system
+// roots are trusted.
+func WithCABundle(pem []byte) Option {
 	return func(o *options) {
-		o.transport("WithCABundlePEM")
-		o.caBundlePEM, o.caBundlePath = pem, ""
+		if o.set("WithCABundle", problemIf(len(pem) == 0, "empty CA bundle")) {
+			o.caBundle = pem
+		}
 	}
 }
 
-// WithInsecureSkipVerify turns off TLS certificate verification, as
-// --no-verify-ssl does. Use it only against a local test endpoint.
-func WithInsecureSkipVerify() Option {
-	return func(o *options) {
-		o.transport("WithInsecureSkipVerify")
-		o.insecureSkipVerify = true
-	}
-}
-
-// WithConnectTimeout bounds the TCP connect and TLS handshake, as
-// --cli-connect-timeout does; 0 means no limit. Default DefaultConnectTimeout.
+// WithConnectTimeout bounds the TCP connect, a proxy's CONNECT and the TLS
+// handshake, as --cli-connect-timeout does; 0 means no limit. Default 3 s.
 func WithConnectTimeout(d time.Duration) Option {
 	return func(o *options) {
-		o.transport("WithConnectTimeout")
-		if o.nonNegative("WithConnectTimeout", d) {
+		if o.set("WithConnectTimeout", durationProblem(d)) {
 			o.connectTimeout = d
 		}
 	}
 }
 
-// WithReadTimeout bounds each wait for the server: for the response
-// headers, and then for the body, as --cli-read-timeout does; 0 means no
-// limit. Default DefaultReadTimeout.
+// WithReadTimeout bounds each wait for the server, for the response headers
+// and then for the body, as --cli-read-timeout does; 0 means no limit.
+// Default 5 s.
 func WithReadTimeout(d time.Duration) Option {
 	return func(o *options) {
-		o.transport("WithReadTimeout")
-		if o.nonNegative("WithReadTimeout", d) {
+		if o.set("WithReadTimeout", durationProblem(d)) {
 			o.readTimeout = d
 		}
 	}
 }
 
-// WithTimeout bounds one whole SignOut, retries included; 0 leaves only the
-// caller's context. Default DefaultTimeout.
+// WithTimeout bounds one whole call, retries included; a Logout gets one
+// such budget for all its requests. 0 leaves only the caller's context.
+// Default 10 s.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) {
-		if o.nonNegative("WithTimeout", d) {
+		if o.set("WithTimeout", durationProblem(d)) {
 			o.timeout = d
 		}
 	}
 }
 
-// WithRetryMaxAttempts sets how many attempts one call may make; 1 means no
-// retries. Only throttling, service faults, network faults and timeouts are
-// retried, with the SDK's exponential backoff and jitter. Default
-// DefaultRetryMaxAttempts.
+// WithRetryMaxAttempts sets how many attempts one request may make; 1 means
+// no retries. Exactly the errors Error.Retryable calls retryable are
+// retried, with the SDK's exponential backoff and jitter. Default 3.
 func WithRetryMaxAttempts(n int) Option {
 	return func(o *options) {
-		if n < 1 {
-			o.fail("WithRetryMaxAttempts", "%d attempts; want 1 or more", n)
-			return
+		if o.set("WithRetryMaxAttempts", problemIf(n < 1, "%d attempts; want 1 or more", n)) {
+			o.retryMaxAttempts = n
 		}
-		o.retryMaxAttempts, o.retrySet = n, true
-	}
-}
-
-// WithAdaptiveRetry uses the SDK's adaptive retry mode, which also slows the
-// Client's own sending rate while Cognito throttles it. Use it where many
-// goroutines share one Client and meet TooManyRequestsException.
-func WithAdaptiveRetry() Option {
-	return func(o *options) { o.adaptiveRetry, o.retrySet = true, true }
-}
-
-// WithMaxConnsPerHost caps the connections the Client opens to one host and
-// keeps that many idle for reuse. Callers beyond the cap wait for a free
-// connection (within their context) instead of opening one each, so a burst
-// of concurrent sign-outs neither churns TLS handshakes nor grows the pool
-// past n. Default DefaultMaxConnsPerHost, well above Cognito's request quota
-// for GlobalSignOut.
-func WithMaxConnsPerHost(n int) Option {
-	return func(o *options) {
-		o.transport("WithMaxConnsPerHost")
-		if n < 1 {
-			o.fail("WithMaxConnsPerHost", "%d; want 1 or more", n)
-			return
-		}
-		o.maxConnsPerHost = n
 	}
 }
 
 // WithHTTPClient sends requests through c, for proxies and custom
 // transports. c is used as it is, so it cannot be combined with the options
-// that shape the Client's own transport (WithCABundle, WithConnectTimeout, ...).
+// that shape the Client's own transport (WithCABundle, WithConnectTimeout,
+// WithReadTimeout). Its redirects are never followed.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) {
-		if c == nil {
-			o.fail("WithHTTPClient", "nil *http.Client")
-			return
+		if o.set("WithHTTPClient", problemIf(c == nil, "nil *http.Client")) {
+			o.httpClient = c
 		}
-		o.httpClient = c
 	}
 }
 
 // WithLogger logs each attempt at slog.LevelDebug (operation, region,
-// endpoint, attempt, status, request id, latency), as --debug does, with the
-// token redacted. Without it, or with nil, nothing is logged.
+// endpoint, attempt, status, request id, latency) and each outcome, as
+// --debug does, with tokens and secrets redacted. Without it nothing is
+// logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) { o.logger = l }
-}
-
-// WithAPI sends calls to api instead of an SDK client the Client builds: an
-// SDK client the application configured, or a mock. The Client still checks
-// tokens, maps errors and applies WithTimeout; the options that build an SDK
-// client (WithEndpoint, WithProfile, WithHTTPClient, transport options) cannot
-// be combined with it.
-func WithAPI(api API) Option {
 	return func(o *options) {
-		if api == nil {
-			o.fail("WithAPI", "nil API")
-			return
+		if o.set("WithLogger", problemIf(l == nil, "nil *slog.Logger")) {
+			o.logger = l
 		}
-		o.api = api
 	}
 }
 
-// WithTokenChecks turns the local checks of a token (shape, token_use, scope,
-// expiry) on or off; they are on by default. Off, every non-empty token is
-// sent to Cognito and Cognito's answer decides.
-func WithTokenChecks(on bool) Option {
-	return func(o *options) { o.tokenChecks = on }
+// WithCognitoAPI sends calls to api instead of an SDK client the Client
+// builds: an SDK client the application configured, or a mock. The Client
+// still checks tokens, maps errors and applies WithTimeout; the options that
+// build an SDK client (WithEndpoint, WithProfile, WithAWSConfig,
+// WithHTTPClient, WithRetryMaxAttempts and the transport options) cannot be
+// combined with it.
+func WithCognitoAPI(api CognitoAPI) Option {
+	return func(o *options) {
+		if o.set("WithCognitoAPI", problemIf(api == nil, "nil CognitoAPI")) {
+			o.api = api
+		}
+	}
 }
 
-// WithExpiryLeeway sets how long past its exp claim a token is still sent to
-// Cognito rather than refused locally, to absorb clock skew. Default
-// DefaultExpiryLeeway.
+// WithExpiryLeeway sets how long past its exp claim an access token is still
+// sent to Cognito rather than refused locally, to absorb clock skew.
+// Default 2 minutes.
 func WithExpiryLeeway(d time.Duration) Option {
 	return func(o *options) {
-		if o.nonNegative("WithExpiryLeeway", d) {
-			o.expiryLeeway = d
+		if o.set("WithExpiryLeeway", durationProblem(d)) {
+			o.leeway = d
 		}
 	}
 }
 
-// clientIDRE is Cognito's pattern for app client ids and secrets.
-var clientIDRE = regexp.MustCompile(`^[\w+]{1,128}$`)
+var (
+	// clientIDRE is Cognito's pattern for an app client id.
+	clientIDRE = regexp.MustCompile(`^[\w+]{1,128}$`)
+	// clientSecretRE is Cognito's pattern for a client secret, at the
+	// length below which a value is no secret and could not be masked
+	// without garbling other text.
+	clientSecretRE = regexp.MustCompile(`^[\w+]{16,128}$`)
+)
 
-// WithClientID names the app client that issued the refresh tokens, which
-// RevokeToken and EndSession need to revoke them.
-func WithClientID(id string) Option {
+// WithAppClient names the app client that issued the session's tokens,
+// which revoking a refresh token (Logout with ThisSession) needs, and its
+// secret for a confidential client ("" for a public one). The secret is sent
+// with RevokeToken only and redacted like a token everywhere else.
+func WithAppClient(id, secret string) Option {
 	return func(o *options) {
-		if !clientIDRE.MatchString(id) {
-			o.fail("WithClientID", "%q is not an app client id", id)
-			return
+		switch {
+		case !o.set("WithAppClient", problemIf(!clientIDRE.MatchString(id), "the app client id is not one (1 to 128 letters, digits, _ or +)")):
+		case !o.set("WithAppClient", problemIf(secret != "" && !clientSecretRE.MatchString(secret),
+			"the client secret is not one (16 to 128 letters, digits, _ or +)")):
+		default:
+			o.clientID, o.clientSecret = id, secret
 		}
-		o.clientID = id
 	}
 }
 
-// WithClientSecret is the app client's secret, for a confidential client;
-// it is sent with RevokeToken and never logged or put in an error.
-func WithClientSecret(secret string) Option {
+// WithRevocationStore records every sign-out the Client makes in store, so
+// that an API verifying tokens locally (package verify, reading the same
+// store) refuses the ended sessions' tokens at once. Without it, such an API
+// accepts them until they expire.
+func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
-		if !clientIDRE.MatchString(secret) {
-			o.fail("WithClientSecret", "not a client secret (letters, digits, _ and +, at most 128)")
-			return
+		if o.set("WithRevocationStore", problemIf(store == nil, "nil RevocationStore")) {
+			o.store = store
 		}
-		o.clientSecret = secret
 	}
+}
+
+// problemIf returns the problem when bad, else ok.
+func problemIf(bad bool, format string, args ...any) string {
+	if !bad {
+		return ok
+	}
+	return fmt.Sprintf(format, args...)
 }

@@ -3,20 +3,13 @@ package signout
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/smithy-go/logging"
 
+	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/token"
@@ -29,74 +22,65 @@ type Signer interface {
 	SignOut(ctx context.Context, accessToken string) error
 }
 
-// API is the part of the Cognito SDK client that Client calls. A
-// *cognitoidentityprovider.Client implements it; so can a mock.
-type API interface {
+// CognitoAPI is the part of Cognito's SDK client that a Client calls. A
+// *cognitoidentityprovider.Client implements it, and so can a mock given to
+// WithCognitoAPI.
+type CognitoAPI interface {
 	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
+	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
 }
 
 var (
-	_ Signer = (*Client)(nil)
-	_ API    = (*cip.Client)(nil)
+	_ Signer     = (*Client)(nil)
+	_ CognitoAPI = (*cip.Client)(nil)
 )
 
-const opGlobalSignOut = "GlobalSignOut"
-
-// Client signs users out with Cognito's GlobalSignOut. It needs no AWS
-// credentials: the access token alone authorizes the call. A Client is safe
-// for concurrent use; share one per process.
+// Client signs users out of Cognito. It needs no AWS credentials: the
+// tokens alone authorize its calls. A Client is safe for concurrent use;
+// share one per process.
 type Client struct {
-	api           API
-	region        string // from WithRegion: wins over the token's region
-	defaultRegion string // the SDK client's region; also the fallback
-	hasEndpoint   bool
-	timeout       time.Duration
-	tokenChecks   bool
-	leeway        time.Duration
-	logger        *slog.Logger
-	counts        bool // requests go through our Doer, which counts attempts
-	transport     *http.Transport
-	clientID      string
-	clientSecret  string
-
-	// The admin client is IAM-signed and built on first use, so that plain
-	// SignOut users never need credentials.
-	profile   string
-	awsConfig *aws.Config
-	adminMu   sync.Mutex
-	admin     AdminAPI
+	api          CognitoAPI
+	run          cognito.Runner
+	leeway       time.Duration
+	clientID     string
+	clientSecret string
+	store        RevocationStore
 }
 
 // New returns a Client configured by opts. It does no network I/O and reads
-// no files unless WithProfile, WithCABundle or AWS_CA_BUNDLE ask it to. Its
-// errors match ErrInvalidOption and name the option at fault.
+// no files unless WithProfile, AWS_CA_BUNDLE or the profile's ca_bundle ask
+// it to. Its errors are *Error matching ErrInvalidOption, whose Op names the
+// option or environment variable at fault.
 func New(opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := o.conflicts(); err != nil {
-		return nil, err
+	if e := o.check(); e != nil {
+		return nil, (*Error)(e)
 	}
 	c := &Client{
-		region:       o.region,
-		timeout:      o.timeout,
-		tokenChecks:  o.tokenChecks,
-		leeway:       o.expiryLeeway,
-		logger:       o.logger,
+		api:          o.api,
+		leeway:       o.leeway,
 		clientID:     o.clientID,
 		clientSecret: o.clientSecret,
-		profile:      o.profile,
-		awsConfig:    o.awsConfig,
+		store:        o.store,
+		run:          cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
 	}
-	if o.api != nil {
-		c.api = o.api
-		c.defaultRegion = envRegion()
+	if c.api != nil {
+		c.run.DefaultRegion = envRegion()
 		return c, nil
 	}
-	if err := c.buildSDK(&o); err != nil {
-		return nil, err
+	s, caSource, e := o.sdk()
+	if e != nil {
+		return nil, (*Error)(e)
 	}
+	c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
+	api, err := cognito.NewSDK(s, &c.run)
+	if err != nil {
+		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: err.Error()}
+	}
+	c.api = api
 	return c, nil
 }
 
@@ -107,270 +91,123 @@ func envRegion() string {
 	return os.Getenv("AWS_DEFAULT_REGION")
 }
 
-// buildSDK does the expensive work once: profile, CA bundle, transport and
-// the SDK client.
-func (c *Client) buildSDK(o *options) error {
-	region, endpoint, caPath := "", o.endpoint, o.caBundlePath
+// sdk resolves what the SDK client is built from: the options first, then
+// the aws.Config, the environment and the profile. It reads the profile and
+// the CA bundle file, if any, and says where the CA bundle came from.
+func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
+	s = cognito.SDK{
+		AWS:         o.awsConfig,
+		Endpoint:    o.endpoint,
+		MaxAttempts: o.retryMaxAttempts,
+		Transport: transport.Config{
+			CABundlePEM:    o.caBundle,
+			ConnectTimeout: o.connectTimeout,
+			ReadTimeout:    o.readTimeout,
+		},
+	}
+	if o.httpClient != nil {
+		s.HTTPClient = o.httpClient
+	}
 	if o.awsConfig != nil {
-		region = o.awsConfig.Region
-		if endpoint == "" && o.awsConfig.BaseEndpoint != nil {
-			endpoint = *o.awsConfig.BaseEndpoint
+		s.Region = o.awsConfig.Region
+		if s.Endpoint == "" && o.awsConfig.BaseEndpoint != nil {
+			s.Endpoint = *o.awsConfig.BaseEndpoint
 		}
 	}
-	if r := envRegion(); r != "" && region == "" {
-		region = r
+	if s.Region == "" {
+		s.Region = envRegion()
+	}
+	caPath, caSource := "", "WithCABundle"
+	if o.caBundle == nil {
+		caPath, caSource = os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
 	}
 	if o.profile != "" {
-		sc, err := profile.Load(o.profile)
+		p, err := profile.Load(o.profile)
 		var missing config.SharedConfigProfileNotExistError
-		if errors.As(err, &missing) {
-			return fmt.Errorf("%w: WithProfile: profile %q not found in the shared config files", ErrInvalidOption, o.profile)
+		switch {
+		case errors.As(err, &missing):
+			return s, caSource, &cognito.Error{Op: "WithProfile", Kind: cognito.ErrInvalidOption,
+				Message: "no such profile in the shared config files"}
+		case err != nil:
+			return s, caSource, &cognito.Error{Op: "WithProfile", Kind: cognito.ErrInvalidOption, Message: "reading the shared config files: " + redact.String(err.Error(), o.profile)}
 		}
+		if s.Region == "" {
+			s.Region = p.Region
+		}
+		if s.Endpoint == "" {
+			s.Endpoint = p.BaseEndpoint
+		}
+		if o.caBundle == nil && caPath == "" && p.CustomCABundle != "" {
+			caPath, caSource = p.CustomCABundle, "WithProfile"
+		}
+	}
+	if caPath != "" && o.httpClient == nil && (o.awsConfig == nil || o.awsConfig.HTTPClient == nil) {
+		pem, err := os.ReadFile(caPath)
 		if err != nil {
-			return fmt.Errorf("%w: WithProfile(%q): %w", ErrInvalidOption, o.profile, err)
+			return s, caSource, &cognito.Error{Op: caSource, Kind: cognito.ErrInvalidOption, Message: "reading the CA bundle: " + err.Error()}
 		}
-		if region == "" {
-			region = sc.Region
-		}
-		if endpoint == "" && sc.BaseEndpoint != "" {
-			endpoint = sc.BaseEndpoint
-		}
-		if caPath == "" && o.caBundlePEM == nil && sc.CustomCABundle != "" {
-			caPath = sc.CustomCABundle
-		}
+		s.Transport.CABundlePEM = pem
 	}
-	c.defaultRegion = region
-	c.hasEndpoint = endpoint != ""
-	if !o.retrySet && o.awsConfig != nil && o.awsConfig.RetryMaxAttempts > 0 {
-		o.retryMaxAttempts = o.awsConfig.RetryMaxAttempts
-	}
-
-	var base transport.HTTPClient
-	readTimeout := time.Duration(0)
-	switch {
-	case o.httpClient != nil:
-		base = o.httpClient
-	case o.awsConfig != nil && o.awsConfig.HTTPClient != nil && len(o.transportSet) == 0:
-		base = o.awsConfig.HTTPClient
-	default:
-		pem, source, err := caBundle(o.caBundlePEM, caPath)
-		if err != nil {
-			return err
-		}
-		tr, err := transport.New(transport.Config{
-			CABundlePEM:        pem,
-			InsecureSkipVerify: o.insecureSkipVerify,
-			ConnectTimeout:     o.connectTimeout,
-			ReadTimeout:        o.readTimeout,
-			MaxConnsPerHost:    o.maxConnsPerHost,
-		})
-		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrInvalidOption, source, err)
-		}
-		c.transport = tr
-		base = &http.Client{Transport: tr}
-		readTimeout = o.readTimeout
-	}
-	c.counts = true
-	doer := &transport.Doer{Base: base, ReadTimeout: readTimeout, OnAttempt: c.onAttempt}
-
-	configure := func(co *cip.Options) {
-		co.Region = region
-		if endpoint != "" {
-			co.BaseEndpoint = aws.String(endpoint)
-		}
-		co.HTTPClient = doer
-		co.Logger = logging.Nop{}
-		co.ClientLogMode = 0
-		co.Credentials = nil
-		if o.retrySet || o.awsConfig == nil || o.awsConfig.Retryer == nil {
-			co.Retryer = newRetryer(o)
-			co.RetryMaxAttempts = 0
-		}
-	}
-	if o.awsConfig != nil {
-		c.api = cip.NewFromConfig(*o.awsConfig, configure)
-	} else {
-		var co cip.Options
-		configure(&co)
-		c.api = cip.New(co)
-	}
-	return nil
+	return s, caSource, nil
 }
 
-// tlsRefusalNotRetryable tells the SDK's retryer, which would retry them,
-// that a refused certificate or TLS version is final.
-var tlsRefusalNotRetryable = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-	if isTLSRefusal(err) {
-		return aws.FalseTernary
-	}
-	return aws.UnknownTernary
-})
-
-func newRetryer(o *options) aws.Retryer {
-	std := func(so *retry.StandardOptions) {
-		so.MaxAttempts = o.retryMaxAttempts
-		so.Retryables = append([]retry.IsErrorRetryable{tlsRefusalNotRetryable}, so.Retryables...)
-	}
-	if o.adaptiveRetry {
-		return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-			ao.StandardOptions = append(ao.StandardOptions, std)
-		})
-	}
-	return retry.NewStandard(std)
-}
-
-// caBundle returns the PEM to trust and the option or variable it came
-// from, for error messages; nil PEM means the system roots.
-func caBundle(pem []byte, path string) ([]byte, string, error) {
-	if pem != nil {
-		return pem, "WithCABundlePEM", nil
-	}
-	source := "WithCABundle"
-	if path == "" {
-		path, source = os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
-	}
-	if path == "" {
-		return nil, "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, source, fmt.Errorf("%w: %s: %w", ErrInvalidOption, source, err)
-	}
-	return b, source, nil
-}
-
-// CloseIdleConnections closes the idle connections of the transport the
-// Client built; calls in flight are not affected. It is for tests and
-// shutdown; a Client stays usable after it.
-func (c *Client) CloseIdleConnections() {
-	if c.transport != nil {
-		c.transport.CloseIdleConnections()
-	}
-}
-
-// call is what one operation tells the transport hook through its context.
-type call struct {
-	op       string
-	secrets  []string // redacted from anything logged
-	region   string
-	attempts atomic.Int32
-}
-
-type callKey struct{}
-
-// SignOut signs the user who owns accessToken out of every device: Cognito
-// revokes that user's access, ID and refresh tokens. A token that fails the
-// local checks is refused without a request. Every error is an *Error; use
-// errors.Is with ErrTokenRevoked, ErrNotAuthorized, ErrThrottled, ... and
-// Retryable to decide what to do. Cancelling ctx also matches
-// context.Canceled, and a deadline context.DeadlineExceeded.
+// SignOut signs the user who owns accessToken out of every device, with
+// Cognito's GlobalSignOut: Cognito revokes that user's access, ID and
+// refresh tokens. A token that fails the local checks (malformed, not an
+// access token, expired beyond WithExpiryLeeway, lacking the
+// aws.cognito.signin.user.admin scope) is refused without a request. With
+// WithRevocationStore the sign-out is then recorded there.
+//
+// Every error is an *Error: use errors.Is with ErrTokenRevoked,
+// ErrNotAuthorized, ErrThrottled, ... and Retryable to decide what to do.
+// Cancelling ctx makes it match context.Canceled, a deadline
+// context.DeadlineExceeded.
 func (c *Client) SignOut(ctx context.Context, accessToken string) error {
-	var claims *token.Claims
-	var perr error
-	switch {
-	case c.tokenChecks || c.region == "":
-		// The checks need the claims, and so does a region from the token.
-		claims, perr = token.Parse(accessToken)
-	case accessToken == "":
-		perr = token.CheckOpaque(accessToken)
+	claims, checkErr := c.parseAccess(accessToken)
+	if e := c.globalSignOut(ctx, accessToken, claims, checkErr); e != nil {
+		return (*Error)(e)
 	}
-	if c.tokenChecks {
-		if perr == nil {
-			perr = token.Check(claims, time.Now(), c.leeway)
-		}
-		if perr != nil {
-			return c.finish(ctx, opGlobalSignOut, localError(perr), accessToken)
-		}
-	} else if perr != nil && accessToken == "" {
-		return c.finish(ctx, opGlobalSignOut, localError(perr), accessToken)
+	return c.record(ctx, claims, false)
+}
+
+// parseAccess parses an access token once, for every later use: its local
+// checks (checkErr), its region and the claims a revocation record needs.
+// The claims are nil when the token cannot be parsed.
+func (c *Client) parseAccess(accessToken string) (claims *token.Claims, checkErr error) {
+	claims, err := token.Parse(accessToken)
+	if err != nil {
+		return nil, err
 	}
-	tokenRegion := ""
-	if claims != nil {
-		tokenRegion = claims.Region
+	return claims, claims.CheckAccess(time.Now(), c.leeway)
+}
+
+const (
+	opGlobalSignOut = "GlobalSignOut"
+	opRevokeToken   = "RevokeToken"
+)
+
+func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) *cognito.Error {
+	if checkErr != nil {
+		return c.run.Done(ctx, localError(opGlobalSignOut, checkErr), accessToken)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
-	return c.do(ctx, opGlobalSignOut, tokenRegion, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opGlobalSignOut, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})
 }
 
-// do runs one Cognito operation: it picks the region (WithRegion, then
-// hint, then the default), applies WithTimeout, counts and logs attempts,
-// and maps the outcome to an *Error with secrets redacted.
-func (c *Client) do(ctx context.Context, op, hint string, secrets []string, send func(context.Context, ...func(*cip.Options)) error) error {
-	region := c.region
-	if region == "" {
-		region = hint
-	}
-	if region == "" {
-		region = c.defaultRegion
-	}
-	if region == "" && !c.hasEndpoint {
-		return c.finish(ctx, op, &Error{Op: op, Kind: ErrNoRegion}, secrets...)
-	}
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	cl := &call{op: op, secrets: secrets, region: region}
-	var optFns []func(*cip.Options)
-	if region != c.defaultRegion {
-		optFns = append(optFns, func(o *cip.Options) { o.Region = region })
-	}
-	err := send(context.WithValue(ctx, callKey{}, cl), optFns...)
-	if err == nil {
-		return c.finish(ctx, op, nil, secrets...)
-	}
-	attempts := -1
-	if c.counts {
-		attempts = int(cl.attempts.Load())
-	}
-	return c.finish(ctx, op, remoteError(op, err, ctx.Err(), attempts, secrets...), secrets...)
-}
-
-// finish logs the outcome of a call when a logger was given and returns e
-// as an error (nil stays nil).
-func (c *Client) finish(ctx context.Context, op string, e *Error, secrets ...string) error {
-	if e == nil {
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: done", slog.String("op", op))
+// localError turns a failed token check into an *Error; no request was sent.
+func localError(op string, err error) *cognito.Error {
+	e := &cognito.Error{Op: op, Kind: cognito.ErrInvalidToken, Message: err.Error()}
+	var te *token.Error
+	if errors.As(err, &te) {
+		switch te.Kind {
+		case token.Expired:
+			e.Kind = cognito.ErrTokenExpired
+		case token.MissingScope:
+			e.Kind = cognito.ErrMissingScope
 		}
-		return nil
-	}
-	if c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
-			slog.String("op", e.Op),
-			slog.String("error", redact.String(e.Error(), secrets...)),
-			slog.Int("attempts", e.Attempts),
-			slog.Bool("retryable", e.Retryable()))
 	}
 	return e
-}
-
-// onAttempt counts and logs one request of a call.
-func (c *Client) onAttempt(req *http.Request, a transport.Attempt) {
-	cl, _ := req.Context().Value(callKey{}).(*call)
-	if cl == nil {
-		return
-	}
-	n := cl.attempts.Add(1)
-	if c.logger == nil {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("op", cl.op),
-		slog.String("region", cl.region),
-		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
-		slog.Int("attempt", int(n)),
-		slog.Int("status", a.Status),
-		slog.String("request_id", redact.String(a.RequestID, cl.secrets...)),
-		slog.Duration("latency", a.Latency),
-	}
-	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", redact.String(a.Err.Error(), cl.secrets...)))
-	}
-	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "signout: attempt", attrs...)
 }

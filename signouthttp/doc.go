@@ -14,9 +14,9 @@
 //
 // # Which sessions end
 //
-// [Config.Reach] is [ThisSession] by default: "Log out" ends the session of
-// this browser and leaves the user's phone signed in. Mount a second
-// handler with [AllSessions] for "Log out of all devices".
+// [Config.Reach] is [signout.ThisSession] by default: "Log out" ends the
+// session of this browser and leaves the user's phone signed in. Mount a
+// second handler with [signout.AllSessions] for "Log out of all devices".
 //
 // # Back after logout
 //

@@ -14,14 +14,13 @@ import (
 func ExampleNewHandler() {
 	srv := signouttest.NewServer() // stands in for Cognito
 	defer srv.Close()
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer client.CloseIdleConnections()
 
 	h, err := signouthttp.NewHandler(signouthttp.Config{
-		Client:             signouthttp.InterimLogouter(client),
+		Client:             client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		ClearCookies:       []string{"session"},
@@ -54,14 +53,13 @@ func ExampleNewHandler() {
 func ExampleNewHandler_allSessions() {
 	srv := signouttest.NewServer()
 	defer srv.Close()
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer client.CloseIdleConnections()
 
 	cfg := signouthttp.Config{
-		Client:             signouthttp.InterimLogouter(client),
+		Client:             client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		RedirectURL:        "/",
@@ -70,7 +68,7 @@ func ExampleNewHandler_allSessions() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg.Reach = signouthttp.AllSessions
+	cfg.Reach = signout.AllSessions
 	logoutAll, err := signouthttp.NewHandler(cfg)
 	if err != nil {
 		log.Fatal(err)

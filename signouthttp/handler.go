@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cognitogo/signout"
 )
 
 // defaultTimeout is Config.Timeout's default: the library's default for one
@@ -20,19 +22,20 @@ var siteData = []string{"cache", "cookies", "storage", "executionContexts", "cli
 
 // Config configures the handler NewHandler returns.
 type Config struct {
-	// Client ends the sessions: a *signout.Client, or a fake. ThisSession
-	// needs the app client (WithAppClient) to revoke the refresh token;
-	// without it the client signs the user out everywhere instead.
-	Client Logouter
-	// Reach is which sessions a logout ends: ThisSession, the default, or
-	// AllSessions. ThisSession is what a "Log out" button means: the phone
+	// Client ends the sessions: a *signout.Client, or a fake.
+	// signout.ThisSession needs the app client (signout.WithAppClient) to
+	// revoke the refresh token; without it the client signs the user out
+	// everywhere instead (see signout.Client.Logout).
+	Client Client
+	// Reach is which sessions a logout ends: signout.ThisSession, the
+	// default, or signout.AllSessions. ThisSession is what a "Log out" button means: the phone
 	// stays signed in when the laptop logs out. It also costs less: Cognito
 	// counts RevokeToken against the UserToken quota (120 requests per
 	// second, adjustable), GlobalSignOut against UserUpdate (25 per second,
 	// shared with AdminUserGlobalSignOut, not adjustable). Amplify's
 	// signOut() makes the same choice. Use a second handler with
 	// AllSessions for "Log out of all devices".
-	Reach Reach
+	Reach signout.Reach
 	// AccessTokenCookie and RefreshTokenCookie name the cookies holding the
 	// tokens. The access token is taken from "Authorization: Bearer" first.
 	AccessTokenCookie  string
@@ -82,20 +85,21 @@ type Config struct {
 	// answers 204 No Content.
 	RedirectURL string
 	// OnError, when set, hears of each session the logout did not end as
-	// far as Reach asked: ended is what did end (0 for nothing, ThisSession
-	// when AllSessions was asked but only this session could be ended), err
+	// far as Reach asked: ended is what did end (0 for nothing,
+	// signout.ThisSession when AllSessions was asked but only this session
+	// could be ended), err
 	// why (Cognito unreachable, throttled, the access token expired, ...).
 	// It runs after the answer, expired cookies included, has been sent, so
 	// it cannot change the answer, nor spoil it by panicking. It also hears
 	// ErrTooManyTokens. err never holds a token.
-	OnError func(r *http.Request, ended Reach, err error)
+	OnError func(r *http.Request, ended signout.Reach, err error)
 }
 
-// Logouter ends a session as far as reach asks and returns what it ended;
-// *signout.Client implements it. The handler calls it once for each
-// session a request names, all within Config.Timeout.
-type Logouter interface {
-	Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error)
+// Client ends a session as far as reach asks and returns what it ended;
+// *signout.Client implements it. The handler calls it once for each session
+// a request names, all within Config.Timeout.
+type Client interface {
+	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
 }
 
 // ErrTooManyTokens is what OnError hears when a request carries more values
@@ -125,10 +129,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	switch cfg.Reach {
 	case 0:
-		cfg.Reach = ThisSession
-	case ThisSession, AllSessions:
+		cfg.Reach = signout.ThisSession
+	case signout.ThisSession, signout.AllSessions:
 	default:
-		return nil, fmt.Errorf("signouthttp: Config.Reach %v is neither ThisSession nor AllSessions", cfg.Reach)
+		return nil, fmt.Errorf("signouthttp: Config.Reach %d is neither signout.ThisSession nor signout.AllSessions", int(cfg.Reach))
 	}
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
@@ -198,7 +202,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type failure struct {
-		ended Reach
+		ended signout.Reach
 		err   error
 	}
 	var failures []failure
@@ -216,7 +220,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *handler) onError(r *http.Request, ended Reach, err error) {
+func (h *handler) onError(r *http.Request, ended signout.Reach, err error) {
 	if h.cfg.OnError != nil {
 		h.cfg.OnError(r, ended, err)
 	}

@@ -27,24 +27,24 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// call is one call to a Logouter.
+// call is one call to a Client.
 type call struct {
 	Access, Refresh string
-	Reach           signouthttp.Reach
+	Reach           signout.Reach
 }
 
-// fakeLogouter records the calls it receives. By default it ends each
+// fakeClient records the calls it receives. By default it ends each
 // session as far as asked; with err set it fails every call, ending
 // nothing, and fn, when set, answers.
-type fakeLogouter struct {
-	fn  func(ctx context.Context, c call) (signouthttp.Reach, error)
+type fakeClient struct {
+	fn  func(ctx context.Context, c call) (signout.Reach, error)
 	err error
 
 	mu    sync.Mutex
 	calls []call
 }
 
-func (f *fakeLogouter) Logout(ctx context.Context, accessToken, refreshToken string, reach signouthttp.Reach) (signouthttp.Reach, error) {
+func (f *fakeClient) Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error) {
 	c := call{accessToken, refreshToken, reach}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
@@ -58,7 +58,7 @@ func (f *fakeLogouter) Logout(ctx context.Context, accessToken, refreshToken str
 	return reach, nil
 }
 
-func (f *fakeLogouter) Calls() []call {
+func (f *fakeClient) Calls() []call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.calls)
@@ -93,7 +93,7 @@ func TestHandler(t *testing.T) {
 		name        string
 		cfg         signouthttp.Config
 		req         func() *http.Request
-		client      *fakeLogouter
+		client      *fakeClient
 		wantStatus  int
 		wantCalls   []call
 		wantExpired []string
@@ -108,7 +108,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT1", "RT1", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT1", "RT1", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -120,12 +120,12 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT2", "RT2", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT2", "RT2", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
 			name: "all sessions",
-			cfg:  signouthttp.Config{Reach: signouthttp.AllSessions},
+			cfg:  signouthttp.Config{Reach: signout.AllSessions},
 			req: func() *http.Request {
 				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 				r.AddCookie(&http.Cookie{Name: "at", Value: "AT2"})
@@ -133,7 +133,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT2", "RT2", signouthttp.AllSessions}},
+			wantCalls:   []call{{"AT2", "RT2", signout.AllSessions}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -193,7 +193,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -207,7 +207,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -221,7 +221,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT4", "", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
@@ -233,14 +233,14 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:   "Cognito unreachable: cookies expired, hook told",
-			client: &fakeLogouter{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+			client: &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
 			req: func() *http.Request {
 				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 				r.Header.Set("Authorization", "bearer AT5")
 				return r
 			},
 			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT5", "", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT5", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 			wantOnError: true,
 		},
@@ -253,7 +253,7 @@ func TestHandler(t *testing.T) {
 				return r
 			},
 			wantStatus:  http.StatusSeeOther,
-			wantCalls:   []call{{"AT6", "", signouthttp.ThisSession}},
+			wantCalls:   []call{{"AT6", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 	}
@@ -261,13 +261,13 @@ func TestHandler(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client := tc.client
 			if client == nil {
-				client = &fakeLogouter{}
+				client = &fakeClient{}
 			}
 			var hookErr error
 			cfg := tc.cfg
 			cfg.Client = client
 			cfg.ClearCookies = []string{"sid"}
-			cfg.OnError = func(_ *http.Request, ended signouthttp.Reach, err error) {
+			cfg.OnError = func(_ *http.Request, ended signout.Reach, err error) {
 				assert.Zero(t, ended)
 				hookErr = err
 			}
@@ -296,7 +296,7 @@ func TestHandler(t *testing.T) {
 func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	var mu sync.Mutex
 	var ctxErr error
-	client := &fakeLogouter{fn: func(ctx context.Context, c call) (signouthttp.Reach, error) {
+	client := &fakeClient{fn: func(ctx context.Context, c call) (signout.Reach, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		ctxErr = ctx.Err()
@@ -318,9 +318,9 @@ func TestHandlerPanickingHook(t *testing.T) {
 		t.Run("redirect "+redirect, func(t *testing.T) {
 			var hooked atomic.Bool
 			h := newHandler(t, signouthttp.Config{
-				Client:      &fakeLogouter{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
+				Client:      &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
 				RedirectURL: redirect,
-				OnError: func(*http.Request, signouthttp.Reach, error) {
+				OnError: func(*http.Request, signout.Reach, error) {
 					hooked.Store(true)
 					panic("hook bug")
 				},
@@ -366,7 +366,7 @@ func TestHandlerTimeBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var deadline time.Time
 			var hasDeadline bool
-			client := &fakeLogouter{fn: func(ctx context.Context, c call) (signouthttp.Reach, error) {
+			client := &fakeClient{fn: func(ctx context.Context, c call) (signout.Reach, error) {
 				deadline, hasDeadline = ctx.Deadline()
 				return c.Reach, nil
 			}}
@@ -388,11 +388,11 @@ func TestHandlerTimeBudget(t *testing.T) {
 func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.InjectFault("", signouttest.Fault{Hang: true})
-	client := newLogouter(t, srv, signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
+	srv.InjectFault("", signouttest.Fault{Mode: signouttest.Hang})
+	client := newClient(t, srv, signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
 	var hookErr error
 	h := newHandler(t, signouthttp.Config{Client: client, Timeout: 100 * time.Millisecond,
-		OnError: func(_ *http.Request, _ signouthttp.Reach, err error) { hookErr = err }})
+		OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
 	tokens := srv.SignIn("alice")
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
@@ -419,22 +419,22 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 	}{
 		{
 			name: "tossed pair", at: []string{"A1", "A2"}, rt: []string{"R1", "R2"},
-			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}, {"A2", "R2", signouthttp.ThisSession}},
+			wantCalls: []call{{"A1", "R1", signout.ThisSession}, {"A2", "R2", signout.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "tossed refresh token only", at: []string{"A1"}, rt: []string{"R1", "R2"},
-			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}, {"", "R2", signouthttp.ThisSession}},
+			wantCalls: []call{{"A1", "R1", signout.ThisSession}, {"", "R2", signout.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "bearer and cookie", bearer: "A0", at: []string{"A1"}, rt: []string{"R1"},
-			wantCalls: []call{{"A0", "R1", signouthttp.ThisSession}, {"A1", "", signouthttp.ThisSession}},
+			wantCalls: []call{{"A0", "R1", signout.ThisSession}, {"A1", "", signout.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
 			name: "the same value twice is ended once", at: []string{"A1", "A1"}, rt: []string{"R1", "R1"},
-			wantCalls: []call{{"A1", "R1", signouthttp.ThisSession}},
+			wantCalls: []call{{"A1", "R1", signout.ThisSession}},
 			wantCode:  http.StatusNoContent,
 		},
 		{
@@ -445,10 +445,10 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			client := &fakeLogouter{}
+			client := &fakeClient{}
 			var hookErr error
 			h := newHandler(t, signouthttp.Config{Client: client,
-				OnError: func(_ *http.Request, _ signouthttp.Reach, err error) { hookErr = err }})
+				OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
 			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 			if tc.bearer != "" {
 				r.Header.Set("Authorization", "Bearer "+tc.bearer)
@@ -478,7 +478,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	h := newHandler(t, signouthttp.Config{Client: newLogouter(t, srv)})
+	h := newHandler(t, signouthttp.Config{Client: newClient(t, srv)})
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -504,7 +504,7 @@ func TestHandlerClearSiteData(t *testing.T) {
 		{"off", signouthttp.Config{NoClearSiteData: true}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Client = &fakeLogouter{}
+			tc.cfg.Client = &fakeClient{}
 			rec := httptest.NewRecorder()
 			newHandler(t, tc.cfg).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
 			assert.Equal(t, http.StatusNoContent, rec.Code)
@@ -514,7 +514,7 @@ func TestHandlerClearSiteData(t *testing.T) {
 }
 
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Client: &fakeLogouter{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
+	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
 	for _, c := range rec.Result().Cookies() {
@@ -535,24 +535,24 @@ func TestHandlerSecureCookies(t *testing.T) {
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]signouthttp.Config{
 		"no ender":           {},
-		"bad cookie name":    {Client: &fakeLogouter{}, AccessTokenCookie: "a b"},
-		"bad origin":         {Client: &fakeLogouter{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":     {Client: &fakeLogouter{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"negative timeout":   {Client: &fakeLogouter{}, Timeout: -time.Second},
-		"unknown site data":  {Client: &fakeLogouter{}, ClearSiteData: []string{"cache", "everything"}},
-		"quoted site data":   {Client: &fakeLogouter{}, ClearSiteData: []string{`"cache"`}},
-		"site data and none": {Client: &fakeLogouter{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
-		"unknown reach":      {Client: &fakeLogouter{}, Reach: signouthttp.AllSessions + 1},
-		"origins and any":    {Client: &fakeLogouter{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":       {Client: &fakeLogouter{}, RedirectURL: "relative/path"},
+		"bad cookie name":    {Client: &fakeClient{}, AccessTokenCookie: "a b"},
+		"bad origin":         {Client: &fakeClient{}, AllowedOrigins: []string{"app.example.com"}},
+		"origin w/ path":     {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com/x"}},
+		"negative timeout":   {Client: &fakeClient{}, Timeout: -time.Second},
+		"unknown site data":  {Client: &fakeClient{}, ClearSiteData: []string{"cache", "everything"}},
+		"quoted site data":   {Client: &fakeClient{}, ClearSiteData: []string{`"cache"`}},
+		"site data and none": {Client: &fakeClient{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
+		"unknown reach":      {Client: &fakeClient{}, Reach: signout.AllSessions + 1},
+		"origins and any":    {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
+		"bad redirect":       {Client: &fakeClient{}, RedirectURL: "relative/path"},
 		// Each of these sends the browser to another host or runs a script.
-		"protocol-relative redirect": {Client: &fakeLogouter{}, RedirectURL: "//evil.example/"},
-		"backslash redirect":         {Client: &fakeLogouter{}, RedirectURL: `/\evil.example/`},
-		"javascript redirect":        {Client: &fakeLogouter{}, RedirectURL: "javascript:alert(1)"},
-		"data redirect":              {Client: &fakeLogouter{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
-		"hostless http redirect":     {Client: &fakeLogouter{}, RedirectURL: "https:evil.example"},
-		"redirect with user info":    {Client: &fakeLogouter{}, RedirectURL: "https://app.example.com@evil.example/"},
-		"tab in redirect":            {Client: &fakeLogouter{}, RedirectURL: "/\t/evil.example/"},
+		"protocol-relative redirect": {Client: &fakeClient{}, RedirectURL: "//evil.example/"},
+		"backslash redirect":         {Client: &fakeClient{}, RedirectURL: `/\evil.example/`},
+		"javascript redirect":        {Client: &fakeClient{}, RedirectURL: "javascript:alert(1)"},
+		"data redirect":              {Client: &fakeClient{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
+		"hostless http redirect":     {Client: &fakeClient{}, RedirectURL: "https:evil.example"},
+		"redirect with user info":    {Client: &fakeClient{}, RedirectURL: "https://app.example.com@evil.example/"},
+		"tab in redirect":            {Client: &fakeClient{}, RedirectURL: "/\t/evil.example/"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, err := signouthttp.NewHandler(cfg)
@@ -570,7 +570,7 @@ func TestNewHandlerAcceptsRedirects(t *testing.T) {
 		"https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"http://localhost:8080/",
 	} {
-		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeLogouter{}, RedirectURL: u})
+		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeClient{}, RedirectURL: u})
 		require.NoError(t, err, u)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
@@ -585,33 +585,33 @@ func TestNewHandlerAcceptsRedirects(t *testing.T) {
 func TestHandlerOnStandIn(t *testing.T) {
 	tests := []struct {
 		name         string
-		reach        signouthttp.Reach
+		reach        signout.Reach
 		access       bool // the laptop's request carries its access token
 		refresh      bool // and its refresh token
 		badAccess    bool // an access token Cognito refuses instead
 		phoneEnded   bool
-		wantEnded    signouthttp.Reach // what the hook hears ended; 0: no hook
+		wantEnded    signout.Reach // what the hook hears ended; 0: no hook
 		wantHookErr  error
 		wantRevoke   int
 		wantSignOuts int
 	}{
-		{name: "this session", reach: signouthttp.ThisSession, access: true, refresh: true,
+		{name: "this session", reach: signout.ThisSession, access: true, refresh: true,
 			wantRevoke: 1},
-		{name: "all sessions", reach: signouthttp.AllSessions, access: true, refresh: true,
+		{name: "all sessions", reach: signout.AllSessions, access: true, refresh: true,
 			phoneEnded: true, wantSignOuts: 1},
-		{name: "this session without a refresh token signs out everywhere", reach: signouthttp.ThisSession, access: true,
+		{name: "this session without a refresh token signs out everywhere", reach: signout.ThisSession, access: true,
 			phoneEnded: true, wantSignOuts: 1},
-		{name: "all sessions with a refused access token ends this one", reach: signouthttp.AllSessions, badAccess: true, refresh: true,
-			wantEnded: signouthttp.ThisSession, wantHookErr: signout.ErrNotAuthorized, wantRevoke: 1},
+		{name: "all sessions with a refused access token ends this one", reach: signout.AllSessions, badAccess: true, refresh: true,
+			wantEnded: signout.ThisSession, wantHookErr: signout.ErrNotAuthorized, wantRevoke: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := signouttest.NewServer()
 			t.Cleanup(srv.Close)
-			var hookEnded signouthttp.Reach
+			var hookEnded signout.Reach
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: newLogouter(t, srv), Reach: tc.reach,
-				OnError: func(_ *http.Request, ended signouthttp.Reach, err error) { hookEnded, hookErr = ended, err }})
+			h := newHandler(t, signouthttp.Config{Client: newClient(t, srv), Reach: tc.reach,
+				OnError: func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }})
 			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
 			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
 			switch {
@@ -650,10 +650,10 @@ func TestHandlerCognitoDown(t *testing.T) {
 	srv := signouttest.NewServer()
 	tokens := srv.SignIn("alice")
 	srv.Close() // Cognito is gone
-	client := newLogouter(t, srv, signout.WithRetryMaxAttempts(2))
-	hookEnded := signouthttp.Reach(-1)
+	client := newClient(t, srv, signout.WithRetryMaxAttempts(2))
+	hookEnded := signout.Reach(-1)
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signouthttp.Reach, err error) {
+	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signout.Reach, err error) {
 		hookEnded, hookErr = ended, err
 	}})
 	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -673,15 +673,14 @@ func TestHandlerCognitoDown(t *testing.T) {
 	assert.NotContains(t, hookErr.Error(), tokens.RefreshToken)
 }
 
-// newLogouter returns a real Client for the stand-in, with the app client
+// newClient returns a real Client for the stand-in, with the app client
 // set so that it can revoke refresh tokens; opts come last.
-func newLogouter(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Logouter {
+func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Client {
 	t.Helper()
-	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID), signout.WithTimeout(5 * time.Second)}, opts...)
+	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(5 * time.Second)}, opts...)
 	c, err := signout.New(opts...)
 	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
-	return signouthttp.InterimLogouter(c)
+	return c
 }
 
 // checker asks the stand-in, as an application would ask Cognito, whether

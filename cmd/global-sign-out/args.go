@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cognitogo/signout/internal/redact"
 )
 
 // Exit codes, as the aws CLI uses them.
@@ -125,7 +127,14 @@ func parse(argv []string) (*args, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		// The aws CLI exits 255 here, not 2; scripts may rely on it.
+		// A mistyped flag leaves its value, perhaps a token or part of one,
+		// among the unknown arguments: name only the flags. The aws CLI
+		// exits 255 here, not 2; scripts may rely on it.
+		for i, u := range unknown {
+			if !strings.HasPrefix(u, "--") {
+				unknown[i] = redact.Mask
+			}
+		}
 		return nil, &usageError{code: exitError, msg: "Unknown options: " + strings.Join(unknown, ", ")}
 	}
 	for _, c := range []struct {
@@ -143,7 +152,9 @@ func parse(argv []string) (*args, error) {
 	return a, nil
 }
 
-const usage = `usage: global-sign-out --access-token <value> [options]
+const usageLine = "usage: global-sign-out --access-token <value> [options]"
+
+const usage = usageLine + `
 
 Signs the user who owns the access token out of Amazon Cognito everywhere:
 Cognito revokes that user's access, ID and refresh tokens. A drop-in for

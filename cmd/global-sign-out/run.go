@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"runtime"
@@ -15,11 +16,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/jmespath/go-jmespath"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/transport"
 )
 
 // version is the command's version, printed by --version.
@@ -34,17 +38,9 @@ const cliDefaultTimeout = 60 * time.Second
 func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a, err := parse(argv)
 	if err != nil {
-		// The message may quote arguments, and a mistyped flag can leave the
-		// token among them: mask anything shaped like one.
 		var ue *usageError
 		errors.As(err, &ue)
-		if ue.code == exitUsage {
-			fmt.Fprint(stderr, "usage: global-sign-out --access-token <value> [options]\n")
-			fmt.Fprintln(stderr, "global-sign-out: error:", redact.String(ue.msg))
-		} else {
-			fmt.Fprintln(stderr, "global-sign-out:", redact.String(ue.msg))
-		}
-		return ue.code
+		return fail(stderr, ue.code, ue.msg, "")
 	}
 	switch {
 	case a.help:
@@ -60,66 +56,88 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	tok, code, err := accessToken(a, stdin)
 	if err != nil {
-		return fail(stderr, code, err, tok)
+		return fail(stderr, code, err.Error(), tok)
 	}
 	var query *jmespath.JMESPath
 	if a.querySet {
 		if query, err = jmespath.Compile(a.query); err != nil {
-			return fail(stderr, exitError, fmt.Errorf("bad value for --query %s: %v", a.query, err), tok)
+			return fail(stderr, exitError, fmt.Sprintf("bad value for --query %s: %v", a.query, err), tok)
 		}
 	}
 	if a.skeleton == "output" {
 		// A sample of the output, which for GlobalSignOut is empty; nothing
 		// is sent, as with the aws CLI.
 		if err := printOutput(stdout, a, query); err != nil {
-			return fail(stderr, exitError, err, tok)
+			return fail(stderr, exitError, err.Error(), tok)
 		}
 		return exitOK
 	}
 	opts, err := options(a, stderr)
 	if err != nil {
-		return fail(stderr, exitError, err, tok)
+		return fail(stderr, exitError, err.Error(), tok)
 	}
 	c, err := signout.New(opts...)
-	if err != nil {
-		return fail(stderr, exitError, flagNames.Replace(strings.TrimPrefix(err.Error(), "signout: ")), tok)
+	if err == nil {
+		if a.debug {
+			// Printed once New has validated every value in it.
+			endpoint := a.endpointURL
+			if u, err := url.Parse(endpoint); err == nil {
+				endpoint = u.Redacted()
+			}
+			fmt.Fprintln(stderr, redact.String(fmt.Sprintf("global-sign-out: debug: endpoint=%q region=%q profile=%q ca-bundle=%q no-verify-ssl=%v",
+				endpoint, a.region, profileName(a), a.caBundle, a.noVerifySSL), tok))
+		}
+		err = c.SignOut(context.Background(), tok)
 	}
-	defer c.CloseIdleConnections()
-
-	if err := c.SignOut(context.Background(), tok); err != nil {
-		return fail(stderr, exitError, err, tok)
+	if err != nil {
+		return fail(stderr, exitError, describe(err), tok)
 	}
 	if err := printOutput(stdout, a, query); err != nil {
-		return fail(stderr, exitError, err, tok)
+		return fail(stderr, exitError, err.Error(), tok)
 	}
 	return exitOK
 }
 
-// fail prints err as one line on stderr, redacted, and returns code; a
+// fail prints msg as one line on stderr, redacted, and returns code; a
 // usage error is preceded by the usage line, as argparse does.
-func fail(stderr io.Writer, code int, err any, tok string) int {
+func fail(stderr io.Writer, code int, msg, tok string) int {
 	if code == exitUsage {
-		fmt.Fprint(stderr, "usage: global-sign-out --access-token <value> [options]\n")
+		fmt.Fprintln(stderr, usageLine)
+		msg = "error: " + msg
 	}
-	msg := fmt.Sprint(err)
-	msg = strings.TrimPrefix(msg, "signout: ")
-	msg = strings.TrimPrefix(msg, "GlobalSignOut: ")
 	fmt.Fprintln(stderr, "global-sign-out: "+redact.String(msg, tok))
 	return code
 }
 
-// flagNames turns the library's option names into this command's flags.
-var flagNames = strings.NewReplacer(
-	"invalid option: ", "",
-	"WithCABundle", "--ca-bundle",
-	"AWS_CA_BUNDLE", "AWS_CA_BUNDLE",
-	"WithEndpoint", "--endpoint-url",
-	"WithProfile", "--profile",
-	"WithRegion", "--region",
-	"WithConnectTimeout", "--cli-connect-timeout",
-	"WithReadTimeout", "--cli-read-timeout",
-	"WithRetryMaxAttempts", "AWS_MAX_ATTEMPTS",
-)
+// describe words a library error for this command: a bad option is named
+// by its flag, and a failed call by what went wrong and Cognito's details.
+func describe(err error) string {
+	var se *signout.Error
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	ce := (*cognito.Error)(se)
+	if se.Kind == signout.ErrInvalidOption && se.Op != "" {
+		name, ok := flagOf[se.Op]
+		if !ok {
+			name = se.Op
+		}
+		return "bad value for " + name + ": " + se.Message
+	}
+	return ce.Words() + ce.Details()
+}
+
+// flagOf names the flag or variable behind each library option the command
+// sets.
+var flagOf = map[string]string{
+	"WithEndpoint":         "--endpoint-url",
+	"WithRegion":           "--region",
+	"WithProfile":          "--profile",
+	"WithCABundle":         "--ca-bundle",
+	"WithConnectTimeout":   "--cli-connect-timeout",
+	"WithReadTimeout":      "--cli-read-timeout",
+	"WithRetryMaxAttempts": "AWS_MAX_ATTEMPTS",
+}
 
 // accessToken merges --cli-input-json and --access-token; the flag wins.
 func accessToken(a *args, stdin io.Reader) (string, int, error) {
@@ -172,6 +190,10 @@ func parseInputJSON(raw string) (tok string, found bool, err error) {
 	return tok, true, nil
 }
 
+// maxFile bounds what file:// reads: far above any token or input JSON,
+// far below what a mistaken path such as file:///dev/zero would pour in.
+const maxFile = 1 << 20
+
 // readValue resolves file://PATH as the aws CLI does; file:///dev/stdin
 // reads standard input. A trailing newline is dropped, unlike the aws CLI,
 // which sends it and so has the token refused.
@@ -180,52 +202,36 @@ func readValue(v string, stdin io.Reader) (string, error) {
 	if !ok {
 		return v, nil
 	}
-	var b []byte
-	var err error
-	if path == "/dev/stdin" && stdin != nil {
-		b, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
-	} else {
-		b, err = os.ReadFile(path)
+	r := stdin
+	if path != "/dev/stdin" || stdin == nil {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("unable to load paramfile %s: %v", v, errors.Unwrap(err))
+		}
+		defer f.Close()
+		r = f
 	}
-	if err != nil {
-		return "", fmt.Errorf("unable to load paramfile %s: %v", v, errors.Unwrap(err))
+	b, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("unable to load paramfile %s: %v", v, err)
+	case len(b) > maxFile:
+		return "", fmt.Errorf("unable to load paramfile %s: larger than %d bytes", v, maxFile)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
-// options maps the command line onto library options.
+// options maps the command line onto library options. With --no-verify-ssl
+// the command builds its own transport, which the library does not offer.
 func options(a *args, stderr io.Writer) ([]signout.Option, error) {
-	opts := []signout.Option{
-		signout.WithConnectTimeout(cliDefaultTimeout),
-		signout.WithReadTimeout(cliDefaultTimeout),
-		signout.WithTimeout(0),
-	}
-	if a.endpointURL != "" {
-		u, err := url.Parse(a.endpointURL)
-		if err != nil || u.Scheme == "" || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("bad value for --endpoint-url %q: scheme is missing; must be of the form http://<hostname>/ or https://<hostname>/", a.endpointURL)
-		}
-		opts = append(opts, signout.WithEndpoint(strings.TrimSuffix(a.endpointURL, "/")))
-	}
-	if a.region != "" {
-		opts = append(opts, signout.WithRegion(a.region))
-	}
-	prof := profileName(a)
-	if prof != "" {
-		opts = append(opts, signout.WithProfile(prof))
-	}
-	if a.caBundle != "" {
-		opts = append(opts, signout.WithCABundle(a.caBundle))
-	}
-	if a.noVerifySSL {
-		opts = append(opts, signout.WithInsecureSkipVerify())
-	}
+	var opts []signout.Option
+	timeouts := transport.Config{ConnectTimeout: cliDefaultTimeout, ReadTimeout: cliDefaultTimeout}
 	for _, t := range []struct {
 		flag, value string
-		opt         func(time.Duration) signout.Option
+		d           *time.Duration
 	}{
-		{"--cli-read-timeout", a.readTimeout, signout.WithReadTimeout},
-		{"--cli-connect-timeout", a.connectTimeout, signout.WithConnectTimeout},
+		{"--cli-read-timeout", a.readTimeout, &timeouts.ReadTimeout},
+		{"--cli-connect-timeout", a.connectTimeout, &timeouts.ConnectTimeout},
 	} {
 		if t.value == "" {
 			continue
@@ -234,7 +240,34 @@ func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("bad value for %s %q: want a whole number of seconds, 0 for no limit", t.flag, t.value)
 		}
-		opts = append(opts, t.opt(time.Duration(n)*time.Second))
+		*t.d = time.Duration(n) * time.Second
+	}
+	opts = append(opts, signout.WithTimeout(0))
+	if a.noVerifySSL {
+		timeouts.InsecureSkipVerify = true
+		tr, err := transport.New(timeouts)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, signout.WithHTTPClient(&http.Client{Transport: tr}))
+	} else {
+		opts = append(opts, signout.WithConnectTimeout(timeouts.ConnectTimeout), signout.WithReadTimeout(timeouts.ReadTimeout))
+		if a.caBundle != "" {
+			pem, err := os.ReadFile(a.caBundle)
+			if err != nil {
+				return nil, fmt.Errorf("bad value for --ca-bundle: %v", errors.Unwrap(err))
+			}
+			opts = append(opts, signout.WithCABundle(pem))
+		}
+	}
+	if a.endpointURL != "" {
+		opts = append(opts, signout.WithEndpoint(strings.TrimSuffix(a.endpointURL, "/")))
+	}
+	if a.region != "" {
+		opts = append(opts, signout.WithRegion(a.region))
+	}
+	if prof := profileName(a); prof != "" {
+		opts = append(opts, signout.WithProfile(prof))
 	}
 	retry, err := retryOptions()
 	if err != nil {
@@ -243,8 +276,6 @@ func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 	opts = append(opts, retry...)
 	if a.debug {
 		opts = append(opts, signout.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-		fmt.Fprintf(stderr, "global-sign-out: debug: endpoint=%q region=%q profile=%q ca-bundle=%q no-verify-ssl=%v\n",
-			a.endpointURL, a.region, prof, a.caBundle, a.noVerifySSL)
 	}
 	return opts, nil
 }
@@ -279,7 +310,7 @@ func retryOptions() ([]signout.Option, error) {
 	switch v := os.Getenv("AWS_RETRY_MODE"); v {
 	case "", "standard", "legacy":
 	case "adaptive":
-		opts = append(opts, signout.WithAdaptiveRetry())
+		opts = append(opts, signout.WithAWSConfig(aws.Config{RetryMode: aws.RetryModeAdaptive}))
 	default:
 		return nil, fmt.Errorf("bad value for AWS_RETRY_MODE %q: want standard, legacy or adaptive", v)
 	}

@@ -73,33 +73,32 @@ func serve(addr string) error {
 type app struct {
 	*http.ServeMux
 	srv     *signouttest.Server
-	client  *signout.Client
 	users   *cip.Client // asks Cognito whether an access token still works
 	usersTr *http.Transport
 }
 
 func newApp(srv *signouttest.Server) (*app, error) {
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithClientID(srv.ClientID))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
 	if err != nil {
 		return nil, err
 	}
 	// Two buttons, two handlers: "Log out" ends this browser's session,
 	// "Log out of all devices" every session of the user.
 	cfg := signouthttp.Config{
-		Client:             signouthttp.InterimLogouter(client),
+		Client:             client,
 		AccessTokenCookie:  "access_token",
 		RefreshTokenCookie: "refresh_token",
 		RedirectURL:        "/",
-		OnError: func(r *http.Request, ended signouthttp.Reach, err error) {
+		OnError: func(r *http.Request, ended signout.Reach, err error) {
 			log.Printf("logout: ended %v, not all that was asked: %v", ended, err)
 		},
 	}
-	cfg.Reach = signouthttp.ThisSession
+	cfg.Reach = signout.ThisSession
 	logout, err := signouthttp.NewHandler(cfg)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Reach = signouthttp.AllSessions
+	cfg.Reach = signout.AllSessions
 	logoutAll, err := signouthttp.NewHandler(cfg)
 	if err != nil {
 		return nil, err
@@ -107,7 +106,6 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	a := &app{
 		ServeMux: http.NewServeMux(),
 		srv:      srv,
-		client:   client,
 		usersTr:  &http.Transport{},
 	}
 	a.users = cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
@@ -129,10 +127,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 }
 
 // close lets go of the app's idle connections to Cognito.
-func (a *app) close() {
-	a.client.CloseIdleConnections()
-	a.usersTr.CloseIdleConnections()
-}
+func (a *app) close() { a.usersTr.CloseIdleConnections() }
 
 // user returns the signed-in user's name, asking Cognito whether the access
 // token still works; "" when there is none or it does not.

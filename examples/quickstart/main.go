@@ -116,7 +116,6 @@ func demo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer c.CloseIdleConnections()
 	start := time.Now()
 	if err := c.SignOut(ctx, alice.AccessToken); err != nil {
 		return err

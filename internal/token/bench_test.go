@@ -19,7 +19,7 @@ func BenchmarkParse(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Check(cl, now, time.Minute); err != nil {
+		if err := cl.CheckAccess(now, time.Minute); err != nil {
 			b.Fatal(err)
 		}
 	}

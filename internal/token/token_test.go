@@ -31,12 +31,14 @@ func tokenWith(claims map[string]any) string {
 
 func goodClaims() map[string]any {
 	return map[string]any{
-		"iss":       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
-		"token_use": "access",
-		"scope":     "openid aws.cognito.signin.user.admin",
-		"client_id": "client1",
-		"username":  "alice",
-		"exp":       now.Add(time.Hour).Unix(),
+		"iss":        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+		"token_use":  "access",
+		"scope":      "openid aws.cognito.signin.user.admin",
+		"client_id":  "client1",
+		"username":   "alice",
+		"sub":        "8c5d3a0e-4b7f-4d71-9a0c-2b1e3f4d5c6b",
+		"origin_jti": "5f3e2f43-b0b5-4a4f-9c64-0c1b9bfc2b6e",
+		"exp":        now.Add(time.Hour).Unix(),
 	}
 }
 
@@ -91,7 +93,7 @@ func TestParseAndCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse(tc.tok)
 			if err == nil {
-				err = Check(c, now, time.Minute)
+				err = c.CheckAccess(now, time.Minute)
 			}
 			if tc.kind == 0 {
 				require.NoError(t, err)
@@ -114,6 +116,35 @@ func TestParseClaims(t *testing.T) {
 	assert.Equal(t, "eu-west-1_AbC123", c.UserPoolID)
 	assert.Equal(t, "openid "+AdminScope, c.Scope)
 	assert.Equal(t, now.Add(time.Hour).Unix(), c.Expiry.Unix())
+	assert.Equal(t, "8c5d3a0e-4b7f-4d71-9a0c-2b1e3f4d5c6b", c.Subject)
+	assert.Equal(t, "5f3e2f43-b0b5-4a4f-9c64-0c1b9bfc2b6e", c.OriginJTI)
+}
+
+func TestCheckShape(t *testing.T) {
+	for _, tok := range []string{"", " ", "a b", "a\nb", "é", strings.Repeat("a", MaxLen+1)} {
+		var te *Error
+		require.ErrorAs(t, CheckShape(tok), &te, "%q", tok)
+		assert.Equal(t, Invalid, te.Kind)
+	}
+	assert.NoError(t, CheckShape("eyJjdHkiOiJKV1QifQ.a-b_c.d.e=="))
+}
+
+func TestRegionAndPoolRules(t *testing.T) {
+	for _, s := range []string{"us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-3", "eu-isoe-west-1"} {
+		assert.True(t, IsRegion(s), s)
+		r, ok := PoolRegion(s + "_AbC123")
+		assert.True(t, ok, s)
+		assert.Equal(t, s, r)
+	}
+	for _, s := range []string{"", "local", "US-EAST-1", "us-east-123", "us-east-1.evil", "us-east-1/x", "useast1"} {
+		assert.False(t, IsRegion(s), s)
+		_, ok := PoolRegion(s + "_AbC123")
+		assert.False(t, ok, s)
+	}
+	for _, id := range []string{"us-east-1_", "us-east-1", "us-east-1_a-b", "us-east-1_a_b", "us-east-1_" + strings.Repeat("a", 41)} {
+		_, ok := PoolRegion(id)
+		assert.False(t, ok, id)
+	}
 }
 
 func TestParseRegionIsStrict(t *testing.T) {
@@ -161,7 +192,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if err := Check(c, now, time.Minute); err != nil {
+		if err := c.CheckAccess(now, time.Minute); err != nil {
 			var te *Error
 			if !errors.As(err, &te) {
 				t.Fatalf("Check error is not *Error: %v", err)

@@ -26,6 +26,14 @@ type Config struct {
 // ErrNoCertificates is returned by New for a CA bundle holding no certificate.
 var ErrNoCertificates = errors.New("no PEM certificate found")
 
+// Errors a Doer returns for answers it refuses. (Placeholders until the
+// Doer enforces them.)
+var (
+	ErrRedirect     = errors.New("transport: redirect refused")
+	ErrBodyTooLarge = errors.New("transport: response body too large")
+	ErrEncoding     = errors.New("transport: compressed response refused")
+)
+
 // New returns an *http.Transport with cfg applied, TLS 1.2 at least, and
 // proxies from the environment. Connections per host are capped at
 // cfg.MaxConnsPerHost and as many are kept idle: without the cap, callers

@@ -1,0 +1,121 @@
+package cognito
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/transport"
+)
+
+// Runner runs the Cognito operations of one client: it picks the region,
+// bounds each call with Timeout, counts and logs its attempts, and maps the
+// outcome to an *Error with secrets redacted. Its fields are set once.
+type Runner struct {
+	Region        string // wins over a call's region hint (WithRegion)
+	DefaultRegion string // when neither Region nor the hint names one
+	HasEndpoint   bool   // a fixed endpoint works without a region
+	Timeout       time.Duration
+	Logger        *slog.Logger
+	// Counted is true when requests pass through a transport.Doer whose
+	// OnAttempt is the Runner's; otherwise attempts come from the SDK error.
+	Counted bool
+}
+
+// Send is one SDK call; optFns carry the region the Runner chose.
+type Send func(ctx context.Context, optFns ...func(*cip.Options)) error
+
+// call is what a running operation tells OnAttempt through its context.
+type call struct {
+	op       string
+	region   string
+	secrets  []string
+	attempts atomic.Int32
+}
+
+type callKey struct{}
+
+// Run sends one operation: the region is r.Region, else hint, else
+// r.DefaultRegion. It returns nil on success.
+func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, send Send) *Error {
+	region := r.Region
+	if region == "" {
+		region = hint
+	}
+	if region == "" {
+		region = r.DefaultRegion
+	}
+	if region == "" && !r.HasEndpoint {
+		return r.Done(ctx, &Error{Op: op, Kind: ErrInvalidOption,
+			Message: "no region: use WithRegion or AWS_REGION, or a token whose iss names one"}, secrets...)
+	}
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
+	cl := &call{op: op, region: region, secrets: secrets}
+	var optFns []func(*cip.Options)
+	if region != r.DefaultRegion {
+		optFns = append(optFns, func(o *cip.Options) { o.Region = region })
+	}
+	err := send(context.WithValue(ctx, callKey{}, cl), optFns...)
+	if err == nil {
+		return r.Done(ctx, &Error{Op: op}, secrets...)
+	}
+	attempts := -1
+	if r.Counted {
+		attempts = int(cl.attempts.Load())
+	}
+	return r.Done(ctx, FromSDK(op, err, ctx.Err(), attempts, secrets...), secrets...)
+}
+
+// Done logs the outcome of an operation when a Logger is set and returns
+// e, or nil when e has no Kind (success).
+func (r *Runner) Done(ctx context.Context, e *Error, secrets ...string) *Error {
+	if e.Kind == nil {
+		if r.Logger != nil {
+			r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: done", slog.String("op", e.Op))
+		}
+		return nil
+	}
+	if r.Logger != nil {
+		r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
+			slog.String("op", e.Op),
+			slog.String("error", redact.String(e.Error(), secrets...)),
+			slog.Int("attempts", e.Attempts),
+			slog.Bool("retryable", Retryable(e)))
+	}
+	return e
+}
+
+// OnAttempt counts and logs one request of a running operation; give it to
+// the transport.Doer the SDK client sends through.
+func (r *Runner) OnAttempt(req *http.Request, a transport.Attempt) {
+	cl, _ := req.Context().Value(callKey{}).(*call)
+	if cl == nil {
+		return
+	}
+	n := cl.attempts.Add(1)
+	if r.Logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", cl.op),
+		slog.String("region", cl.region),
+		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
+		slog.Int("attempt", int(n)),
+		slog.Int("status", a.Status),
+		slog.String("request_id", clip(redact.String(a.RequestID, cl.secrets...))),
+		slog.Duration("latency", a.Latency),
+	}
+	if a.Err != nil {
+		attrs = append(attrs, slog.String("error", clip(redact.String(a.Err.Error(), cl.secrets...))))
+	}
+	r.Logger.LogAttrs(req.Context(), slog.LevelDebug, "signout: attempt", attrs...)
+}

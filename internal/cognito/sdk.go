@@ -1,0 +1,85 @@
+package cognito
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/cognitogo/signout/internal/transport"
+)
+
+// MaxTokenLifetime is the longest an access or ID token of Cognito can be
+// valid: a revocation record is kept that long after a sign-out.
+const MaxTokenLifetime = 24 * time.Hour
+
+// DefaultMaxAttempts is how many attempts a request makes unless told.
+const DefaultMaxAttempts = 3
+
+// SDK is what NewSDK builds a Cognito SDK client from.
+type SDK struct {
+	AWS        *aws.Config // the application's config, or nil
+	Region     string
+	Endpoint   string
+	HTTPClient transport.HTTPClient // nil: a transport of our own shaped by Transport
+	Transport  transport.Config
+	// MaxAttempts per request; 0 takes AWS.RetryMaxAttempts, else
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// Credentials sign requests; nil sends them unsigned, as the token
+	// operations need.
+	Credentials aws.CredentialsProvider
+}
+
+// NewSDK builds the SDK client: every request goes through a transport.Doer
+// that reports attempts to r.OnAttempt, and retries follow Retryable. It
+// fails only when Transport's CA bundle holds no certificate.
+func NewSDK(s SDK, r *Runner) (*cip.Client, error) {
+	base, readTimeout := s.HTTPClient, time.Duration(0)
+	if base == nil && s.AWS != nil && s.AWS.HTTPClient != nil {
+		base = s.AWS.HTTPClient
+	}
+	if base == nil {
+		tr, err := transport.New(s.Transport)
+		if err != nil {
+			return nil, err
+		}
+		base, readTimeout = &http.Client{Transport: tr}, s.Transport.ReadTimeout
+	}
+	r.Counted = true
+	doer := &transport.Doer{Base: base, ReadTimeout: readTimeout, OnAttempt: r.OnAttempt}
+
+	attempts, mode := s.MaxAttempts, aws.RetryModeStandard
+	if s.AWS != nil {
+		if attempts == 0 {
+			attempts = s.AWS.RetryMaxAttempts
+		}
+		if s.AWS.RetryMode != "" {
+			mode = s.AWS.RetryMode
+		}
+	}
+	if attempts == 0 {
+		attempts = DefaultMaxAttempts
+	}
+	configure := func(o *cip.Options) {
+		o.Region = s.Region
+		if s.Endpoint != "" {
+			o.BaseEndpoint = aws.String(s.Endpoint)
+		}
+		o.HTTPClient = doer
+		o.Logger = logging.Nop{}
+		o.ClientLogMode = 0
+		o.Credentials = s.Credentials
+		o.Retryer = NewRetryer(attempts, mode)
+		o.RetryMaxAttempts = 0
+		o.RetryMode = ""
+	}
+	if s.AWS != nil {
+		return cip.NewFromConfig(*s.AWS, configure), nil
+	}
+	var o cip.Options
+	configure(&o)
+	return cip.New(o), nil
+}

@@ -1,0 +1,196 @@
+package signout_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/signouttest"
+)
+
+// TestLogout runs each intent with each shape of session a logout handler
+// meets, and checks what ended through the stand-in: this session's
+// tokens, and another session of the same user.
+func TestLogout(t *testing.T) {
+	type session struct{ access, refresh bool }
+	tests := []struct {
+		name       string
+		reach      signout.Reach
+		noClient   bool // no WithAppClient
+		noRevoke   bool // the app client has revocation turned off
+		expired    bool // the access token expired long ago
+		revokedAT  bool // this session was already ended by RevokeToken
+		fault      string
+		give       session
+		want       signout.Reach
+		wantErr    error
+		signOuts   int // GlobalSignOut requests
+		revokes    int // RevokeToken requests
+		otherEnded bool
+	}{
+		{name: "this session", reach: signout.ThisSession, give: session{true, true}, want: signout.ThisSession, revokes: 1},
+		{name: "this session, refresh token only", reach: signout.ThisSession, give: session{false, true}, want: signout.ThisSession, revokes: 1},
+		{name: "this session, expired access token", reach: signout.ThisSession, expired: true, give: session{true, true}, want: signout.ThisSession, revokes: 1},
+		{name: "this session without a refresh token ends all", reach: signout.ThisSession, give: session{true, false}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
+		{name: "this session without an app client ends all", reach: signout.ThisSession, noClient: true, give: session{true, true}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
+		{name: "this session with revocation off ends all", reach: signout.ThisSession, noRevoke: true, give: session{true, true}, want: signout.AllSessions, signOuts: 1, revokes: 1, otherEnded: true},
+		{name: "this session with revocation off and no access token", reach: signout.ThisSession, noRevoke: true, give: session{false, true}, wantErr: signout.ErrOperationNotEnabled, revokes: 1},
+		{name: "this session without an app client or access token", reach: signout.ThisSession, noClient: true, give: session{false, true}, wantErr: signout.ErrInvalidOption},
+		{name: "this session, Cognito throttles: no fallback", reach: signout.ThisSession, fault: "RevokeToken", give: session{true, true}, wantErr: signout.ErrThrottled, revokes: 3},
+		{name: "all sessions", reach: signout.AllSessions, give: session{true, true}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
+		{name: "all sessions, access token only", reach: signout.AllSessions, give: session{true, false}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
+		{name: "all sessions, expired access token: this one ends", reach: signout.AllSessions, expired: true, give: session{true, true}, want: signout.ThisSession, wantErr: signout.ErrTokenExpired, revokes: 1},
+		{name: "all sessions, revoked access token: this one ends", reach: signout.AllSessions, revokedAT: true, give: session{true, true}, want: signout.ThisSession, wantErr: signout.ErrTokenRevoked, signOuts: 1, revokes: 2},
+		{name: "all sessions, refresh token only: this one ends", reach: signout.AllSessions, give: session{false, true}, want: signout.ThisSession, wantErr: signout.ErrInvalidToken, revokes: 1},
+		{name: "all sessions, expired access token and no refresh token", reach: signout.AllSessions, expired: true, give: session{true, false}, wantErr: signout.ErrTokenExpired},
+		{name: "all sessions, expired access token and no app client", reach: signout.AllSessions, expired: true, noClient: true, give: session{true, true}, wantErr: signout.ErrTokenExpired},
+		{name: "all sessions, Cognito throttles: no fallback", reach: signout.AllSessions, fault: "GlobalSignOut", give: session{true, true}, wantErr: signout.ErrThrottled, signOuts: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var srvOpts []signouttest.ServerOption
+			if tc.noRevoke {
+				srvOpts = append(srvOpts, signouttest.RevocationDisabled())
+			}
+			srv := signouttest.NewServer(srvOpts...)
+			t.Cleanup(srv.Close)
+			opts := []signout.Option{signout.WithEndpoint(srv.URL)}
+			if !tc.noClient {
+				opts = append(opts, signout.WithAppClient(srv.ClientID, ""))
+			}
+			c, err := signout.New(opts...)
+			require.NoError(t, err)
+			ctx := context.Background()
+
+			this, other := srv.SignIn("alice"), srv.SignIn("alice")
+			at := this.AccessToken
+			if tc.expired {
+				at = srv.AccessToken("alice", signouttest.ExpiresIn(-time.Hour))
+			}
+			if tc.revokedAT {
+				_, err := srv.Client().RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: &srv.ClientID, Token: &this.RefreshToken})
+				require.NoError(t, err)
+			}
+			if tc.fault != "" {
+				srv.InjectFault(tc.fault, signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+			}
+			if !tc.give.access {
+				at = ""
+			}
+			rt := this.RefreshToken
+			if !tc.give.refresh {
+				rt = ""
+			}
+
+			ended, err := c.Logout(ctx, at, rt, tc.reach)
+			assert.Equal(t, tc.want, ended, "what ended: %v", ended)
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.wantErr)
+				asError(t, err)
+			}
+			assert.Equal(t, tc.signOuts, srv.Requests("GlobalSignOut"), "GlobalSignOut requests")
+			assert.Equal(t, tc.revokes, srv.Requests("RevokeToken"), "RevokeToken requests, the set-up's included")
+			if ended != 0 {
+				assert.False(t, refreshWorks(t, srv, this.RefreshToken), "this session's refresh token")
+				assert.False(t, works(t, srv, this.AccessToken), "this session's access token")
+			} else {
+				assert.True(t, refreshWorks(t, srv, this.RefreshToken) || tc.revokedAT, "nothing ended")
+			}
+			assert.Equal(t, tc.otherEnded, !works(t, srv, other.AccessToken), "the user's other session ended")
+		})
+	}
+}
+
+func TestLogoutRefusesBadInput(t *testing.T) {
+	srv, c := startServer(t, signout.WithAppClient("abc", ""))
+	s := srv.SignIn("alice")
+	ctx := context.Background()
+	_, err := c.Logout(ctx, s.AccessToken, s.RefreshToken, signout.Reach(7))
+	require.ErrorIs(t, err, signout.ErrInvalidParameter)
+	_, err = c.Logout(ctx, "", "", signout.ThisSession)
+	require.ErrorIs(t, err, signout.ErrInvalidToken)
+	_, err = c.Logout(ctx, "", s.AccessToken, signout.ThisSession)
+	require.ErrorIs(t, err, signout.ErrInvalidToken, "an access token where the refresh token goes")
+	assert.Zero(t, srv.Requests(""), "nothing was sent")
+}
+
+func TestLogoutRecordsWhatEnded(t *testing.T) {
+	store := &memStore{}
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	s := srv.SignIn("alice")
+	ended, err := c.Logout(ctx, s.AccessToken, s.RefreshToken, signout.ThisSession)
+	require.NoError(t, err)
+	require.Equal(t, signout.ThisSession, ended)
+	s2 := srv.SignIn("bob")
+	ended, err = c.Logout(ctx, s2.AccessToken, s2.RefreshToken, signout.AllSessions)
+	require.NoError(t, err)
+	require.Equal(t, signout.AllSessions, ended)
+	s3 := srv.SignIn("carol")
+	_, err = c.Logout(ctx, "", s3.RefreshToken, signout.ThisSession)
+	require.NoError(t, err)
+
+	recs := store.records()
+	require.Len(t, recs, 2, "no record without an access token to name the session")
+	assert.Equal(t, srv.Subject("alice"), recs[0].Subject)
+	assert.Equal(t, srv.OriginJTI(s.AccessToken), recs[0].OriginJTI, "this session")
+	assert.Equal(t, srv.Subject("bob"), recs[1].Subject)
+	assert.Empty(t, recs[1].OriginJTI, "every session of bob")
+	for _, r := range recs {
+		assert.Equal(t, srv.Issuer, r.Issuer)
+	}
+}
+
+// deadlineAPI records the deadline each call saw.
+type deadlineAPI struct {
+	mockAPI
+	mu        sync.Mutex
+	deadlines []time.Time
+}
+
+func (d *deadlineAPI) saw(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dl, _ := ctx.Deadline()
+	d.deadlines = append(d.deadlines, dl)
+}
+
+func (d *deadlineAPI) GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, o ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error) {
+	d.saw(ctx)
+	return d.mockAPI.GlobalSignOut(ctx, in, o...)
+}
+
+func (d *deadlineAPI) RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, o ...func(*cip.Options)) (*cip.RevokeTokenOutput, error) {
+	d.saw(ctx)
+	return nil, &types.UnsupportedOperationException{Message: aws.String("Token revocation is not enabled")}
+}
+
+// TestLogoutHasOneBudget: the requests of one Logout share one WithTimeout.
+func TestLogoutHasOneBudget(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	s := srv.SignIn("alice")
+	api := &deadlineAPI{}
+	c, err := signout.New(signout.WithCognitoAPI(api), signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(time.Hour))
+	require.NoError(t, err)
+	ended, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, signout.ThisSession)
+	require.NoError(t, err)
+	assert.Equal(t, signout.AllSessions, ended, "revocation off: all sessions")
+	require.Len(t, api.deadlines, 2)
+	assert.Equal(t, api.deadlines[0], api.deadlines[1], "both requests ran against the same deadline")
+	assert.False(t, api.deadlines[0].IsZero())
+}
