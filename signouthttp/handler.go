@@ -87,11 +87,10 @@ type Config struct {
 	// OnError, when set, hears of each session the logout did not end as
 	// far as Reach asked: ended is what did end (0 for nothing,
 	// signout.ThisSession when AllSessions was asked but only this session
-	// could be ended), err
-	// why (Cognito unreachable, throttled, the access token expired, ...).
-	// It runs after the answer, expired cookies included, has been sent, so
-	// it cannot change the answer, nor spoil it by panicking. It also hears
-	// ErrTooManyTokens. err never holds a token.
+	// could be ended), err why (Cognito unreachable, throttled, the access
+	// token expired, ...). It runs after the answer, expired cookies
+	// included, has been sent, so it cannot change the answer, nor spoil it
+	// by panicking. It also hears ErrTooManyTokens. err never holds a token.
 	OnError func(r *http.Request, ended signout.Reach, err error)
 }
 
