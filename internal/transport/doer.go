@@ -1,0 +1,204 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+)
+
+// HTTPClient is what the SDK sends requests through.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Attempt describes one request that went out.
+type Attempt struct {
+	Status    int // 0 when no response came
+	RequestID string
+	Latency   time.Duration // to the response headers
+	Err       error
+}
+
+// ErrRedirect is returned by [Doer.Do], wrapped, for an answer with a 3xx
+// status: Cognito never redirects, and following a redirect would re-send
+// the request, token and all, to another host. Nothing is re-sent.
+var ErrRedirect = errors.New("redirect refused")
+
+// Doer is the HTTP client the SDK sends through. It wraps another client
+// so that redirects are refused and each attempt is reported; with a read
+// timeout, a response body that stalls fails with [ReadTimeoutError].
+type Doer struct {
+	base        HTTPClient
+	readTimeout time.Duration
+	onAttempt   func(*http.Request, Attempt)
+}
+
+// NewDoer returns a Doer sending through base, which must not be nil.
+// readTimeout bounds the wait for the response body; 0 means no limit of
+// the Doer's own. onAttempt, if not nil, is called once per request with
+// what came back.
+//
+// base is not modified. An *http.Client (a user's WithHTTPClient) is copied
+// with a CheckRedirect that follows nothing, and so is the client an
+// *awshttp.BuildableClient (the default HTTPClient of an aws.Config) would
+// use, which follows 307 and 308 with the body. A client of another type
+// cannot be told not to follow; a response from another URL than the one
+// asked for is refused with ErrRedirect, but the request has gone out.
+func NewDoer(base HTTPClient, readTimeout time.Duration, onAttempt func(*http.Request, Attempt)) *Doer {
+	return &Doer{base: noRedirects(base), readTimeout: readTimeout, onAttempt: onAttempt}
+}
+
+// noRedirects returns a client that sends what base sends but follows no
+// redirect, or base itself when it cannot make one.
+func noRedirects(base HTTPClient) HTTPClient {
+	var hc *http.Client
+	switch c := base.(type) {
+	case *http.Client:
+		hc = c
+	case *awshttp.BuildableClient:
+		// Freeze builds the *http.Client its Do would use, on a copy of
+		// its transport, and leaves c as it was.
+		frozen, ok := c.Freeze().(*http.Client)
+		if !ok {
+			return base
+		}
+		hc = frozen
+	default:
+		return base
+	}
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// Do sends req through the wrapped client. A 3xx answer is closed and
+// reported as ErrRedirect.
+func (d *Doer) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		// smithy-go closes the request body as soon as Do returns, and its
+		// body's WriteTo then returns io.EOF, which io.Copy reports as an
+		// error. net/http's write loop may still be making its last copy of
+		// the body (the check for bytes past Content-Length) at that moment;
+		// it fails, and the connection is torn down under the response
+		// being read. The transport gets its own copy instead. smithy-go
+		// builds a new request for every attempt, so it is replaced in place.
+		b, err := readBody(req)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		req.ContentLength = int64(len(b))
+	}
+	start := time.Now()
+	resp, err := d.base.Do(req)
+	latency := time.Since(start)
+	if err == nil {
+		err = refuse(req, resp)
+	}
+	if d.onAttempt != nil {
+		a := Attempt{Latency: latency, Err: err}
+		if resp != nil {
+			a.Status = resp.StatusCode
+			a.RequestID = resp.Header.Get("X-Amzn-Requestid")
+		}
+		d.onAttempt(req, a)
+	}
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	if d.readTimeout > 0 && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = newTimedBody(resp.Body, d.readTimeout)
+	}
+	return resp, nil
+}
+
+// refuse returns the error for an answer that must not be used.
+func refuse(req *http.Request, resp *http.Response) error {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// The status text is the standard one: a server's reason phrase
+		// could carry anything.
+		return fmt.Errorf("%w: %d %s", ErrRedirect, resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != req.URL.String() {
+		return fmt.Errorf("%w: the HTTP client followed one", ErrRedirect)
+	}
+	return nil
+}
+
+// readBody reads and closes req's body, in one allocation when its length
+// is known.
+func readBody(req *http.Request) ([]byte, error) {
+	defer req.Body.Close()
+	if n := req.ContentLength; n > 0 && n <= 1<<20 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(req.Body)
+}
+
+// ReadTimeoutError is the error a body read returns after waiting longer
+// than the read timeout. It is a net.Error whose Timeout is true.
+type ReadTimeoutError struct{}
+
+func (ReadTimeoutError) Error() string   { return "read timeout: response body stalled" }
+func (ReadTimeoutError) Timeout() bool   { return true }
+func (ReadTimeoutError) Temporary() bool { return true }
+
+var _ net.Error = ReadTimeoutError{}
+
+// timedBody closes the underlying body when it has not been read to its end
+// within d of the response headers, which unblocks a stalled Read; that
+// Read then reports ReadTimeoutError. One timer serves the whole body:
+// Cognito's answers are a few hundred bytes, so a deadline per body bounds
+// the same stall as one per read, for less work.
+type timedBody struct {
+	rc      io.ReadCloser
+	timer   *time.Timer
+	expired atomic.Bool
+}
+
+func newTimedBody(rc io.ReadCloser, d time.Duration) *timedBody {
+	b := &timedBody{rc: rc}
+	b.timer = time.AfterFunc(d, b.expire)
+	return b
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	if b.expired.Load() {
+		return 0, ReadTimeoutError{}
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.timer.Stop()
+	case err != nil && (b.expired.Load() || !b.timer.Stop()):
+		// Stop reports false once the timer has fired, even if expire has
+		// not run yet: a read that failed then failed because of it.
+		err = ReadTimeoutError{}
+	}
+	return n, err
+}
+
+func (b *timedBody) expire() {
+	b.expired.Store(true)
+	b.rc.Close()
+}
+
+func (b *timedBody) Close() error {
+	b.timer.Stop()
+	return b.rc.Close()
+}
