@@ -2,12 +2,13 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"sync/atomic"
+	"strings"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -79,26 +80,47 @@ func noRedirects(base HTTPClient) HTTPClient {
 }
 
 // Do sends req through the wrapped client. A 3xx answer is closed and
-// reported as ErrRedirect.
+// reported as ErrRedirect, a compressed one as ErrCompressed. The body of
+// the response it returns yields at most MaxBodyBytes, ends with req's
+// context, and, with a read timeout, fails with ReadTimeoutError when it
+// has not all come within that time of the headers.
 func (d *Doer) Do(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	var stall *time.Timer
+	if d.readTimeout > 0 {
+		stall = time.AfterFunc(d.readTimeout, func() { cancel(ReadTimeoutError{}) })
+		stall.Stop() // armed when the headers come
+	}
+	release := func() {
+		if stall != nil {
+			stall.Stop()
+		}
+		cancel(nil)
+	}
+	out := req.WithContext(ctx)
+	// Asked for explicitly, identity also keeps net/http from asking for
+	// gzip and inflating the answer unseen.
+	out.Header = req.Header.Clone()
+	out.Header.Set("Accept-Encoding", "identity")
 	if req.Body != nil && req.Body != http.NoBody {
 		// smithy-go closes the request body as soon as Do returns, and its
 		// body's WriteTo then returns io.EOF, which io.Copy reports as an
 		// error. net/http's write loop may still be making its last copy of
 		// the body (the check for bytes past Content-Length) at that moment;
 		// it fails, and the connection is torn down under the response
-		// being read. The transport gets its own copy instead. smithy-go
-		// builds a new request for every attempt, so it is replaced in place.
+		// being read. The transport gets its own copy instead.
 		b, err := readBody(req)
 		if err != nil {
+			release()
 			return nil, err
 		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-		req.ContentLength = int64(len(b))
+		out.Body = io.NopCloser(bytes.NewReader(b))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		out.ContentLength = int64(len(b))
 	}
+
 	start := time.Now()
-	resp, err := d.base.Do(req)
+	resp, err := d.base.Do(out)
 	latency := time.Since(start)
 	if err == nil {
 		err = refuse(req, resp)
@@ -115,11 +137,17 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
+		release()
 		return nil, err
 	}
-	if d.readTimeout > 0 && resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = newTimedBody(resp.Body, d.readTimeout)
+	if resp.Body == nil || resp.Body == http.NoBody {
+		release()
+		return resp, nil
 	}
+	if stall != nil {
+		stall.Reset(d.readTimeout)
+	}
+	resp.Body = newBody(resp.Body, ctx, release)
 	return resp, nil
 }
 
@@ -132,6 +160,12 @@ func refuse(req *http.Request, resp *http.Response) error {
 	}
 	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != req.URL.String() {
 		return fmt.Errorf("%w: the HTTP client followed one", ErrRedirect)
+	}
+	if resp.Uncompressed {
+		return fmt.Errorf("%w: the HTTP client inflated it", ErrCompressed)
+	}
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return ErrCompressed
 	}
 	return nil
 }
@@ -159,46 +193,3 @@ func (ReadTimeoutError) Timeout() bool   { return true }
 func (ReadTimeoutError) Temporary() bool { return true }
 
 var _ net.Error = ReadTimeoutError{}
-
-// timedBody closes the underlying body when it has not been read to its end
-// within d of the response headers, which unblocks a stalled Read; that
-// Read then reports ReadTimeoutError. One timer serves the whole body:
-// Cognito's answers are a few hundred bytes, so a deadline per body bounds
-// the same stall as one per read, for less work.
-type timedBody struct {
-	rc      io.ReadCloser
-	timer   *time.Timer
-	expired atomic.Bool
-}
-
-func newTimedBody(rc io.ReadCloser, d time.Duration) *timedBody {
-	b := &timedBody{rc: rc}
-	b.timer = time.AfterFunc(d, b.expire)
-	return b
-}
-
-func (b *timedBody) Read(p []byte) (int, error) {
-	if b.expired.Load() {
-		return 0, ReadTimeoutError{}
-	}
-	n, err := b.rc.Read(p)
-	switch {
-	case err == io.EOF:
-		b.timer.Stop()
-	case err != nil && (b.expired.Load() || !b.timer.Stop()):
-		// Stop reports false once the timer has fired, even if expire has
-		// not run yet: a read that failed then failed because of it.
-		err = ReadTimeoutError{}
-	}
-	return n, err
-}
-
-func (b *timedBody) expire() {
-	b.expired.Store(true)
-	b.rc.Close()
-}
-
-func (b *timedBody) Close() error {
-	b.timer.Stop()
-	return b.rc.Close()
-}

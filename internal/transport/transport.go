@@ -47,6 +47,7 @@ func New(cfg Config) (*http.Transport, error) {
 		ResponseHeaderTimeout: cfg.ReadTimeout,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
+		DisableCompression:    true, // answers are bounded as sent, never inflated
 		MaxConnsPerHost:       conns,
 		MaxIdleConns:          conns,
 		MaxIdleConnsPerHost:   conns,

@@ -25,4 +25,5 @@ func TestNewSettings(t *testing.T) {
 	assert.Equal(t, 7, tr.MaxConnsPerHost)
 	assert.Equal(t, 7, tr.MaxIdleConnsPerHost)
 	assert.NotNil(t, tr.Proxy, "proxies come from the environment")
+	assert.True(t, tr.DisableCompression)
 }
