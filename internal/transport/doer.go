@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"time"
 
@@ -33,8 +34,10 @@ type Attempt struct {
 var ErrRedirect = errors.New("redirect refused")
 
 // Doer is the HTTP client the SDK sends through. It wraps another client
-// so that redirects are refused and each attempt is reported; with a read
-// timeout, a response body that stalls fails with [ReadTimeoutError].
+// so that redirects and compressed answers are refused, response bodies
+// are bounded in size and by the request's context, and each attempt is
+// reported; with a read timeout, an answer that stalls fails with
+// [ReadTimeoutError].
 type Doer struct {
 	base        HTTPClient
 	readTimeout time.Duration
@@ -42,9 +45,10 @@ type Doer struct {
 }
 
 // NewDoer returns a Doer sending through base, which must not be nil.
-// readTimeout bounds the wait for the response body; 0 means no limit of
-// the Doer's own. onAttempt, if not nil, is called once per request with
-// what came back.
+// readTimeout bounds the wait for the response headers once the request is
+// written, and then for the whole body; 0 means no limit of the Doer's
+// own. (The wait for headers is seen only through a net/http transport.)
+// onAttempt, if not nil, is called once per request with what came back.
 //
 // base is not modified. An *http.Client (a user's WithHTTPClient) is copied
 // with a CheckRedirect that follows nothing, and so is the client an
@@ -88,8 +92,15 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	var stall *time.Timer
 	if d.readTimeout > 0 {
+		// Armed when the request has been written, as net/http's
+		// ResponseHeaderTimeout is, and again when the headers come; its
+		// error is a ReadTimeoutError where net/http's would match
+		// context.DeadlineExceeded, the caller's.
 		stall = time.AfterFunc(d.readTimeout, func() { cancel(ReadTimeoutError{}) })
-		stall.Stop() // armed when the headers come
+		stall.Stop()
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { stall.Reset(d.readTimeout) },
+		})
 	}
 	release := func() {
 		if stall != nil {
@@ -184,8 +195,10 @@ func readBody(req *http.Request) ([]byte, error) {
 	return io.ReadAll(req.Body)
 }
 
-// ReadTimeoutError is the error a body read returns after waiting longer
-// than the read timeout. It is a net.Error whose Timeout is true.
+// ReadTimeoutError is the error of an attempt whose answer did not come
+// within a Doer's read timeout: from Do when the headers did not, from the
+// body's Read when the body did not. It is a net.Error whose Timeout is
+// true; it does not match context.DeadlineExceeded, which is the caller's.
 type ReadTimeoutError struct{}
 
 func (ReadTimeoutError) Error() string   { return "read timeout: response body stalled" }

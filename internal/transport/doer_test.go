@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -122,36 +121,6 @@ func TestDoerRedirectThroughSDK(t *testing.T) {
 	assert.Zero(t, seen.Load())
 }
 
-func TestDoerBodyReadTimeout(t *testing.T) {
-	release := make(chan struct{})
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-		io.WriteString(w, "late")
-	}))
-	defer ts.Close()
-	defer close(release)
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	var seen []Attempt
-	d := NewDoer(&http.Client{Transport: tr}, 30*time.Millisecond, func(_ *http.Request, a Attempt) { seen = append(seen, a) })
-	req, _ := http.NewRequest(http.MethodGet, ts.URL, nil)
-	resp, err := d.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	_, err = io.ReadAll(resp.Body)
-	var ne net.Error
-	require.True(t, errors.As(err, &ne), "got %v", err)
-	assert.True(t, ne.Timeout())
-	assert.ErrorIs(t, err, ReadTimeoutError{})
-	require.Len(t, seen, 1)
-	assert.Equal(t, 200, seen[0].Status)
-}
-
 func TestDoerFastBodyIsUntouched(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-Requestid", "rid-1")
@@ -170,6 +139,7 @@ func TestDoerFastBodyIsUntouched(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.Len(t, b, 100_000)
 	assert.Equal(t, "rid-1", seen.RequestID)
+	assert.Equal(t, 200, seen.Status)
 }
 
 // smithyBody behaves as smithy-go's request body does: once closed, Read
@@ -252,4 +222,46 @@ func TestDoerSurvivesBodyClosedAfterDo(t *testing.T) {
 		touched += b.touchedAfterClose()
 	}
 	assert.Zero(t, touched, "request bodies read after Do returned")
+}
+
+// TestDoerReadTimeoutIsNotTheCallersDeadline: a stall the read timeout ends
+// is reported as a timeout, never as the caller's context.DeadlineExceeded,
+// whether the headers or the body stall.
+func TestDoerReadTimeoutIsNotTheCallersDeadline(t *testing.T) {
+	for _, stallBody := range []bool{false, true} {
+		name := map[bool]string{false: "headers", true: "body"}[stallBody]
+		t.Run(name, func(t *testing.T) {
+			release := make(chan struct{})
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				if stallBody {
+					w.WriteHeader(400)
+					io.WriteString(w, `{"__type":`)
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			t.Cleanup(ts.Close)
+			t.Cleanup(func() { close(release) })
+			tr, err := New(Config{})
+			require.NoError(t, err)
+			t.Cleanup(tr.CloseIdleConnections)
+			api := cip.New(cip.Options{
+				Region:           "us-east-1",
+				BaseEndpoint:     aws.String(ts.URL),
+				HTTPClient:       NewDoer(&http.Client{Transport: tr}, 30*time.Millisecond, nil),
+				RetryMaxAttempts: 1,
+			})
+			_, err = api.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: aws.String("token")})
+			require.Error(t, err)
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			assert.True(t, ne.Timeout())
+			assert.ErrorIs(t, err, ReadTimeoutError{})
+			assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		})
+	}
 }

@@ -17,11 +17,11 @@ func TestNewRejectsBundleWithoutCertificates(t *testing.T) {
 }
 
 func TestNewSettings(t *testing.T) {
-	tr, err := New(Config{ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, MaxConnsPerHost: 7})
+	tr, err := New(Config{ConnectTimeout: time.Second, MaxConnsPerHost: 7})
 	require.NoError(t, err)
 	assert.Equal(t, uint16(0x0303), tr.TLSClientConfig.MinVersion, "TLS 1.2 at least")
 	assert.Equal(t, time.Second, tr.TLSHandshakeTimeout)
-	assert.Equal(t, 2*time.Second, tr.ResponseHeaderTimeout)
+	assert.Zero(t, tr.ResponseHeaderTimeout, "the Doer bounds the wait for headers")
 	assert.Equal(t, 7, tr.MaxConnsPerHost)
 	assert.Equal(t, 7, tr.MaxIdleConnsPerHost)
 	assert.NotNil(t, tr.Proxy, "proxies come from the environment")
