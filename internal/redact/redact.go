@@ -43,7 +43,12 @@ var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{6,}(\.[A-Za-z0-9_\-]*)*`)
 // Its cost is linear in the length of s and of the secrets: it is meant
 // for error and log paths, not for every request.
 func String(s string, secrets ...string) string {
-	spans := newMatcher(secrets).spans(s)
+	return newMatcher(secrets).redact(s)
+}
+
+// redact is String with the secrets' matcher built.
+func (m *matcher) redact(s string) string {
+	spans := m.spans(s)
 	if strings.Contains(s, "eyJ") {
 		for _, loc := range jwtLike.FindAllStringIndex(s, -1) {
 			spans = append(spans, span{loc[0], loc[1]})
