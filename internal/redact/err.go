@@ -1,7 +1,11 @@
 package redact
 
 import (
-	"errors"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -10,77 +14,216 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Error returns a copy of err's chain in which every message is redacted as
-// String does, keeping the SDK's types so that errors.As still finds them.
-// A deserialization error loses its Snapshot, which is the raw response body.
+// Error returns a copy of err's chain that is safe to keep, print in full
+// or walk: every text in it is redacted as String does with secrets, and it
+// holds nothing live. An SDK response keeps its status code and status and
+// its headers (values masked), but not its *http.Request (whose GetBody
+// returns the request body, tokens and all), its body, connection or TLS
+// state; a deserialization error loses its Snapshot, the raw body. The
+// request id, the error code and message are redacted.
+//
+// The copy keeps the SDK's types, so errors.As still finds
+// *smithy.OperationError, *awshttp.ResponseError, *smithyhttp.ResponseError,
+// smithy.APIError and the modeled exceptions, *retry.MaxAttemptsError,
+// *smithyhttp.RequestSendError, *url.Error, *net.OpError and
+// tls.RecordHeaderError (without its Conn). An error of another type (x509
+// and tls errors, sentinels, context errors) is kept as it is when nothing
+// reachable from it holds a secret or anything live; otherwise it is
+// replaced by an error with its redacted text that wraps a copy of what it
+// wrapped, one error or several as errors.Join makes.
 func Error(err error, secrets ...string) error {
-	switch e := err.(type) {
-	case nil:
-		return nil
-	case *smithy.OperationError:
-		return &smithy.OperationError{ServiceID: e.ServiceID, OperationName: e.OperationName, Err: Error(e.Err, secrets...)}
-	case *awshttp.ResponseError:
-		inner := &smithyhttp.ResponseError{Err: Error(e.Err, secrets...)}
-		if e.ResponseError != nil {
-			inner.Response = e.Response
-		}
-		return &awshttp.ResponseError{ResponseError: inner, RequestID: String(e.RequestID, secrets...)}
-	case *smithyhttp.ResponseError:
-		return &smithyhttp.ResponseError{Response: e.Response, Err: Error(e.Err, secrets...)}
-	case *retry.MaxAttemptsError:
-		return &retry.MaxAttemptsError{Attempt: e.Attempt, Err: Error(e.Err, secrets...)}
-	case *smithy.DeserializationError:
-		return &smithy.DeserializationError{Err: Error(e.Err, secrets...)}
-	case *smithyhttp.RequestSendError:
-		return &smithyhttp.RequestSendError{Err: Error(e.Err, secrets...)}
-	case *smithy.CanceledError:
-		return &smithy.CanceledError{Err: Error(e.Err, secrets...)}
-	case smithy.APIError:
-		return apiError(e, secrets)
-	}
-	msg := err.Error()
-	if red := String(msg, secrets...); red != msg {
-		return &redacted{msg: red, cause: Error(errors.Unwrap(err), secrets...)}
-	}
-	return err
+	s := &sanitizer{m: newMatcher(secrets)}
+	return s.copy(err, 0)
 }
 
-var stringPtr = reflect.TypeFor[*string]()
+// maxDepth bounds how deep a chain is copied; below it the text stays.
+const maxDepth = 64
 
-// apiError copies a modeled Cognito exception (a struct with a Message
-// *string field, such as *types.NotAuthorizedException) with its message
-// redacted, so that its concrete type survives; other API errors become a
-// *smithy.GenericAPIError.
-func apiError(e smithy.APIError, secrets []string) error {
+type sanitizer struct {
+	m *matcher
+}
+
+func (s *sanitizer) text(t string) string { return s.m.redact(t) }
+
+func (s *sanitizer) copy(err error, depth int) error {
+	if err == nil {
+		return nil
+	}
+	if depth >= maxDepth {
+		return &redacted{msg: s.text(err.Error())}
+	}
+	depth++
+	switch e := err.(type) {
+	case *smithy.OperationError:
+		return &smithy.OperationError{ServiceID: e.ServiceID, OperationName: e.OperationName, Err: s.copy(e.Err, depth)}
+	case *awshttp.ResponseError:
+		return &awshttp.ResponseError{ResponseError: s.responseError(e.ResponseError, depth), RequestID: s.text(e.RequestID)}
+	case *smithyhttp.ResponseError:
+		return s.responseError(e, depth)
+	case *retry.MaxAttemptsError:
+		return &retry.MaxAttemptsError{Attempt: e.Attempt, Err: s.copy(e.Err, depth)}
+	case *smithy.DeserializationError:
+		return &smithy.DeserializationError{Err: s.copy(e.Err, depth)}
+	case *smithyhttp.RequestSendError:
+		return &smithyhttp.RequestSendError{Err: s.copy(e.Err, depth)}
+	case *smithy.CanceledError:
+		return &smithy.CanceledError{Err: s.copy(e.Err, depth)}
+	case *url.Error:
+		return &url.Error{Op: e.Op, URL: s.text(e.URL), Err: s.copy(e.Err, depth)}
+	case *net.OpError:
+		return &net.OpError{Op: e.Op, Net: e.Net, Source: e.Source, Addr: e.Addr, Err: s.copy(e.Err, depth)}
+	case tls.RecordHeaderError:
+		return tls.RecordHeaderError{Msg: e.Msg, RecordHeader: e.RecordHeader}
+	case smithy.APIError:
+		return s.apiError(e)
+	}
+	if s.clean(err) {
+		return err
+	}
+	msg := s.text(err.Error())
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var causes []error
+		for _, c := range u.Unwrap() {
+			if c != nil {
+				causes = append(causes, s.copy(c, depth))
+			}
+		}
+		return &redactedJoin{msg: msg, causes: causes}
+	case interface{ Unwrap() error }:
+		return &redacted{msg: msg, cause: s.copy(u.Unwrap(), depth)}
+	}
+	return &redacted{msg: msg}
+}
+
+func (s *sanitizer) responseError(e *smithyhttp.ResponseError, depth int) *smithyhttp.ResponseError {
+	if e == nil {
+		return nil
+	}
+	return &smithyhttp.ResponseError{Response: s.response(e.Response), Err: s.copy(e.Err, depth)}
+}
+
+// response returns what a caller can use of r: its status and headers.
+func (s *sanitizer) response(r *smithyhttp.Response) *smithyhttp.Response {
+	if r == nil || r.Response == nil {
+		return r
+	}
+	h := make(http.Header, len(r.Header))
+	for k, vs := range r.Header {
+		k = s.text(k)
+		for _, v := range vs {
+			h[k] = append(h[k], s.text(v))
+		}
+	}
+	return &smithyhttp.Response{Response: &http.Response{
+		Status:        s.text(r.Status),
+		StatusCode:    r.StatusCode,
+		Proto:         r.Proto,
+		ProtoMajor:    r.ProtoMajor,
+		ProtoMinor:    r.ProtoMinor,
+		Header:        h,
+		Body:          http.NoBody,
+		ContentLength: r.ContentLength,
+	}}
+}
+
+// apiError copies a modeled Cognito exception (such as
+// *types.NotAuthorizedException) with its exported string fields, Message
+// and ErrorCodeOverride among them, redacted, so that its concrete type
+// survives. When that cannot make it clean, or e is of another shape, it
+// becomes a *smithy.GenericAPIError with the same code, message and fault,
+// redacted.
+func (s *sanitizer) apiError(e smithy.APIError) error {
 	v := reflect.ValueOf(e)
 	if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct {
 		cp := reflect.New(v.Elem().Type())
 		cp.Elem().Set(v.Elem())
-		if f := cp.Elem().FieldByName("Message"); f.IsValid() && f.CanSet() && f.Type() == stringPtr {
-			redactField(f, secrets)
-			// A server may name its own error code; the SDK keeps it here.
-			if o := cp.Elem().FieldByName("ErrorCodeOverride"); o.IsValid() && o.CanSet() && o.Type() == stringPtr {
-				redactField(o, secrets)
-			}
-			if out, ok := cp.Interface().(error); ok {
-				return out
-			}
+		s.redactFields(cp.Elem())
+		if out, ok := cp.Interface().(error); ok && s.clean(out) {
+			return out
 		}
 	}
-	return &smithy.GenericAPIError{Code: String(e.ErrorCode(), secrets...), Message: String(e.ErrorMessage(), secrets...), Fault: e.ErrorFault()}
+	return &smithy.GenericAPIError{Code: s.text(e.ErrorCode()), Message: s.text(e.ErrorMessage()), Fault: e.ErrorFault()}
 }
 
-// redactField replaces the *string in f with a redacted copy; the original
-// string is left alone.
-func redactField(f reflect.Value, secrets []string) {
-	if f.IsNil() {
-		return
+// redactFields replaces every exported string or *string field of the
+// struct v with a redacted copy; the strings v shares with the original are
+// left alone.
+func (s *sanitizer) redactFields(v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case !f.CanSet():
+		case f.Kind() == reflect.String:
+			f.SetString(s.text(f.String()))
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.String && !f.IsNil():
+			p := reflect.New(f.Type().Elem())
+			p.Elem().SetString(s.text(f.Elem().String()))
+			f.Set(p)
+		}
 	}
-	m := String(*f.Interface().(*string), secrets...)
-	f.Set(reflect.ValueOf(&m))
 }
 
-// redacted stands in for an error whose text held a secret.
+// clean reports whether err may be kept as it is: its text is redacted
+// already, and nothing reachable from it is live or holds text that is not.
+func (s *sanitizer) clean(err error) bool {
+	if msg := err.Error(); s.text(msg) != msg {
+		return false
+	}
+	w := &walker{stop: func(v reflect.Value) bool {
+		if live(v) {
+			return true
+		}
+		t, ok := text(v)
+		if !ok {
+			return false
+		}
+		if v.Kind() == reflect.String {
+			return s.text(t) != t
+		}
+		return s.m.contains(t) // bytes: only a secret, not a JWT shape, by chance in binary
+	}}
+	_, found := w.walk(reflect.ValueOf(err))
+	return !found
+}
+
+var (
+	requestType      = reflect.TypeFor[http.Request]()
+	responseType     = reflect.TypeFor[http.Response]()
+	readerType       = reflect.TypeFor[io.Reader]()
+	writerType       = reflect.TypeFor[io.Writer]()
+	closerType       = reflect.TypeFor[io.Closer]()
+	roundTripperType = reflect.TypeFor[http.RoundTripper]()
+)
+
+// live reports whether v is what an error must not keep: a request or a
+// response, whatever reads, writes or closes (a body, a connection, a
+// file), a round tripper (a transport and its pools), state shared under a
+// lock, or what cannot be looked into (a func such as GetBody, a chan).
+// The walk does not go into it, so it never reads a live transport's state
+// while that changes.
+func live(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return !v.IsNil()
+	case reflect.Interface:
+		return false // what it holds is looked at next
+	case reflect.Pointer, reflect.Map, reflect.Slice:
+		if v.IsNil() {
+			return false
+		}
+	case reflect.Struct:
+		if guarded(v.Type()) {
+			return true
+		}
+	}
+	t := v.Type()
+	return t == requestType || t == responseType ||
+		t.Implements(readerType) || t.Implements(writerType) || t.Implements(closerType) ||
+		t.Implements(roundTripperType)
+}
+
+// redacted stands in for an error that held a secret or something live.
 type redacted struct {
 	msg   string
 	cause error
@@ -88,3 +231,13 @@ type redacted struct {
 
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.cause }
+
+// redactedJoin stands in for such an error that wrapped several, as the one
+// errors.Join returns does.
+type redactedJoin struct {
+	msg    string
+	causes []error
+}
+
+func (r *redactedJoin) Error() string   { return r.msg }
+func (r *redactedJoin) Unwrap() []error { return r.causes }

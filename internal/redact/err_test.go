@@ -1,9 +1,17 @@
 package redact
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -103,4 +111,84 @@ func TestErrorPassesCleanErrorsThrough(t *testing.T) {
 	plain := errors.New("connection refused")
 	assert.Same(t, plain, Error(plain, jwt))
 	assert.Nil(t, Error(nil, jwt))
+}
+
+// holder is an error of a type Error does not know that keeps something.
+type holder struct {
+	msg  string
+	keep any
+	err  error
+}
+
+func (h *holder) Error() string { return h.msg }
+func (h *holder) Unwrap() error { return h.err }
+
+var errSentinel = errors.New("sentinel")
+
+func TestErrorDropsWhatIsLive(t *testing.T) {
+	req, err := http.NewRequest(http.MethodPost, "https://cognito-idp.us-east-1.amazonaws.com/", strings.NewReader("{}"))
+	require.NoError(t, err)
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close(); server.Close() })
+	tests := []struct {
+		name  string
+		err   error
+		check func(t *testing.T, got error)
+	}{
+		{"request kept by an unknown type", &holder{msg: "failed", keep: req, err: errSentinel}, func(t *testing.T, got error) {
+			var r *redacted
+			require.ErrorAs(t, got, &r)
+			assert.Equal(t, "failed", got.Error())
+			assert.ErrorIs(t, got, errSentinel)
+		}},
+		{"func kept by an unknown type", &holder{msg: "failed", keep: func() string { return "" }}, func(t *testing.T, got error) {
+			var h *holder
+			assert.False(t, errors.As(got, &h))
+		}},
+		{"connection in a tls.RecordHeaderError", fmt.Errorf("handshake: %w", tls.RecordHeaderError{Msg: "not TLS", Conn: client}), func(t *testing.T, got error) {
+			var rh tls.RecordHeaderError
+			require.ErrorAs(t, got, &rh)
+			assert.Nil(t, rh.Conn)
+			assert.Equal(t, "not TLS", rh.Msg)
+		}},
+		{"url and net errors", &url.Error{Op: "Post", URL: "https://example.com/?t=" + jwt, Err: &net.OpError{Op: "read", Net: "tcp", Err: &holder{msg: "reset", keep: client, err: context.DeadlineExceeded}}}, func(t *testing.T, got error) {
+			var ue *url.Error
+			require.ErrorAs(t, got, &ue)
+			assert.Equal(t, "https://example.com/?t="+Mask, ue.URL)
+			var oe *net.OpError
+			require.ErrorAs(t, got, &oe)
+			assert.Equal(t, "read", oe.Op)
+			assert.ErrorIs(t, got, context.DeadlineExceeded)
+		}},
+		{"join", errors.Join(&holder{msg: "first " + jwt, keep: req}, errSentinel), func(t *testing.T, got error) {
+			multi, ok := got.(interface{ Unwrap() []error })
+			require.True(t, ok)
+			assert.Len(t, multi.Unwrap(), 2)
+			assert.Equal(t, "first "+Mask+"\nsentinel", got.Error())
+			assert.ErrorIs(t, got, errSentinel)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Error(tc.err, jwt)
+			assert.Empty(t, Find(got, jwt))
+			w := &walker{stop: live}
+			path, found := w.walk(reflect.ValueOf(got))
+			assert.False(t, found, "something live at %s", path)
+			tc.check(t, got)
+		})
+	}
+}
+
+func TestErrorKeepsCleanErrorsOfOtherTypes(t *testing.T) {
+	cert := &x509.Certificate{Raw: []byte("not really DER"), Subject: pkix.Name{CommonName: "cognito-idp.us-east-1.amazonaws.com"}}
+	for _, err := range []error{
+		context.DeadlineExceeded,
+		&tls.CertificateVerificationError{UnverifiedCertificates: []*x509.Certificate{cert}, Err: x509.UnknownAuthorityError{Cert: cert}},
+		x509.HostnameError{Certificate: cert, Host: "example.com"},
+		fmt.Errorf("op: %w", errSentinel),
+		&net.DNSError{Err: "no such host", Name: "cognito-idp.example", IsNotFound: true},
+	} {
+		assert.True(t, Error(err, jwt) == err, "%T was not kept as it is", err)
+	}
 }
