@@ -127,7 +127,9 @@ func TestErrorMapping(t *testing.T) {
 		retryable bool
 		attempts  int
 	}
-	f := func(code, msg string) signouttest.Fault { return signouttest.Fault{Code: code, Message: msg} }
+	f := func(code, msg string) signouttest.Fault {
+		return signouttest.Fault{Mode: signouttest.ErrorReply, Code: code, Message: msg}
+	}
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	rows := []row{
 		{name: "revoked", fault: f("NotAuthorizedException", "Access Token has been revoked"), want: signout.ErrTokenRevoked, attempts: 1},
@@ -140,19 +142,19 @@ func TestErrorMapping(t *testing.T) {
 		{name: "user not found", fault: f("UserNotFoundException", "User does not exist."), want: signout.ErrUserNotFound, attempts: 1},
 		{name: "resource not found", fault: f("ResourceNotFoundException", "x"), want: signout.ErrResourceNotFound, attempts: 1},
 		{name: "invalid parameter", fault: f("InvalidParameterException", "bad"), want: signout.ErrInvalidParameter, attempts: 1},
-		{name: "forbidden by WAF", fault: signouttest.Fault{Status: 403, Code: "ForbiddenException", Message: "x"}, want: signout.ErrForbidden, attempts: 1},
+		{name: "forbidden by WAF", fault: signouttest.Fault{Mode: signouttest.ErrorReply, Status: 403, Code: "ForbiddenException", Message: "x"}, want: signout.ErrForbidden, attempts: 1},
 		{name: "client not authorized", fault: f("UnauthorizedException", "Client authentication failed."), want: signout.ErrForbidden, attempts: 1},
 		{name: "not enabled", fault: f("UnsupportedOperationException", "Token revocation is not enabled"), want: signout.ErrOperationNotEnabled, attempts: 1},
 		{name: "unsupported token type", fault: f("UnsupportedTokenTypeException", "x"), want: signout.ErrInvalidToken, attempts: 1},
 		{name: "throttled past the retries", fault: f("TooManyRequestsException", "Rate exceeded"), want: signout.ErrThrottled, retryable: true, attempts: 3},
 		{name: "internal error", fault: f("InternalErrorException", "boom"), want: signout.ErrService, retryable: true, attempts: 3},
 		{name: "unknown 4xx code", fault: f("MysteryException", "?"), want: signout.ErrService, attempts: 1},
-		{name: "502 HTML from a proxy", fault: signouttest.Fault{Status: 502, Body: "<html>Bad Gateway</html>", ContentType: "text/html"}, want: signout.ErrService, retryable: true, attempts: 3},
-		{name: "503 plain text", fault: signouttest.Fault{Status: 503, Body: "Service Unavailable", ContentType: "text/plain"}, want: signout.ErrService, retryable: true, attempts: 3},
-		{name: "403 HTML from a proxy", fault: signouttest.Fault{Status: 403, Body: "<html>denied</html>", ContentType: "text/html"}, want: signout.ErrService, attempts: 1},
-		{name: "malformed JSON", fault: signouttest.Fault{Status: 200, Body: "{not json"}, want: signout.ErrService, retryable: true, attempts: 1},
-		{name: "truncated JSON error", fault: signouttest.Fault{Status: 400, Body: `{"__type":"NotAuthorizedExc`}, want: signout.ErrService, attempts: 1},
-		{name: "connection reset", fault: signouttest.Fault{Reset: true}, want: signout.ErrNetwork, retryable: true, attempts: 3},
+		{name: "502 HTML from a proxy", fault: signouttest.Fault{Mode: signouttest.RawReply, Status: 502, Body: "<html>Bad Gateway</html>", ContentType: "text/html"}, want: signout.ErrService, retryable: true, attempts: 3},
+		{name: "503 plain text", fault: signouttest.Fault{Mode: signouttest.RawReply, Status: 503, Body: "Service Unavailable", ContentType: "text/plain"}, want: signout.ErrService, retryable: true, attempts: 3},
+		{name: "403 HTML from a proxy", fault: signouttest.Fault{Mode: signouttest.RawReply, Status: 403, Body: "<html>denied</html>", ContentType: "text/html"}, want: signout.ErrService, attempts: 1},
+		{name: "malformed JSON", fault: signouttest.Fault{Mode: signouttest.RawReply, Status: 200, Body: "{not json"}, want: signout.ErrService, attempts: 1},
+		{name: "truncated JSON error", fault: signouttest.Fault{Mode: signouttest.RawReply, Status: 400, Body: `{"__type":"NotAuthorizedExc`}, want: signout.ErrService, attempts: 1},
+		{name: "connection reset", fault: signouttest.Fault{Mode: signouttest.Reset}, want: signout.ErrNetwork, retryable: true, attempts: 3},
 		{name: "connection refused", endpoint: func(t *testing.T, _ *signouttest.Server) string { return closedPort(t) },
 			want: signout.ErrNetwork, retryable: true, attempts: 3},
 		{name: "connect timeout: the TLS handshake stalls", endpoint: func(t *testing.T, _ *signouttest.Server) string { return stallListener(t) },
@@ -264,38 +266,38 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 	var errs []error
 	echoes := func(secret string) []signouttest.Fault {
 		return []signouttest.Fault{
-			{Code: "NotAuthorizedException", Message: secret},
-			{Code: "NotAuthorizedException", Message: "Invalid Access Token: " + secret[len(secret)-40:]},
-			{Code: "TooManyRequestsException", Message: "slow down " + strings.ToUpper(secret)},
-			{Code: "InternalErrorException", Message: base64.StdEncoding.EncodeToString([]byte(secret))},
-			{Code: secret, Message: "odd code"},
-			{Code: "InvalidParameterException", Message: "x", RequestID: "req-" + secret},
-			{Status: 502, Body: "<html>upstream said " + secret + "</html>"},
-			{Status: 200, Body: `{"truncated":"` + secret},
-			{Status: 400, Body: secret},
-			{Reset: true},
-			{Hang: true},
+			{Mode: signouttest.ErrorReply, Code: "NotAuthorizedException", Message: secret},
+			{Mode: signouttest.ErrorReply, Code: "NotAuthorizedException", Message: "Invalid Access Token: " + secret[len(secret)-40:]},
+			{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "slow down " + strings.ToUpper(secret)},
+			{Mode: signouttest.ErrorReply, Code: "InternalErrorException", Message: base64.StdEncoding.EncodeToString([]byte(secret))},
+			{Mode: signouttest.ErrorReply, Code: secret, Message: "odd code"},
+			{Mode: signouttest.ErrorReply, Code: "InvalidParameterException", Message: "x", RequestID: "req-" + secret},
+			{Mode: signouttest.RawReply, Status: 502, Body: "<html>upstream said " + secret + "</html>"},
+			{Mode: signouttest.RawReply, Status: 200, Body: `{"truncated":"` + secret},
+			{Mode: signouttest.RawReply, Status: 400, Body: secret},
+			{Mode: signouttest.Reset},
+			{Mode: signouttest.Hang},
 		}
 	}
 	// SignOut, with the access token echoed.
 	tok := srv.SignIn("canary").AccessToken
 	for _, f := range echoes(tok) {
-		srv.InjectFault("GlobalSignOut", f)
+		remove := srv.InjectFault("GlobalSignOut", f)
 		errs = append(errs, c.SignOut(context.Background(), tok))
-		srv.ClearFaults()
+		remove()
 	}
 	// Logout, with the refresh token and the client secret echoed.
 	s := srv.SignIn("canary2")
 	for _, f := range append(echoes(s.RefreshToken), echoes(srv.ClientSecret+srv.ClientSecret)...) {
-		srv.InjectFault("RevokeToken", f)
+		remove := srv.InjectFault("RevokeToken", f)
 		_, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, signout.ThisSession)
 		errs = append(errs, err)
-		srv.ClearFaults()
+		remove()
 	}
 	// Local refusals and a revoked token.
 	live := srv.SignIn("canary3")
 	require.NoError(t, c.SignOut(context.Background(), live.AccessToken))
-	for _, bad := range []string{live.AccessToken, srv.AccessToken("x", signouttest.ExpiresIn(-time.Hour)), srv.SignIn("z").IDToken} {
+	for _, bad := range []string{live.AccessToken, srv.SignIn("x", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}).AccessToken, srv.SignIn("z").IDToken} {
 		errs = append(errs, c.SignOut(context.Background(), bad))
 	}
 

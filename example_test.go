@@ -75,7 +75,7 @@ func ExampleClient_Logout() {
 func ExampleError() {
 	srv := signouttest.NewServer()
 	defer srv.Close()
-	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded"})
 
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRetryMaxAttempts(2))
 	if err != nil {

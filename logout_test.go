@@ -73,14 +73,14 @@ func TestLogout(t *testing.T) {
 			this, other := srv.SignIn("alice"), srv.SignIn("alice")
 			at := this.AccessToken
 			if tc.expired {
-				at = srv.AccessToken("alice", signouttest.ExpiresIn(-time.Hour))
+				at = srv.SignIn("alice", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}).AccessToken
 			}
 			if tc.revokedAT {
 				_, err := srv.Client().RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: &srv.ClientID, Token: &this.RefreshToken})
 				require.NoError(t, err)
 			}
 			if tc.fault != "" {
-				srv.InjectFault(tc.fault, signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+				srv.InjectFault(tc.fault, signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded"})
 			}
 			if !tc.give.access {
 				at = ""
@@ -146,9 +146,10 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 
 	recs := store.records()
 	require.Len(t, recs, 2, "no record without an access token to name the session")
-	assert.Equal(t, srv.Subject("alice"), recs[0].Subject)
-	assert.Equal(t, srv.OriginJTI(s.AccessToken), recs[0].OriginJTI, "this session")
-	assert.Equal(t, srv.Subject("bob"), recs[1].Subject)
+	assert.Equal(t, claim(t, s.AccessToken, "sub"), recs[0].Subject)
+	assert.Equal(t, claim(t, s.AccessToken, "origin_jti"), recs[0].OriginJTI, "this session")
+	assert.NotEmpty(t, recs[0].OriginJTI)
+	assert.Equal(t, claim(t, s2.AccessToken, "sub"), recs[1].Subject)
 	assert.Empty(t, recs[1].OriginJTI, "every session of bob")
 	for _, r := range recs {
 		assert.Equal(t, srv.Issuer, r.Issuer)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -141,10 +142,10 @@ func WithEndpoint(rawURL string) Option {
 func endpointProblem(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	switch {
+	case !strings.HasPrefix(rawURL, "http://") && !strings.HasPrefix(rawURL, "https://"):
+		return "no http:// or https:// scheme"
 	case err != nil:
 		return "not a URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "no http:// or https:// scheme"
 	case u.Host == "":
 		return "no host"
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:

@@ -186,7 +186,7 @@ func TestWithAWSConfig(t *testing.T) {
 	require.NoError(t, c.SignOut(context.Background(), srv.SignIn("alice").AccessToken))
 	assert.Equal(t, int32(1), counting.n.Load(), "the config's HTTP client carried the request")
 
-	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded"})
 	err = c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
 	require.ErrorIs(t, err, signout.ErrThrottled)
 	assert.Equal(t, 3, srv.Requests("GlobalSignOut"), "the config's RetryMaxAttempts (2) applied")

@@ -100,10 +100,11 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
 		Endpoint:    o.endpoint,
 		MaxAttempts: o.retryMaxAttempts,
 		Transport: transport.Config{
-			CABundlePEM:    o.caBundle,
-			ConnectTimeout: o.connectTimeout,
-			ReadTimeout:    o.readTimeout,
+			CABundlePEM:     o.caBundle,
+			ConnectTimeout:  o.connectTimeout,
+			MaxConnsPerHost: 64,
 		},
+		ReadTimeout: o.readTimeout,
 	}
 	if o.httpClient != nil {
 		s.HTTPClient = o.httpClient

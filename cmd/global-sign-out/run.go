@@ -225,12 +225,13 @@ func readValue(v string, stdin io.Reader) (string, error) {
 // the command builds its own transport, which the library does not offer.
 func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 	var opts []signout.Option
-	timeouts := transport.Config{ConnectTimeout: cliDefaultTimeout, ReadTimeout: cliDefaultTimeout}
+	timeouts := transport.Config{ConnectTimeout: cliDefaultTimeout}
+	readTimeout := cliDefaultTimeout
 	for _, t := range []struct {
 		flag, value string
 		d           *time.Duration
 	}{
-		{"--cli-read-timeout", a.readTimeout, &timeouts.ReadTimeout},
+		{"--cli-read-timeout", a.readTimeout, &readTimeout},
 		{"--cli-connect-timeout", a.connectTimeout, &timeouts.ConnectTimeout},
 	} {
 		if t.value == "" {
@@ -249,9 +250,10 @@ func options(a *args, stderr io.Writer) ([]signout.Option, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, signout.WithHTTPClient(&http.Client{Transport: tr}))
+		// The library bounds reads only through its own transport.
+		opts = append(opts, signout.WithHTTPClient(&http.Client{Transport: tr, Timeout: readTimeout}))
 	} else {
-		opts = append(opts, signout.WithConnectTimeout(timeouts.ConnectTimeout), signout.WithReadTimeout(timeouts.ReadTimeout))
+		opts = append(opts, signout.WithConnectTimeout(timeouts.ConnectTimeout), signout.WithReadTimeout(readTimeout))
 		if a.caBundle != "" {
 			pem, err := os.ReadFile(a.caBundle)
 			if err != nil {

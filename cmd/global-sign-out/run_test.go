@@ -78,14 +78,14 @@ func TestRun(t *testing.T) {
 			tok := fresh()
 			runCLI("", append(ep, "--access-token", tok)...)
 			return append(ep, "--access-token", tok)
-		}, code: 255, stderr: "access token has been revoked (NotAuthorizedException", requests: 2},
+		}, code: 255, stderr: "global-sign-out: token has been revoked (NotAuthorizedException", requests: 2},
 		{name: "expired refused locally", argv: func() []string {
-			return append(ep, "--access-token", srv.AccessToken("bob", signouttest.ExpiresIn(-time.Hour)))
-		}, code: 255, stderr: "access token has expired"},
+			return append(ep, "--access-token", srv.SignIn("bob", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}).AccessToken)
+		}, code: 255, stderr: "global-sign-out: token has expired"},
 		{name: "wrong scope refused locally", argv: func() []string {
-			return append(ep, "--access-token", srv.AccessToken("bob", signouttest.Scope("openid")))
+			return append(ep, "--access-token", srv.SignIn("bob", signouttest.Claims{"scope": "openid"}).AccessToken)
 		}, code: 255, stderr: "lacks the aws.cognito.signin.user.admin scope"},
-		{name: "not a token", argv: func() []string { return append(ep, "--access-token", "not-a-token") }, code: 255, stderr: "invalid access token"},
+		{name: "not a token", argv: func() []string { return append(ep, "--access-token", "not-a-token") }, code: 255, stderr: "global-sign-out: invalid token"},
 		{name: "missing token", argv: func() []string { return ep }, code: 2, stderr: "required: --access-token"},
 		{name: "flag without value", argv: func() []string { return append(ep, "--access-token") }, code: 2, stderr: "expected one argument"},
 		{name: "unknown option", argv: func() []string { return append(ep, "--access-token", "x", "--bogus") }, code: 255, stderr: "Unknown options: --bogus"},
@@ -121,8 +121,8 @@ func TestRun(t *testing.T) {
 		{name: "query text", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "x", "--output", "text") }, stdout: "None\n", requests: 1},
 		{name: "query table empty", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "@", "--output", "table") }, requests: 1},
 		{name: "bad query sends nothing", argv: func() []string { return append(ep, "--access-token", fresh(), "--query", "x[") }, code: 255, stderr: "bad value for --query"},
-		{name: "endpoint without scheme", argv: func() []string { return []string{"--endpoint-url", "127.0.0.1:5000", "--access-token", fresh()} }, code: 255, stderr: "scheme is missing"},
-		{name: "unknown profile", argv: func() []string { return append(ep, "--access-token", fresh(), "--profile", "nope") }, code: 255, stderr: `profile "nope" not found`},
+		{name: "endpoint without scheme", argv: func() []string { return []string{"--endpoint-url", "127.0.0.1:5000", "--access-token", fresh()} }, code: 255, stderr: "bad value for --endpoint-url: no http:// or https:// scheme"},
+		{name: "unknown profile", argv: func() []string { return append(ep, "--access-token", fresh(), "--profile", "nope") }, code: 255, stderr: "bad value for --profile: no such profile"},
 		{name: "missing ca bundle sends nothing", argv: func() []string {
 			return append(ep, "--access-token", fresh(), "--ca-bundle", filepath.Join(dir, "none.pem"))
 		}, code: 255, stderr: "--ca-bundle"},
@@ -169,7 +169,7 @@ func TestRunDebugNeverPrintsToken(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	tok := srv.SignIn("alice").AccessToken
-	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "slow down " + tok, Times: 1})
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "slow down " + tok, Times: 1})
 	r := runCLI("", "--endpoint-url", srv.URL, "--access-token", tok, "--debug")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stderr, `msg="signout: attempt"`)
@@ -180,17 +180,18 @@ func TestRunDebugNeverPrintsToken(t *testing.T) {
 
 	for _, f := range []signouttest.Fault{
 		{}, // no fault: the token is revoked by now
-		{Code: "NotAuthorizedException", Message: tok},
-		{Code: "InternalErrorException", Message: "echo " + tok},
-		{Status: 502, Body: "<html>" + tok + "</html>"},
-		{Status: 200, Body: `{"x":"` + tok},
-		{Reset: true},
+		{Mode: signouttest.ErrorReply, Code: "NotAuthorizedException", Message: tok},
+		{Mode: signouttest.ErrorReply, Code: "InternalErrorException", Message: "echo " + tok},
+		{Mode: signouttest.RawReply, Status: 502, Body: "<html>" + tok + "</html>"},
+		{Mode: signouttest.RawReply, Status: 200, Body: `{"x":"` + tok},
+		{Mode: signouttest.Reset},
 	} {
+		remove := func() {}
 		if f != (signouttest.Fault{}) {
-			srv.InjectFault("GlobalSignOut", f)
+			remove = srv.InjectFault("GlobalSignOut", f)
 		}
 		r := runCLI("", "--endpoint-url", srv.URL, "--access-token", tok, "--debug", "--cli-read-timeout", "1")
-		srv.ClearFaults()
+		remove()
 		assert.Equal(t, 255, r.code)
 		assert.NotContains(t, r.stdout+r.stderr, tok, "fault %+v", f)
 		assert.NotContains(t, r.stdout+r.stderr, tok[strings.LastIndexByte(tok, '.')+1:], "nor its signature")
@@ -201,7 +202,7 @@ func TestRunRetryEnvironment(t *testing.T) {
 	isolate(t)
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.InjectFault("GlobalSignOut", signouttest.Fault{Code: "TooManyRequestsException", Message: "Rate exceeded"})
+	srv.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded"})
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	r := runCLI("", "--endpoint-url", srv.URL, "--access-token", srv.SignIn("alice").AccessToken)
 	assert.Equal(t, 255, r.code)

@@ -45,7 +45,7 @@ func TestSignOutWithFlags(t *testing.T) {
 
 	out.Reset()
 	assert.Equal(t, 1, run([]string{"-access-token", tok, "-endpoint", srv.URL}, &out, &errb))
-	assert.Contains(t, errb.String(), "access token has been revoked")
+	assert.Contains(t, errb.String(), "token has been revoked")
 	assert.NotContains(t, errb.String(), tok)
 	assert.Equal(t, 2, run([]string{"-bogus"}, &out, &errb))
 }

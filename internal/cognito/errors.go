@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -146,7 +147,7 @@ func Retryable(e *Error) bool {
 // mends: a refused TLS peer, a redirect, an oversized or encoded body.
 func final(err error) bool {
 	return isTLSRefusal(err) || errors.Is(err, transport.ErrRedirect) ||
-		errors.Is(err, transport.ErrBodyTooLarge) || errors.Is(err, transport.ErrEncoding)
+		errors.Is(err, transport.ErrBodyTooLarge) || errors.Is(err, transport.ErrCompressed)
 }
 
 // FromSDK maps what an SDK call for op returned to an *Error. ctxErr is the
@@ -188,18 +189,20 @@ func FromSDK(op string, err, ctxErr error, attempts int, secrets ...string) *Err
 // kindOf classifies err; api is its Cognito error, if any, and ctxErr the
 // call context's error, which wins.
 func kindOf(err error, api smithy.APIError, ctxErr error) error {
+	status := 0
+	var hs interface{ HTTPStatusCode() int }
+	if errors.As(err, &hs) {
+		status = hs.HTTPStatusCode()
+	}
 	switch {
 	case errors.Is(ctxErr, context.Canceled), ctxErr == nil && errors.Is(err, context.Canceled):
 		return context.Canceled
 	case ctxErr != nil:
 		return ErrTimeout
 	case api != nil:
-		var status interface{ HTTPStatusCode() int }
-		code := 0
-		if errors.As(err, &status) {
-			code = status.HTTPStatusCode()
-		}
-		return kindForCode(api.ErrorCode(), api.ErrorMessage(), code)
+		return kindForCode(api.ErrorCode(), api.ErrorMessage(), status)
+	case status == http.StatusTooManyRequests:
+		return ErrThrottled
 	}
 	return kindForTransport(err)
 }
@@ -210,7 +213,7 @@ func kindForTransport(err error) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return ErrTimeout
-	case errors.Is(err, transport.ErrRedirect), errors.Is(err, transport.ErrBodyTooLarge), errors.Is(err, transport.ErrEncoding):
+	case errors.Is(err, transport.ErrRedirect), errors.Is(err, transport.ErrBodyTooLarge), errors.Is(err, transport.ErrCompressed):
 		return ErrService
 	case isTransport(err):
 		return ErrNetwork
@@ -302,7 +305,7 @@ func kindForCode(code, message string, status int) error {
 		"IncompleteSignature", "ExpiredTokenException":
 		return ErrForbidden
 	}
-	if status == 429 {
+	if status == http.StatusTooManyRequests {
 		return ErrThrottled
 	}
 	return ErrService

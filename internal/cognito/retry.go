@@ -29,9 +29,9 @@ func isRetryable(err error) aws.Ternary {
 	var api smithy.APIError
 	errors.As(err, &api)
 	e := &Error{Kind: kindOf(err, api, nil), Err: err}
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) {
-		e.StatusCode = status.HTTPStatusCode()
+	var hs interface{ HTTPStatusCode() int }
+	if errors.As(err, &hs) {
+		e.StatusCode = hs.HTTPStatusCode()
 	}
 	return aws.BoolTernary(Retryable(e))
 }

@@ -25,6 +25,9 @@ type SDK struct {
 	Endpoint   string
 	HTTPClient transport.HTTPClient // nil: a transport of our own shaped by Transport
 	Transport  transport.Config
+	// ReadTimeout bounds each wait for an answer through our own
+	// transport; a given HTTPClient keeps its own timeouts.
+	ReadTimeout time.Duration
 	// MaxAttempts per request; 0 takes AWS.RetryMaxAttempts, else
 	// DefaultMaxAttempts.
 	MaxAttempts int
@@ -46,10 +49,10 @@ func NewSDK(s SDK, r *Runner) (*cip.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		base, readTimeout = &http.Client{Transport: tr}, s.Transport.ReadTimeout
+		base, readTimeout = &http.Client{Transport: tr}, s.ReadTimeout
 	}
 	r.Counted = true
-	doer := &transport.Doer{Base: base, ReadTimeout: readTimeout, OnAttempt: r.OnAttempt}
+	doer := transport.NewDoer(base, readTimeout, r.OnAttempt)
 
 	attempts, mode := s.MaxAttempts, aws.RetryModeStandard
 	if s.AWS != nil {
