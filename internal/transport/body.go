@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync"
 )
@@ -18,12 +17,12 @@ const MaxBodyBytes = 1 << 20
 // ErrBodyTooLarge is the error a response body's Read returns once more
 // than MaxBodyBytes would be read. The body is then closed without being
 // drained, so its connection is not reused.
-var ErrBodyTooLarge = errors.New("response body larger than 1 MiB")
+var ErrBodyTooLarge error = &refusal{"response body larger than 1 MiB"}
 
 // ErrCompressed is returned by [Doer.Do], wrapped, for an answer whose body
 // is compressed: the Doer asks for identity encoding, and a gzip body a
 // few KiB long can inflate to GiBs.
-var ErrCompressed = errors.New("compressed response refused")
+var ErrCompressed error = &refusal{"compressed response refused"}
 
 // body is a response body read within its attempt's context and cap. When
 // the context is done (the caller's deadline or cancellation, or the read

@@ -243,15 +243,37 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestBodyEndlessThroughSDK(t *testing.T) {
-	for _, status := range []int{200, 400, 500} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
+// TestBodyRefusalsThroughSDK: the SDK's error chain still matches the
+// refusal, and its retryer (3 attempts here) does not try again, not even
+// for a 500 or for what Do returns, which it takes for connection errors.
+func TestBodyRefusalsThroughSDK(t *testing.T) {
+	endless := func(w http.ResponseWriter) {
+		io.WriteString(w, `{"__type":"InternalErrorException","message":"`)
+		io.Copy(w, &counted{}) // until the client hangs up
+	}
+	tests := []struct {
+		name    string
+		status  int
+		write   func(w http.ResponseWriter)
+		wantErr error
+	}{
+		{"endless 200", 200, endless, ErrBodyTooLarge},
+		{"endless 400", 400, endless, ErrBodyTooLarge},
+		{"endless 500", 500, endless, ErrBodyTooLarge},
+		{"gzip 500", 500, func(w http.ResponseWriter) { w.Write(bomb()) }, ErrCompressed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var asked atomic.Int32
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked.Add(1)
 				io.Copy(io.Discard, r.Body)
 				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-				w.WriteHeader(status)
-				io.WriteString(w, `{"__type":"NotAuthorizedException","message":"`)
-				io.Copy(w, &counted{}) // until the client hangs up
+				if tc.wantErr == ErrCompressed {
+					w.Header().Set("Content-Encoding", "gzip")
+				}
+				w.WriteHeader(tc.status)
+				tc.write(w)
 			}))
 			t.Cleanup(ts.Close)
 			tr, err := New(Config{})
@@ -261,10 +283,11 @@ func TestBodyEndlessThroughSDK(t *testing.T) {
 				Region:           "us-east-1",
 				BaseEndpoint:     aws.String(ts.URL),
 				HTTPClient:       NewDoer(&http.Client{Transport: tr}, 0, nil),
-				RetryMaxAttempts: 1,
+				RetryMaxAttempts: 3,
 			})
 			_, err = api.GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: aws.String("token")})
-			assert.ErrorIs(t, err, ErrBodyTooLarge)
+			assert.ErrorIs(t, err, tc.wantErr)
+			assert.Equal(t, int32(1), asked.Load(), "attempts")
 		})
 	}
 }

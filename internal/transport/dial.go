@@ -50,14 +50,16 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	defer cancel()
 	c, err := d.net.DialContext(bounded, network, addr)
 	if err != nil {
-		return nil, dialError(ctx, bounded, "dial", network, err)
+		return nil, connectError(ctx, bounded, network, err)
 	}
 	return c, nil
 }
 
 // dialTLS is the Transport's DialTLSContext: it returns a TLS connection to
 // addr, through the proxy d.proxy names for it if any, with the TCP dial,
-// the CONNECT exchange and the TLS handshakes bounded together.
+// the CONNECT exchange and the TLS handshakes bounded together. As in
+// net/http, a failure before the tunnel is made is a *net.OpError whose Op
+// is "proxyconnect", and the handshake's errors are crypto/tls's own.
 func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -67,12 +69,12 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	op, hop, timeout := "dial", addr, d.timeout
+	hop, timeout := addr, d.timeout
 	if proxy != nil {
 		if !tunnels(proxy) {
 			return nil, fmt.Errorf("proxy scheme %q not supported for https", proxy.Scheme)
 		}
-		op, hop = "proxyconnect", proxyAddr(proxy)
+		hop = proxyAddr(proxy)
 		if timeout <= 0 {
 			timeout = proxyCONNECTLimit
 		}
@@ -80,15 +82,16 @@ func (d *dialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	bounded, cancel := d.bound(ctx, timeout)
 	defer cancel()
 	raw, err := d.net.DialContext(bounded, network, hop)
-	if err != nil {
-		return nil, dialError(ctx, bounded, op, network, err)
-	}
-	conn, err := d.handshake(bounded, raw, proxy, addr, host)
-	if err != nil {
+	if err == nil {
+		var conn *tls.Conn
+		if conn, err = d.handshake(bounded, raw, proxy, addr, host); err == nil {
+			return conn, nil
+		}
 		raw.Close()
-		return nil, dialError(ctx, bounded, op, network, err)
+	} else if proxy != nil {
+		err = proxyError(err)
 	}
-	return conn, nil
+	return nil, connectError(ctx, bounded, network, err)
 }
 
 // handshake asks proxy, if not nil, for a tunnel to addr, then makes a TLS
@@ -108,12 +111,12 @@ func (d *dialer) handshake(ctx context.Context, raw net.Conn, proxy *url.URL, ad
 		if proxy.Scheme == "https" {
 			pc := tls.Client(raw, d.tlsConfig(proxy.Hostname(), false))
 			if err := pc.Handshake(); err != nil {
-				return nil, err
+				return nil, proxyError(err)
 			}
 			conn = pc
 		}
 		if err := connect(conn, proxy, addr); err != nil {
-			return nil, err
+			return nil, proxyError(err)
 		}
 	}
 	tc := tls.Client(conn, d.tlsConfig(host, true))
@@ -190,17 +193,21 @@ func (d *dialer) bound(ctx context.Context, timeout time.Duration) (context.Cont
 	return context.WithTimeout(ctx, timeout)
 }
 
-// dialError returns err, from making a connection within bounded (derived
-// from ctx), as a *net.OpError. When the bound, not ctx, ended the attempt,
-// the cause is connectTimeoutError, whatever failure that produced.
-func dialError(ctx, bounded context.Context, op, network string, err error) error {
+// proxyError marks err as a failure to reach an endpoint through a proxy,
+// as net/http does.
+func proxyError(err error) error {
+	return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+}
+
+// connectError returns err, from making a connection within bounded
+// (derived from ctx); when the bound, not ctx, ended the attempt, it
+// returns a *net.OpError whose cause is connectTimeoutError instead,
+// whatever failure the deadline produced.
+func connectError(ctx, bounded context.Context, network string, err error) error {
 	if ctx.Err() == nil && bounded.Err() != nil {
-		err = connectTimeoutError{}
+		return &net.OpError{Op: "dial", Net: network, Err: connectTimeoutError{}}
 	}
-	if e, ok := err.(*net.OpError); ok && e.Op == op {
-		return err
-	}
-	return &net.OpError{Op: op, Net: network, Err: err}
+	return err
 }
 
 // connectTimeoutError is the cause of a connection that was not made within

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -244,13 +245,33 @@ func TestDirectHTTPSKeepsHTTP2(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "HTTP/2.0", string(b))
 
-	// A certificate the bundle does not hold is refused.
-	other := httptest.NewTLSServer(http.NotFoundHandler())
-	t.Cleanup(other.Close)
-	tr2, err := New(Config{ConnectTimeout: 10 * time.Second})
+}
+
+// TestHandshakeErrorsAreCryptoTLSs: a refused handshake reads as net/http
+// would report it, which is how a caller tells it from a transient failure.
+func TestHandshakeErrorsAreCryptoTLSs(t *testing.T) {
+	old := httptest.NewUnstartedServer(http.NotFoundHandler())
+	old.TLS = &tls.Config{MaxVersion: tls.VersionTLS11}
+	old.Config.ErrorLog = log.New(io.Discard, "", 0)
+	old.StartTLS()
+	t.Cleanup(old.Close)
+	unknown := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(unknown.Close)
+
+	tr, err := New(Config{CABundlePEM: certPEM(old), ConnectTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(tr.CloseIdleConnections)
+	c := &http.Client{Transport: tr}
+
+	_, err = c.Get(old.URL)
+	var op *net.OpError
+	require.ErrorAs(t, err, &op)
+	assert.Equal(t, "remote error", op.Op, "the peer's alert: %v", err)
+
+	tr2, err := New(Config{ConnectTimeout: 10 * time.Second}) // system roots only
 	require.NoError(t, err)
 	t.Cleanup(tr2.CloseIdleConnections)
-	_, err = (&http.Client{Transport: tr2}).Get(other.URL)
-	var unknown *tls.CertificateVerificationError
-	assert.ErrorAs(t, err, &unknown)
+	_, err = (&http.Client{Transport: tr2}).Get(unknown.URL)
+	var verify *tls.CertificateVerificationError
+	assert.ErrorAs(t, err, &verify)
 }

@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,13 +30,26 @@ type Attempt struct {
 // ErrRedirect is returned by [Doer.Do], wrapped, for an answer with a 3xx
 // status: Cognito never redirects, and following a redirect would re-send
 // the request, token and all, to another host. Nothing is re-sent.
-var ErrRedirect = errors.New("redirect refused")
+var ErrRedirect error = &refusal{"redirect refused"}
+
+// refusal is the type of the errors for answers the Doer refuses. Its
+// RetryableError tells the SDK's retryer, which would retry what Do
+// returns as a connection error, and a 500 whatever its body, that the
+// same answer would come again.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
+
+// RetryableError reports false: see refusal.
+func (r *refusal) RetryableError() bool { return false }
 
 // Doer is the HTTP client the SDK sends through. It wraps another client
 // so that redirects and compressed answers are refused, response bodies
 // are bounded in size and by the request's context, and each attempt is
 // reported; with a read timeout, an answer that stalls fails with
-// [ReadTimeoutError].
+// [ReadTimeoutError]. Its refusals, [ErrRedirect], [ErrCompressed] and
+// [ErrBodyTooLarge], tell the SDK's retryer (through a RetryableError
+// method) not to try again; a ReadTimeoutError may be retried.
 type Doer struct {
 	base        HTTPClient
 	readTimeout time.Duration

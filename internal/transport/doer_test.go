@@ -25,8 +25,15 @@ import (
 // redirector starts a server that answers every request with status and a
 // Location on a second server, and counts what that second server sees.
 func redirector(t *testing.T, status int) (from string, seen *atomic.Int32) {
+	from, _, seen = redirectorCounting(t, status)
+	return from, seen
+}
+
+// redirectorCounting is redirector that also counts the requests the first
+// server answers.
+func redirectorCounting(t *testing.T, status int) (from string, asked, seen *atomic.Int32) {
 	t.Helper()
-	seen = new(atomic.Int32)
+	asked, seen = new(atomic.Int32), new(atomic.Int32)
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen.Add(1)
 		io.Copy(io.Discard, r.Body)
@@ -34,11 +41,12 @@ func redirector(t *testing.T, status int) (from string, seen *atomic.Int32) {
 	}))
 	t.Cleanup(other.Close)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
 		io.Copy(io.Discard, r.Body)
 		http.Redirect(w, r, other.URL+"/stolen", status)
 	}))
 	t.Cleanup(ts.Close)
-	return ts.URL, seen
+	return ts.URL, asked, seen
 }
 
 var redirectStatuses = []int{
@@ -105,8 +113,11 @@ func TestDoerLeavesUserClientAlone(t *testing.T) {
 	assert.Equal(t, int32(1), seen.Load(), "the user's own client still follows redirects")
 }
 
+// TestDoerRedirectThroughSDK: the SDK's error chain still matches
+// ErrRedirect, and its retryer, which retries what Do returns as a
+// connection error, makes no second attempt.
 func TestDoerRedirectThroughSDK(t *testing.T) {
-	from, seen := redirector(t, http.StatusTemporaryRedirect)
+	from, asked, seen := redirectorCounting(t, http.StatusTemporaryRedirect)
 	tr, err := New(Config{})
 	require.NoError(t, err)
 	t.Cleanup(tr.CloseIdleConnections)
@@ -119,6 +130,7 @@ func TestDoerRedirectThroughSDK(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrRedirect)
 	assert.Zero(t, seen.Load())
+	assert.Equal(t, int32(1), asked.Load(), "attempts")
 }
 
 func TestDoerFastBodyIsUntouched(t *testing.T) {

@@ -1,5 +1,10 @@
-// Package transport builds the HTTP transport a Client owns and wraps any
-// HTTP client so that each attempt is observed and each body read is bounded.
+// Package transport is how signout talks HTTP. New builds the transport a
+// Client owns: TLS 1.2 at least, one connect timeout over the dial, a
+// proxy's CONNECT and the TLS handshake, no transparent gzip. A Doer wraps
+// whatever HTTP client the SDK sends through (that transport, a user's
+// *http.Client, an aws.Config's client) so that redirects and compressed
+// answers are refused, response bodies are bounded in size and time and
+// end with the caller's context, and each attempt is observed.
 package transport
 
 import (
