@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -97,10 +96,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "Signed in alice and bob.")
 
 	// A plain SDK client, to look at the tokens from the outside.
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	sdk := cip.New(cip.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.URL),
-		HTTPClient: &http.Client{Transport: tr}, RetryMaxAttempts: 1})
+	sdk := srv.Client()
 	check := func(who string, t signouttest.Tokens) {
 		_, err := sdk.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String(t.AccessToken)})
 		fmt.Fprintf(out, "  %-5s access token:  %s\n", who, verdict(err))
