@@ -220,13 +220,7 @@ type checker struct {
 }
 
 func newChecker(t *testing.T, srv *signouttest.Server) checker {
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	return checker{
-		sdk: cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}}),
-		clientID: srv.ClientID,
-	}
+	return checker{sdk: srv.Client(), clientID: srv.ClientID}
 }
 
 func (c checker) accessWorks(accessToken string) bool {
