@@ -86,11 +86,11 @@ type apiProcess struct {
 	exited chan struct{}
 }
 
-func startAPI(t *testing.T, env []string) *apiProcess {
+func startAPI(t *testing.T, env []string, stderr io.Writer) *apiProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), append(env, fleetChildEnv+"=1")...)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -198,6 +198,25 @@ func (f *fleet) refusedWithin(token string, since time.Time) []time.Duration {
 	return lat
 }
 
+// syncBuffer collects the servers' standard error.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	os.Stderr.Write(p)
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 type revokedToken struct {
 	token   string
 	session bool // ended by an origin_jti record, not the user's
@@ -225,8 +244,9 @@ func TestFleet(t *testing.T) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
 	f := &fleet{t: t, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	logs := &syncBuffer{}
 	for range 4 {
-		f.servers = append(f.servers, startAPI(t, env))
+		f.servers = append(f.servers, startAPI(t, env, logs))
 	}
 
 	// The fifth process: this one, signing users out.
@@ -307,7 +327,7 @@ func TestFleet(t *testing.T) {
 			// An API server crashes; its replacement starts with every
 			// live revocation.
 			f.servers[1].kill()
-			f.servers[1] = startAPI(t, env)
+			f.servers[1] = startAPI(t, env, logs)
 			everyRevokedRefused("on a server started mid-run")
 		}
 
@@ -337,6 +357,11 @@ func TestFleet(t *testing.T) {
 	checkNextSignIns(true)
 	everyRevokedRefused("at the end")
 	f.requireEverywhere(control, http.StatusOK, "a user nobody signs out")
+
+	// Canary: no server wrote a token to its log.
+	for _, r := range revoked {
+		require.NotContains(t, logs.String(), r.token)
+	}
 
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }

@@ -17,6 +17,8 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
+var _ RevocationChecker = (*revocation.Store)(nil)
+
 // TestStandInTokens verifies the access and ID tokens the in-process
 // stand-in mints, with its JWKS served where Cognito's emulators serve it.
 func TestStandInTokens(t *testing.T) {
