@@ -30,7 +30,7 @@
 // the bound: Redis answers it after every message published before it, so
 // a PONG for a PING sent at T proves the view holds every record written
 // before T. [Store.Revoked] answers from the view while it was confirmed
-// within the bound ([DefaultStalenessBound], [WithStalenessBound]). So a
+// within the bound (5 seconds, or [WithStalenessBound]). So a
 // revocation written at time t is refused by every server from t + the
 // bound on; on a healthy network it takes one pub/sub delivery (a
 // millisecond or so).

@@ -6,12 +6,11 @@ import (
 	"github.com/cognitogo/signout"
 )
 
-// DefaultStalenessBound is how long a Store answers from a view it could
-// not confirm with Redis, before it fails closed.
-const DefaultStalenessBound = 5 * time.Second
-
-// DefaultPrefix starts every key and the channel the Store uses.
-const DefaultPrefix = "signout:"
+// Defaults, in one place; the options' docs repeat them.
+const (
+	defaultStalenessBound = 5 * time.Second
+	defaultPrefix         = "signout:"
+)
 
 // minStalenessBound keeps the confirming PINGs at most 50 a second.
 const minStalenessBound = 100 * time.Millisecond
@@ -27,7 +26,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{prefix: DefaultPrefix, bound: DefaultStalenessBound}
+	return options{prefix: defaultPrefix, bound: defaultStalenessBound}
 }
 
 func (o *options) fail(option, msg string) {
@@ -38,7 +37,7 @@ func (o *options) fail(option, msg string) {
 
 // WithPrefix sets the prefix of the keys (PREFIXrev:...) and of the channel
 // (PREFIXrevocations) the Store uses; stores that share records must share
-// it. The default is DefaultPrefix.
+// it. The default is "signout:".
 func WithPrefix(prefix string) Option {
 	return func(o *options) {
 		if prefix == "" {
@@ -50,7 +49,8 @@ func WithPrefix(prefix string) Option {
 }
 
 // WithStalenessBound sets how long Revoked trusts a view it could not
-// confirm with Redis; at least 100ms. The default is DefaultStalenessBound.
+// confirm with Redis before it fails closed; at least 100ms. The default is
+// 5 seconds.
 func WithStalenessBound(d time.Duration) Option {
 	return func(o *options) {
 		if d < minStalenessBound {

@@ -119,7 +119,7 @@ func (s *Store) Close() error {
 
 // Revoke applies r to this process's view, then writes it to Redis, with a
 // TTL at its Expires, and publishes it to the other Stores. A record
-// without Expires gets At + revocation.DefaultLifetime; an expired one is
+// without Expires gets At + 24 hours; an expired one is
 // not written. It returns an *signout.Error: signout.ErrInvalidParameter for
 // an incomplete record (nothing is written), or signout.ErrNetwork,
 // ErrTimeout or ErrService when Redis did not take it (this process still

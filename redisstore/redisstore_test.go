@@ -142,7 +142,7 @@ func TestRecordsExpireWithRedisTTL(t *testing.T) {
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: at})) // default lifetime
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "carol", At: at.Add(-2 * time.Hour), Expires: at.Add(-time.Hour)}))
 
-	keys, err := rdb.Keys(ctx, DefaultPrefix+"rev:*").Result()
+	keys, err := rdb.Keys(ctx, defaultPrefix+"rev:*").Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 2, "the expired record is not written")
 	var got []int64
@@ -274,8 +274,8 @@ func TestForeignMessagesAreIgnored(t *testing.T) {
 	rdb := client(t, srv)
 	ctx := context.Background()
 	for _, junk := range []string{"", "not json", `{"iss":""}`, `{"iss":"x","at":"yesterday"}`} {
-		require.NoError(t, rdb.Publish(ctx, DefaultPrefix+"revocations", junk).Err())
-		require.NoError(t, rdb.Set(ctx, DefaultPrefix+"rev:junk"+junk, junk, time.Hour).Err())
+		require.NoError(t, rdb.Publish(ctx, defaultPrefix+"revocations", junk).Err())
+		require.NoError(t, rdb.Set(ctx, defaultPrefix+"rev:junk"+junk, junk, time.Hour).Err())
 	}
 	require.NoError(t, newStore(t, srv).Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
 	syncStore(t, s)

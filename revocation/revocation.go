@@ -13,9 +13,8 @@ import (
 // expires by the record's Expires.
 const sweepEvery = time.Minute
 
-// DefaultLifetime is the Expires given to a record that has none: Cognito's
-// longest access or ID token lifetime, counted from At.
-const DefaultLifetime = 24 * time.Hour
+// defaultLifetime is Cognito's longest access or ID token lifetime.
+const defaultLifetime = 24 * time.Hour
 
 // Store is an in-memory signout.RevocationStore that also answers
 // verify.RevocationChecker. It is safe for concurrent use; Revoked does not
@@ -52,7 +51,7 @@ func New() *Store {
 	}
 }
 
-// Revoke records r. A record without Expires gets At + DefaultLifetime; one
+// Revoke records r. A record without Expires gets At + 24 hours; one
 // whose Expires has passed is ignored. Records for the same user, session
 // or pool merge: the latest At and Expires win. It returns an
 // *signout.Error matching signout.ErrInvalidParameter when r has no Issuer,
@@ -99,11 +98,11 @@ func check(r signout.Revocation) error {
 	return nil
 }
 
-// Expires returns when r may be dropped: r.Expires, or r.At +
-// DefaultLifetime when r has none.
+// Expires returns when r may be dropped: r.Expires, or r.At + 24 hours
+// (Cognito's longest access or ID token lifetime) when r has none.
 func Expires(r signout.Revocation) time.Time {
 	if r.Expires.IsZero() {
-		return r.At.Add(DefaultLifetime)
+		return r.At.Add(defaultLifetime)
 	}
 	return r.Expires
 }

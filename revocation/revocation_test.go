@@ -107,7 +107,7 @@ func TestRecordsDroppedAfterExpires(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: t0, Expires: t0.Add(time.Hour)}))
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "s1", At: t0, Expires: t0.Add(time.Hour)}))
-	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, At: t0})) // DefaultLifetime
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, At: t0})) // defaultLifetime
 	require.Equal(t, 3, s.len())
 
 	// A record already expired is not kept.
@@ -118,9 +118,9 @@ func TestRecordsDroppedAfterExpires(t *testing.T) {
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: otherIss, Subject: "carol", At: now}))
 	assert.Equal(t, 2, s.len(), "the user and session records expired; the pool record and the new one remain")
 
-	now = t0.Add(DefaultLifetime + 2*sweepEvery)
+	now = t0.Add(defaultLifetime + 2*sweepEvery)
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: otherIss, Subject: "dave", At: now}))
-	assert.Equal(t, 2, s.len(), "the pool record expired at At+DefaultLifetime")
+	assert.Equal(t, 2, s.len(), "the pool record expired at At+defaultLifetime")
 }
 
 func TestConcurrentRevokeAndCheck(t *testing.T) {

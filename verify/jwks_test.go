@@ -102,7 +102,7 @@ func TestJWKSKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 
 	p.rotate()
-	clk.Advance(DefaultRefreshInterval)
+	clk.Advance(defaultRefreshInterval)
 	c := p.claims(clk.Now())
 	c["jti"] = "after-rotation"
 	rotated := p.mint(t, c)
@@ -240,7 +240,7 @@ func TestJWKSCallerContext(t *testing.T) {
 	defer cancel()
 	<-ctx.Done()
 	unknown := signRS256(t, keyA(), "kid-new", p.claims(clk.Now()))
-	clk.Advance(DefaultRefreshInterval)
+	clk.Advance(defaultRefreshInterval)
 	_, err = v.Verify(ctx, unknown)
 	assertRefused(t, err, signout.ErrTimeout, unknown)
 }

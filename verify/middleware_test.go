@@ -30,7 +30,7 @@ func TestMiddleware(t *testing.T) {
 	now := clk.Now()
 	valid := p.mint(t, p.claims(now))
 	expiredClaims := p.claims(now)
-	expiredClaims["exp"] = now.Add(-DefaultLeeway * 2).Unix()
+	expiredClaims["exp"] = now.Add(-defaultLeeway * 2).Unix()
 	revokedClaims := p.claims(now)
 	revokedClaims["sub"] = "revoked-user"
 	noScope := p.claims(now)

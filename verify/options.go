@@ -9,21 +9,14 @@ import (
 	"github.com/cognitogo/signout"
 )
 
-// Defaults, in one place.
+// Defaults, in one place; the options' docs repeat them.
 const (
-	// DefaultLeeway is how far a token's exp and iat may be off the local
-	// clock: a token stays valid for this long after exp.
-	DefaultLeeway = 30 * time.Second
-	// DefaultCacheSize is how many verified tokens are remembered, so that
-	// a token's signature is checked once, not on every request.
-	DefaultCacheSize = 10_000
-	// DefaultRefreshInterval is the least time between two fetches of a
-	// pool's JWKS caused by tokens signed with a key the verifier does not
-	// know.
-	DefaultRefreshInterval = time.Minute
-	// MaxTokenSize is the longest token Verify reads: Cognito's tokens are
-	// a few KiB even with many groups.
-	MaxTokenSize = 16 << 10
+	defaultLeeway          = 30 * time.Second
+	defaultCacheSize       = 10_000
+	defaultRefreshInterval = time.Minute
+	// maxTokenSize bounds what Verify reads: Cognito's tokens are a few
+	// KiB even with many groups.
+	maxTokenSize = 16 << 10
 )
 
 // fetchTimeout bounds a JWKS fetch with the default HTTP client.
@@ -54,9 +47,9 @@ type poolOption struct {
 func defaultOptions() options {
 	return options{
 		uses:            []string{"access"},
-		leeway:          DefaultLeeway,
-		cacheSize:       DefaultCacheSize,
-		refreshInterval: DefaultRefreshInterval,
+		leeway:          defaultLeeway,
+		cacheSize:       defaultCacheSize,
+		refreshInterval: defaultRefreshInterval,
 	}
 }
 
@@ -170,7 +163,8 @@ func WithGroups(groups ...string) Option {
 }
 
 // WithLeeway sets how far exp and iat may be off the local clock, from 0 to
-// 5 minutes; the default is DefaultLeeway.
+// 5 minutes: a token stays valid for this long after its exp. The default is
+// 30 seconds.
 func WithLeeway(d time.Duration) Option {
 	return func(o *options) {
 		if d < 0 || d > 5*time.Minute {
@@ -196,7 +190,7 @@ func WithRevocations(r RevocationChecker) Option {
 
 // WithCacheSize sets how many verified tokens are remembered (keyed by the
 // SHA-256 of the whole token, each until its exp); 0 checks every token's
-// signature every time. The default is DefaultCacheSize.
+// signature every time. The default is 10,000.
 func WithCacheSize(n int) Option {
 	return func(o *options) {
 		if n < 0 {
@@ -209,8 +203,7 @@ func WithCacheSize(n int) Option {
 
 // WithRefreshInterval sets the least time between two JWKS fetches of a
 // pool caused by a token signed with an unknown key; such a token is
-// refused without a fetch until then. The default is
-// DefaultRefreshInterval.
+// refused without a fetch until then. The default is one minute.
 func WithRefreshInterval(d time.Duration) Option {
 	return func(o *options) {
 		if d < 0 {

@@ -30,18 +30,18 @@ type RevocationChecker interface {
 // one Claims between the requests that carry the same token: treat it as
 // read-only.
 type Claims struct {
-	Issuer    string // iss: the user pool's issuer URL
-	Subject   string // sub: the user's id
-	TokenUse  string // token_use: "access" or "id"
-	ClientID  string // the app client: client_id of an access token, aud of an ID token
-	Username  string // username (access) or cognito:username (id)
-	Scope     string // scope: space-separated; empty in ID tokens
-	Groups    []string
-	OriginJTI string // origin_jti: the session, kept across refreshes
-	JTI       string // jti: this token
-	AuthTime  time.Time
-	IssuedAt  time.Time
-	Expires   time.Time
+	Issuer    string    // iss: the user pool's issuer URL
+	Subject   string    // sub: the user's id
+	TokenUse  string    // token_use: "access" or "id"
+	ClientID  string    // the app client: client_id of an access token, aud of an ID token
+	Username  string    // username (access) or cognito:username (id)
+	Scope     string    // scope: space-separated; empty in ID tokens
+	Groups    []string  // cognito:groups
+	OriginJTI string    // origin_jti: the session, kept across refreshes
+	JTI       string    // jti: this token
+	AuthTime  time.Time // auth_time: the sign-in, kept across refreshes; whole seconds
+	IssuedAt  time.Time // iat
+	Expires   time.Time // exp
 }
 
 // wireClaims is the JSON payload; numbers that are not integers, or a
@@ -148,7 +148,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, invalid("no token")
 	}
-	if len(token) > MaxTokenSize {
+	if len(token) > maxTokenSize {
 		return nil, invalid("token is longer than 16 KiB")
 	}
 	if v.cache == nil {

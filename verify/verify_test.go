@@ -294,7 +294,7 @@ func TestVerifyRefuses(t *testing.T) {
 		noJWKS bool // refused before the JWKS is needed
 	}{
 		{"empty", "", signout.ErrInvalidToken, nil, true},
-		{"oversized", valid + strings.Repeat("A", MaxTokenSize), signout.ErrInvalidToken, nil, true},
+		{"oversized", valid + strings.Repeat("A", maxTokenSize), signout.ErrInvalidToken, nil, true},
 		{"two parts", parts[0] + "." + parts[1], signout.ErrInvalidToken, nil, true},
 		{"four parts", valid + ".AAAA", signout.ErrInvalidToken, nil, true},
 		{"not base64", "!!!." + parts[1] + "." + parts[2], signout.ErrInvalidToken, nil, true},
@@ -319,10 +319,10 @@ func TestVerifyRefuses(t *testing.T) {
 		{"unknown token_use", p.mint(t, with(func(c map[string]any) { c["token_use"] = "refresh" })), signout.ErrInvalidToken, nil, false},
 		{"no sub", p.mint(t, with(func(c map[string]any) { delete(c, "sub") })), signout.ErrInvalidToken, nil, false},
 		{"no exp", p.mint(t, with(func(c map[string]any) { delete(c, "exp") })), signout.ErrInvalidToken, nil, false},
-		{"expired", p.mint(t, with(func(c map[string]any) { c["exp"] = now.Add(-DefaultLeeway - time.Second).Unix() })), signout.ErrTokenExpired, nil, false},
+		{"expired", p.mint(t, with(func(c map[string]any) { c["exp"] = now.Add(-defaultLeeway - time.Second).Unix() })), signout.ErrTokenExpired, nil, false},
 		{"expired, leeway 0", p.mint(t, with(func(c map[string]any) { c["exp"] = now.Add(-time.Second).Unix() })), signout.ErrTokenExpired, []Option{WithLeeway(0)}, false},
-		{"issued in the future", p.mint(t, with(func(c map[string]any) { c["iat"] = now.Add(DefaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
-		{"not before in the future", p.mint(t, with(func(c map[string]any) { c["nbf"] = now.Add(DefaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
+		{"issued in the future", p.mint(t, with(func(c map[string]any) { c["iat"] = now.Add(defaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
+		{"not before in the future", p.mint(t, with(func(c map[string]any) { c["nbf"] = now.Add(defaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
 		{"missing scope", valid, signout.ErrMissingScope, []Option{WithScopes("openid", "orders.write")}, false},
 		{"scope as a substring only", p.mint(t, with(func(c map[string]any) { c["scope"] = "orders.writer" })), signout.ErrMissingScope, []Option{WithScopes("orders.write")}, false},
 		{"missing group", valid, signout.ErrMissingScope, []Option{WithGroups("admins", "billing")}, false},
@@ -356,8 +356,8 @@ func TestVerifyLeeway(t *testing.T) {
 	clk := newClock()
 	now := clk.Now()
 	c := p.claims(now)
-	c["exp"] = now.Add(-DefaultLeeway / 2).Unix()
-	c["iat"] = now.Add(DefaultLeeway / 2).Unix()
+	c["exp"] = now.Add(-defaultLeeway / 2).Unix()
+	c["iat"] = now.Add(defaultLeeway / 2).Unix()
 	_, err := p.verifier(t, clk).Verify(context.Background(), p.mint(t, c))
 	require.NoError(t, err, "within the leeway on both sides")
 }
@@ -383,7 +383,7 @@ func TestVerifyCachesVerifiedTokens(t *testing.T) {
 	assert.Equal(t, int32(1), p.fetches.Load())
 
 	// exp is still checked on a cached token.
-	clk.Advance(time.Hour + DefaultLeeway + time.Second)
+	clk.Advance(time.Hour + defaultLeeway + time.Second)
 	_, err = v.Verify(context.Background(), tok)
 	assertRefused(t, err, signout.ErrTokenExpired, tok)
 	_, ok := v.cache.get(tokenHash(tok))
