@@ -144,7 +144,7 @@ func (s *Store) Revoke(ctx context.Context, r signout.Revocation) error {
 		return nil
 	})
 	if err != nil {
-		return redisError("Revoke", ctx, err)
+		return redisError(ctx, "Revoke", err)
 	}
 	return nil
 }
@@ -389,7 +389,7 @@ func (b *backoff) reset() { b.cur = 0 }
 
 // redisError maps a go-redis failure to the library's kinds. Records hold
 // no token, so the cause's text is safe to keep, shortened.
-func redisError(op string, ctx context.Context, err error) error {
+func redisError(ctx context.Context, op string, err error) error {
 	msg := err.Error()
 	if len(msg) > 200 {
 		msg = msg[:200]
