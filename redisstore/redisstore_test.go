@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -325,4 +327,39 @@ func TestRevokedDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestRedisErrorKinds(t *testing.T) {
+	srv := redistest.Start(t)
+	serverErr := client(t, srv).Do(context.Background(), "NOSUCHCOMMAND").Err()
+	require.Error(t, serverErr)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		kind error
+	}{
+		{"canceled", canceled, context.Canceled, context.Canceled},
+		{"deadline", context.Background(), fmt.Errorf("wrapped: %w", context.DeadlineExceeded), signout.ErrTimeout},
+		{"net timeout", context.Background(), &net.OpError{Op: "read", Err: timeoutError{}}, signout.ErrTimeout},
+		{"server error", context.Background(), serverErr, signout.ErrService},
+		{"connection lost", context.Background(), io.EOF, signout.ErrNetwork},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := redisError(tc.ctx, "Revoke", tc.err)
+			var se *signout.Error
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, tc.kind, se.Kind)
+			assert.Equal(t, "Revoke", se.Op)
+		})
+	}
 }
