@@ -1,0 +1,200 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/redistest"
+	"github.com/cognitogo/signout/redisstore"
+	"github.com/cognitogo/signout/revocation"
+	"github.com/cognitogo/signout/verify"
+)
+
+const (
+	poolID = "us-east-1_BenchPool"
+	issuer = "https://cognito-idp.us-east-1.amazonaws.com/" + poolID
+	client = "benchclient0123456789abcd"
+	// distinct is how many different tokens the first-verification cases
+	// cycle through before they start a fresh verifier.
+	distinct = 2048
+)
+
+// benchPool is a user pool's signing key, its JWKS endpoint with a count of
+// fetches, and tokens minted once for every benchmark.
+type benchPool struct {
+	key     *rsa.PrivateKey
+	srv     *httptest.Server
+	fetches atomic.Int64
+	tokens  []string // distinct ID tokens
+}
+
+var pool = sync.OnceValue(func() *benchPool {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	p := &benchPool{key: key}
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "kid-1", Algorithm: "RS256", Use: "sig"}}})
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "kid-1"))
+	if err != nil {
+		panic(err)
+	}
+	now := time.Now().Unix()
+	for i := range distinct {
+		// An ID token: go-oidc checks its aud as the verifier checks it.
+		payload, _ := json.Marshal(map[string]any{
+			"sub": fmt.Sprintf("8f1e0a8c-3b5d-4c7e-9a1b-%012d", i), "iss": issuer, "aud": client,
+			"origin_jti": fmt.Sprintf("0b7c8d9e-1f2a-4b3c-8d4e-%012d", i), "event_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+			"token_use": "id", "auth_time": now, "iat": now, "exp": now + 3600, "jti": fmt.Sprintf("3d4e5f6a-7b8c-4d9e-0f1a-%012d", i),
+			"cognito:username": fmt.Sprintf("user-%d", i), "email": "user@example.com", "email_verified": true,
+		})
+		obj, err := signer.Sign(payload)
+		if err != nil {
+			panic(err)
+		}
+		tok, _ := obj.CompactSerialize()
+		p.tokens = append(p.tokens, tok)
+	}
+	return p
+})
+
+func (p *benchPool) jwksURL() string { return p.srv.URL + "/" + poolID + "/.well-known/jwks.json" }
+
+// verifier is what a benchmark times: Verify of one token.
+type verifier func(ctx context.Context, token string) error
+
+func signoutVerifier(b *testing.B, p *benchPool, store verify.RevocationChecker) verifier {
+	v, err := verify.New(verify.WithPool(issuer, client), verify.WithEndpoint(p.srv.URL), verify.WithTokenUse("id"),
+		verify.WithRevocations(store), verify.WithCacheSize(distinct+1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context, token string) error {
+		_, err := v.Verify(ctx, token)
+		return err
+	}
+}
+
+func oidcVerifier(b *testing.B, p *benchPool) verifier {
+	ctx := oidc.ClientContext(context.Background(), p.srv.Client())
+	v := oidc.NewVerifier(issuer, oidc.NewRemoteKeySet(ctx, p.jwksURL()), &oidc.Config{ClientID: client})
+	return func(ctx context.Context, token string) error {
+		_, err := v.Verify(ctx, token)
+		return err
+	}
+}
+
+// memoryStore holds revocations of other users, so that the check looks
+// through populated maps.
+func memoryStore() *revocation.Store {
+	s := revocation.New()
+	for i := range 1000 {
+		s.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: fmt.Sprint("other-", i), At: time.Now()})
+	}
+	return s
+}
+
+func redisStore(b *testing.B) *redisstore.Store {
+	srv := redistest.Start(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	b.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(context.Background(), rdb)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	for i := range 1000 {
+		s.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: fmt.Sprint("other-", i), At: time.Now()})
+	}
+	return s
+}
+
+// BenchmarkVerify compares, on the same RS256 ID token, go-oidc's
+// IDTokenVerifier.Verify with verify.Verifier.Verify and a revocation check
+// against the in-memory store or the Redis store. token=first verifies a
+// token the verifier has not seen; token=repeated verifies one token again
+// and again, as a client calling an API does.
+func BenchmarkVerify(b *testing.B) {
+	p := pool()
+	ctx := context.Background()
+	type variant struct {
+		name string
+		make func(b *testing.B) verifier
+	}
+	variants := []variant{
+		{"go-oidc", func(b *testing.B) verifier { return oidcVerifier(b, p) }},
+		{"signout+memory", func(b *testing.B) verifier { return signoutVerifier(b, p, memoryStore()) }},
+	}
+	if _, err := exec.LookPath("redis-server"); err == nil || os.Getenv(redistest.RequireEnv) != "" {
+		rs := redisStore(b)
+		variants = append(variants, variant{"signout+redis", func(b *testing.B) verifier { return signoutVerifier(b, p, rs) }})
+	} else {
+		b.Log("redis-server is not on PATH: the signout+redis cases are left out")
+	}
+	for _, vr := range variants {
+		b.Run("token=first/verifier="+vr.name, func(b *testing.B) {
+			v := vr.make(b)
+			if err := v(ctx, p.tokens[0]); err != nil { // fetches the JWKS
+				b.Fatal(err)
+			}
+			next := 1
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if next == distinct {
+					// Every token has been seen: start a verifier that has
+					// seen none, with its JWKS fetched, off the clock.
+					b.StopTimer()
+					v = vr.make(b)
+					if err := v(ctx, p.tokens[0]); err != nil {
+						b.Fatal(err)
+					}
+					next = 1
+					b.StartTimer()
+				}
+				if err := v(ctx, p.tokens[next]); err != nil {
+					b.Fatal(err)
+				}
+				next++
+			}
+		})
+		b.Run("token=repeated/verifier="+vr.name, func(b *testing.B) {
+			v := vr.make(b)
+			tok := p.tokens[0]
+			if err := v(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+			before := p.fetches.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := v(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(p.fetches.Load()-before), "jwks-fetches")
+		})
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package workspace
+
+func init() { raceEnabled = true }

@@ -1,0 +1,367 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/redistest"
+	"github.com/cognitogo/signout/verify"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fleetChildEnv) == "1" {
+		os.Exit(fleetServer())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+var (
+	_ verify.RevocationChecker = (*Store)(nil)
+	_ signout.RevocationStore  = (*Store)(nil)
+)
+
+const iss = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AAAAAAAAA"
+
+// before is an auth_time every record in these tests covers.
+var before = time.Now().Add(-time.Hour)
+
+func client(t *testing.T, srv *redistest.Server) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// clock is a settable time source for a Store's view confirmations.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newStore(t *testing.T, srv *redistest.Server, opts ...Option) *Store {
+	t.Helper()
+	return newStoreClock(t, srv, time.Now, opts...)
+}
+
+func newStoreClock(t *testing.T, srv *redistest.Server, now func() time.Time, opts ...Option) *Store {
+	t.Helper()
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	require.NoError(t, o.err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := start(ctx, client(t, srv), o, now)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func syncStore(t *testing.T, s *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Sync(ctx))
+}
+
+func revoked(t *testing.T, s *Store, sub, ojti string) bool {
+	t.Helper()
+	ok, err := s.Revoked(iss, sub, ojti, before)
+	require.NoError(t, err)
+	return ok
+}
+
+func TestRevokeReachesOtherStores(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := newStore(t, srv), newStore(t, srv)
+	ctx := context.Background()
+
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	assert.True(t, revoked(t, a, "alice", ""), "the writer's own view has it at once")
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "session-1", At: time.Now()}))
+	syncStore(t, b)
+	assert.True(t, revoked(t, b, "alice", ""))
+	assert.True(t, revoked(t, b, "bob", "session-1"))
+	assert.False(t, revoked(t, b, "bob", "session-2"))
+	ok, err := b.Revoked(iss, "alice", "", time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, ok, "a sign-in after the sign-out is accepted")
+}
+
+func TestNewLoadsEveryLiveRecord(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newStore(t, srv)
+	ctx := context.Background()
+	const n = 2500 // more than one SCAN page
+	for i := range n {
+		require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: fmt.Sprint("user-", i), At: time.Now()}))
+	}
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "session-1", At: time.Now()}))
+
+	c := newStore(t, srv) // a process started later
+	for i := range n {
+		require.True(t, revoked(t, c, fmt.Sprint("user-", i), ""), "user-%d", i)
+	}
+	assert.True(t, revoked(t, c, "bob", "session-1"))
+	assert.False(t, revoked(t, c, "bob", "session-2"))
+}
+
+func TestRecordsExpireWithRedisTTL(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStore(t, srv)
+	rdb := client(t, srv)
+	ctx := context.Background()
+
+	at := time.Now()
+	expires := at.Add(90 * time.Minute).Add(123 * time.Millisecond)
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: at, Expires: expires}))
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: at})) // default lifetime
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "carol", At: at.Add(-2 * time.Hour), Expires: at.Add(-time.Hour)}))
+
+	keys, err := rdb.Keys(ctx, defaultPrefix+"rev:*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 2, "the expired record is not written")
+	var got []int64
+	for _, k := range keys {
+		ms, err := rdb.Do(ctx, "PEXPIRETIME", k).Int64()
+		require.NoError(t, err)
+		got = append(got, ms)
+	}
+	assert.ElementsMatch(t, []int64{expires.UnixMilli(), at.Add(24 * time.Hour).UnixMilli()}, got)
+}
+
+func TestRevocationsSurviveRedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newStore(t, srv)
+	ctx := context.Background()
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+
+	srv.Kill()
+	srv.Restart()
+
+	c := newStore(t, srv) // a process started after the restart
+	assert.True(t, revoked(t, c, "alice", ""))
+	syncStore(t, a) // the running one reconnects
+	assert.True(t, revoked(t, a, "alice", ""))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: time.Now()}))
+	syncStore(t, c)
+	assert.True(t, revoked(t, c, "bob", ""), "publishing works after the restart")
+}
+
+func TestFailsClosedWhenRedisIsDown(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := &clock{t: time.Now()}
+	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
+	ctx := context.Background()
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	syncStore(t, s)
+
+	srv.Kill()
+	clk.Advance(900 * time.Millisecond)
+	assert.False(t, revoked(t, s, "bob", ""), "within the bound the view is trusted")
+
+	clk.Advance(200 * time.Millisecond)
+	ok, err := s.Revoked(iss, "bob", "", before)
+	assert.False(t, ok)
+	require.ErrorIs(t, err, signout.ErrNetwork)
+	assert.NotErrorIs(t, err, signout.ErrNotAuthorized)
+	var se *signout.Error
+	require.True(t, errors.As(err, &se))
+	assert.Contains(t, se.Message, "failing closed")
+	assert.True(t, revoked(t, s, "alice", ""), "a token known revoked is still refused as revoked")
+
+	err = s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "carol", At: time.Now()})
+	require.ErrorIs(t, err, signout.ErrNetwork, "Redis did not take the record")
+	assert.True(t, revoked(t, s, "carol", ""), "but this process refuses carol's tokens")
+
+	srv.Restart()
+	syncStore(t, s)
+	assert.False(t, revoked(t, s, "bob", ""), "confirmed again")
+	assert.True(t, revoked(t, s, "alice", ""))
+}
+
+func TestFailOpen(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := &clock{t: time.Now()}
+	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second), WithFailOpen())
+	require.NoError(t, s.Revoke(context.Background(), signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	srv.Kill()
+	clk.Advance(time.Hour)
+	assert.False(t, revoked(t, s, "bob", ""))
+	assert.True(t, revoked(t, s, "alice", ""))
+}
+
+func TestSilentRedisFailsClosed(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := &clock{t: time.Now()}
+	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
+	rdb := client(t, srv)
+	ctx := context.Background()
+	syncStore(t, s)
+	// Redis holds every client's commands, PINGs included, for a while.
+	require.NoError(t, rdb.Do(ctx, "CLIENT", "PAUSE", 1000, "ALL").Err())
+	clk.Advance(2 * time.Second)
+	_, err := s.Revoked(iss, "bob", "", before)
+	require.ErrorIs(t, err, signout.ErrNetwork)
+	syncStore(t, s) // after the pause, the view is confirmed again
+	assert.False(t, revoked(t, s, "bob", ""))
+}
+
+func TestNewFailsWhenRedisIsUnreachable(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	s, err := New(ctx, client(t, srv))
+	assert.Nil(t, s)
+	require.ErrorIs(t, err, signout.ErrTimeout)
+	var se *signout.Error
+	require.True(t, errors.As(err, &se))
+	assert.Contains(t, se.Message, "refused")
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := client(t, srv)
+	require.NoError(t, rdb.Ping(context.Background()).Err()) // the client's own goroutines start
+	clientOnly := goleak.IgnoreCurrent()
+	s, err := New(context.Background(), rdb)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1), rdb.PoolStats().PubSubStats.Active)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "a second Close is harmless")
+	assert.Zero(t, rdb.PoolStats().PubSubStats.Active)
+	goleak.VerifyNone(t, clientOnly)
+}
+
+func TestRevokeRefusesIncompleteRecords(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStore(t, srv)
+	rdb := client(t, srv)
+	ctx := context.Background()
+	err := s.Revoke(ctx, signout.Revocation{Subject: "alice", At: time.Now()})
+	require.ErrorIs(t, err, signout.ErrInvalidParameter)
+	n, err := rdb.DBSize(ctx).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestForeignMessagesAreIgnored(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStore(t, srv)
+	rdb := client(t, srv)
+	ctx := context.Background()
+	for _, junk := range []string{"", "not json", `{"iss":""}`, `{"iss":"x","at":"yesterday"}`} {
+		require.NoError(t, rdb.Publish(ctx, defaultPrefix+"revocations", junk).Err())
+		require.NoError(t, rdb.Set(ctx, defaultPrefix+"rev:junk"+junk, junk, time.Hour).Err())
+	}
+	require.NoError(t, newStore(t, srv).Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	syncStore(t, s)
+	assert.True(t, revoked(t, s, "alice", ""))
+	assert.False(t, revoked(t, s, "x", ""))
+	newStore(t, srv) // loads the junk keys without failing
+}
+
+func TestPrefixSeparatesStores(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := newStore(t, srv, WithPrefix("app-a:")), newStore(t, srv, WithPrefix("app-b:"))
+	require.NoError(t, a.Revoke(context.Background(), signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	syncStore(t, b)
+	assert.False(t, revoked(t, b, "alice", ""))
+}
+
+func TestNewRefusesInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		op   string
+	}{
+		{"empty prefix", []Option{WithPrefix("")}, "WithPrefix"},
+		{"tiny bound", []Option{WithStalenessBound(time.Millisecond)}, "WithStalenessBound"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rdb := redis.NewClient(&redis.Options{})
+			defer rdb.Close()
+			_, err := New(context.Background(), rdb, tc.opts...)
+			require.ErrorIs(t, err, signout.ErrInvalidOption)
+			var se *signout.Error
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, tc.op, se.Op)
+		})
+	}
+	_, err := New(context.Background(), nil)
+	require.ErrorIs(t, err, signout.ErrInvalidOption)
+}
+
+func TestRevokedDoesNotAllocate(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStore(t, srv)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := s.Revoked(iss, "alice", "session-1", before); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestRedisErrorKinds(t *testing.T) {
+	srv := redistest.Start(t)
+	serverErr := client(t, srv).Do(context.Background(), "NOSUCHCOMMAND").Err()
+	require.Error(t, serverErr)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		kind error
+	}{
+		{"canceled", canceled, context.Canceled, context.Canceled},
+		{"deadline", context.Background(), fmt.Errorf("wrapped: %w", context.DeadlineExceeded), signout.ErrTimeout},
+		{"net timeout", context.Background(), &net.OpError{Op: "read", Err: timeoutError{}}, signout.ErrTimeout},
+		{"server error", context.Background(), serverErr, signout.ErrService},
+		{"connection lost", context.Background(), io.EOF, signout.ErrNetwork},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := redisError(tc.ctx, "Revoke", tc.err)
+			var se *signout.Error
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, tc.kind, se.Kind)
+			assert.Equal(t, "Revoke", se.Op)
+		})
+	}
+}

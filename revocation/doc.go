@@ -1,0 +1,34 @@
+// Package revocation keeps signout's revocation records in memory, so that a
+// verifier in the same process refuses the tokens a sign-out ended, without
+// a network call per request.
+//
+//	store := revocation.New()
+//	c, _ := signout.New(signout.WithRevocationStore(store)) // writes a record after each sign-out
+//	v, _ := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocations(store))
+//	http.Handle("/api/", v.Middleware(api)) // a signed-out token now gets 401
+//	_ = c.SignOut(ctx, accessToken)
+//
+// A [Store] serves one process. For a fleet of API servers use the redisstore
+// module (github.com/cognitogo/signout/redisstore), which keeps a Store like
+// this one as each process's local view.
+//
+// # What a record covers
+//
+// A token with claims (iss, sub, origin_jti, auth_time) is revoked when the
+// store holds a record with
+//   - Issuer == iss and no Subject or OriginJTI, and auth_time at or before
+//     At's second: every session of the pool (incident response);
+//   - Issuer == iss, Subject == sub and no OriginJTI, and auth_time at or
+//     before At's second: every session of the user (GlobalSignOut);
+//   - Issuer == iss and OriginJTI == origin_jti: that one session, whatever
+//     its auth_time (RevokeToken).
+//
+// Cognito keeps auth_time and origin_jti across refreshes, so tokens
+// refreshed after the sign-out are covered too. auth_time has whole seconds:
+// a sign-in in the same second as a sign-out of its user is refused until
+// the user signs in again, because the store cannot tell it from a session
+// the sign-out ended. Refusing a fresh session is safe; accepting an ended
+// one is not.
+//
+// A record is kept until its Expires, then dropped.
+package revocation
