@@ -11,6 +11,11 @@
 // expired, and Back shows nothing of the session: the logout answer sends
 // Clear-Site-Data and the session's pages send Cache-Control: no-store.
 // The login and the logout both refuse posts from other origins.
+//
+// The pages verify the access token locally (package verify: no Cognito
+// call per request), and still refuse it right after a logout: the logout's
+// Client records each sign-out in a revocation store that the verifier
+// reads.
 package main
 
 import (
@@ -26,12 +31,11 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouthttp"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func main() {
@@ -54,7 +58,6 @@ func serve(addr string) error {
 	if err != nil {
 		return err
 	}
-	defer a.close()
 	hs := &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -72,13 +75,21 @@ func serve(addr string) error {
 // app is the web application: sign-in, a protected page, and logout.
 type app struct {
 	*http.ServeMux
-	srv     *signouttest.Server
-	users   *cip.Client // asks Cognito whether an access token still works
-	usersTr *http.Transport
+	srv      *signouttest.Server
+	verifier *verify.Verifier
 }
 
 func newApp(srv *signouttest.Server) (*app, error) {
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
+	// One store in memory for this one process; a fleet would share a
+	// redisstore.Store instead.
+	store := revocation.New()
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""),
+		signout.WithRevocationStore(store))
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL),
+		verify.WithRevocations(store))
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +114,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{
-		ServeMux: http.NewServeMux(),
-		srv:      srv,
-		usersTr:  &http.Transport{},
-	}
-	a.users = cip.New(cip.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		HTTPClient: &http.Client{Transport: a.usersTr, Timeout: 5 * time.Second}})
+	a := &app{ServeMux: http.NewServeMux(), srv: srv, verifier: verifier}
 	// The logout handler refuses posts from other origins by itself; the
 	// login needs the same check, or a page elsewhere could sign the
 	// visitor in as someone else (login CSRF). Both are net/http's
@@ -126,21 +131,18 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	return a, nil
 }
 
-// close lets go of the app's idle connections to Cognito.
-func (a *app) close() { a.usersTr.CloseIdleConnections() }
-
-// user returns the signed-in user's name, asking Cognito whether the access
-// token still works; "" when there is none or it does not.
+// user returns the signed-in user's name from the access token, verified
+// locally; "" when there is none, or it is not valid or was signed out.
 func (a *app) user(r *http.Request) string {
 	c, err := r.Cookie("access_token")
 	if err != nil {
 		return ""
 	}
-	out, err := a.users.GetUser(r.Context(), &cip.GetUserInput{AccessToken: aws.String(c.Value)})
+	claims, err := a.verifier.Verify(r.Context(), c.Value)
 	if err != nil {
 		return ""
 	}
-	return aws.ToString(out.Username)
+	return claims.Username
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>

@@ -30,7 +30,6 @@ func startApp(t *testing.T) (*signouttest.Server, *httptest.Server) {
 	t.Cleanup(srv.Close)
 	a, err := newApp(srv)
 	require.NoError(t, err)
-	t.Cleanup(a.close)
 	ts := httptest.NewServer(a)
 	t.Cleanup(ts.Close)
 	return srv, ts
@@ -114,6 +113,12 @@ func TestLogoutEndToEnd(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, code)
 
 	assert.False(t, newChecker(t, srv).accessWorks(oldAccess), "the old token is dead at Cognito, not just forgotten")
+	stale := newBrowser(t, ts.URL)
+	u, _ := url.Parse(ts.URL)
+	stale.jar.SetCookies(u, []*http.Cookie{{Name: "access_token", Value: oldAccess, Path: "/"}})
+	code, _ = stale.get("/protected")
+	assert.Equal(t, http.StatusUnauthorized, code, "the app's own check refuses the old token at once")
+	assert.Zero(t, srv.Requests("GetUser"), "pages verify tokens locally, asking Cognito nothing")
 
 	code, _ = b.post("/logout", nil)
 	assert.Equal(t, http.StatusOK, code, "a second logout is fine")
@@ -200,7 +205,6 @@ func TestProtectedPageIsNotStored(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a, err := newApp(srv)
 	require.NoError(t, err)
-	t.Cleanup(a.close)
 	tokens := srv.SignIn("alice")
 	for _, path := range []string{"/", "/protected"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
