@@ -112,13 +112,13 @@ func TestLogoutEndToEnd(t *testing.T) {
 	code, _ = b.get("/protected")
 	assert.Equal(t, http.StatusUnauthorized, code)
 
-	assert.False(t, newChecker(t, srv).accessWorks(oldAccess), "the old token is dead at Cognito, not just forgotten")
 	stale := newBrowser(t, ts.URL)
 	u, _ := url.Parse(ts.URL)
 	stale.jar.SetCookies(u, []*http.Cookie{{Name: "access_token", Value: oldAccess, Path: "/"}})
 	code, _ = stale.get("/protected")
 	assert.Equal(t, http.StatusUnauthorized, code, "the app's own check refuses the old token at once")
 	assert.Zero(t, srv.Requests("GetUser"), "pages verify tokens locally, asking Cognito nothing")
+	assert.False(t, newChecker(t, srv).accessWorks(oldAccess), "the old token is dead at Cognito, not just forgotten")
 
 	code, _ = b.post("/logout", nil)
 	assert.Equal(t, http.StatusOK, code, "a second logout is fine")
