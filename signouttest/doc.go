@@ -1,17 +1,14 @@
 // Package signouttest provides test doubles for code that uses signout, for
 // tests and examples only.
 //
-// [Signer], [Ender] and [AdminSigner] are fakes of signout's interfaces for
-// unit tests of code that signs users out: they record calls and return
-// scripted errors.
+// [Signer] is a fake signout.Signer that records calls and returns scripted errors.
 //
-// [Server] is an in-process stand-in for Amazon Cognito's user pool API on a
-// loopback httptest server. It speaks AWS JSON 1.1, issues real RS256-signed
-// tokens, and implements GlobalSignOut, GetUser, InitiateAuth
-// (REFRESH_TOKEN_AUTH), RevokeToken and AdminUserGlobalSignOut with the
-// error codes and messages Cognito uses, so that a test can sign a user out
-// through the real SDK and then see their tokens refused. Faults (throttling, 5xx, HTML pages, stalls, resets) can be
-// injected per operation.
+// [Server] is an in-process stand-in for one Amazon Cognito user pool on a
+// loopback httptest server. It answers GlobalSignOut, GetUser, InitiateAuth
+// (refresh flows), RevokeToken, AdminUserGlobalSignOut and ListUsers in AWS
+// JSON 1.1 with Cognito's errors, and issues RS256-signed tokens with
+// Cognito's claims, so that a test can sign a user out through the real
+// SDK and then see their tokens refused:
 //
 //	srv := signouttest.NewServer()
 //	defer srv.Close()
@@ -19,6 +16,12 @@
 //	c, _ := signout.New(signout.WithEndpoint(srv.URL))
 //	err := c.SignOut(ctx, tokens.AccessToken)
 //
-// Like net/http/httptest, constructors panic when they cannot start a
-// server; methods panic when misused, and say so.
+// ListUsers pages hold at most 60 users, in the order they were made; its
+// Filter is `attribute = "value"` or `attribute ^= "value"` (a prefix) on
+// username, email, phone_number, name, given_name, family_name,
+// preferred_username, cognito:user_status (case-insensitive), status
+// ("Enabled" or "Disabled") or sub.
+//
+// Like net/http/httptest, NewServer panics when it cannot start a server,
+// and the package's functions panic when misused, saying so.
 package signouttest

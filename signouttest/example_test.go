@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -15,8 +18,12 @@ import (
 // Signer interface, so a test can hand it a fake.
 func logout(s signout.Signer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := r.Cookie("access_token")
-		err := s.SignOut(r.Context(), tok.Value)
+		tok, err := r.Cookie("access_token")
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		err = s.SignOut(r.Context(), tok.Value)
 		switch {
 		case err == nil, errors.Is(err, signout.ErrTokenRevoked):
 			w.WriteHeader(http.StatusNoContent)
@@ -59,4 +66,54 @@ func ExampleServer() {
 	// Output:
 	// <nil>
 	// 1
+}
+
+func ExampleServer_Client() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	srv.AddUser("alice", map[string]string{"email": "alice@example.com"})
+	srv.AddUser("bob", map[string]string{"email": "bob@example.org"})
+
+	out, err := srv.Client().ListUsers(context.Background(), &cip.ListUsersInput{
+		UserPoolId: aws.String(srv.UserPoolID),
+		Filter:     aws.String(`email ^= "alice@"`),
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, u := range out.Users {
+		fmt.Println(*u.Username, u.UserStatus)
+	}
+	// Output:
+	// alice CONFIRMED
+}
+
+func ExampleServer_InjectFault() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	srv.InjectFault("GetUser", signouttest.Fault{
+		Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded", Times: 1,
+	})
+	tok := srv.SignIn("alice").AccessToken
+	for range 2 {
+		_, err := srv.Client().GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(tok)})
+		fmt.Println(err != nil)
+	}
+	// Output:
+	// true
+	// false
+}
+
+func ExampleQuotas() {
+	srv := signouttest.NewServer(signouttest.Quotas(1)) // Cognito's rates
+	defer srv.Close()
+	for range 10 {
+		srv.Client().AdminUserGlobalSignOut(context.Background(), &cip.AdminUserGlobalSignOutInput{
+			UserPoolId: aws.String(srv.UserPoolID), Username: aws.String("nobody"),
+		})
+	}
+	served, throttled := srv.QuotaUsage("UserUpdate")
+	fmt.Println(served >= 5, served+throttled)
+	// Output:
+	// true 10
 }
