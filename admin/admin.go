@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/cognito"
@@ -138,8 +140,8 @@ var usernameRE = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
 // AdminUserGlobalSignOut): Cognito revokes the user's refresh tokens and
 // refuses their access tokens. The credentials need
 // cognito-idp:AdminUserGlobalSignOut on the pool. With WithRevocationStore
-// the sign-out is then recorded for the user's sub, which needs
-// cognito-idp:AdminGetUser too.
+// the sign-out is then recorded for the user's sub, which ListUsers finds
+// (cognito-idp:ListUsers).
 //
 // A malformed pool id or user name is refused without a request. Errors are
 // *signout.Error: ErrUserNotFound and ErrResourceNotFound name a wrong user
@@ -211,18 +213,15 @@ func withAttempts(optFns []func(*cip.Options), attempts int) []func(*cip.Options
 }
 
 // recordUser writes the Revocation of one user's sign-out; sub is looked
-// up with AdminGetUser when it is not known.
+// up with ListUsers when it is not known.
 func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, sub string, at time.Time) *cognito.Error {
 	if sub == "" {
-		in := &cip.AdminGetUserInput{UserPoolId: &userPoolID, Username: &username}
-		e := c.run.Run(ctx, "AdminGetUser", region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
-			out, err := c.api.AdminGetUser(ctx, in, optFns...)
+		in := &cip.ListUsersInput{UserPoolId: &userPoolID, AttributesToGet: []string{"sub"},
+			Filter: aws.String(`username = "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(username) + `"`)}
+		e := c.run.Run(ctx, opListUsers, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+			out, err := c.api.ListUsers(ctx, in, optFns...)
 			if err == nil {
-				for _, a := range out.UserAttributes {
-					if aws.ToString(a.Name) == "sub" {
-						sub = aws.ToString(a.Value)
-					}
-				}
+				sub = subOf(out.Users, username)
 			}
 			return err
 		})
@@ -230,12 +229,27 @@ func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, s
 			return e
 		}
 		if sub == "" {
-			return c.run.Done(ctx, &cognito.Error{Op: "AdminGetUser", Kind: cognito.ErrService,
-				Message: "the user has no sub attribute"})
+			return c.run.Done(ctx, &cognito.Error{Op: opListUsers, Kind: cognito.ErrUserNotFound,
+				Message: "the user is not listed, or has no sub"})
 		}
 	}
 	return c.revoke(ctx, signout.Revocation{Issuer: issuer(region, userPoolID), Subject: sub,
 		At: at, Expires: at.Add(cognito.MaxTokenLifetime)})
+}
+
+// subOf returns the sub attribute of username among users, or "".
+func subOf(users []types.UserType, username string) string {
+	for _, u := range users {
+		if aws.ToString(u.Username) != username {
+			continue
+		}
+		for _, a := range u.Attributes {
+			if aws.ToString(a.Name) == "sub" {
+				return aws.ToString(a.Value)
+			}
+		}
+	}
+	return ""
 }
 
 // revoke writes r to the store.

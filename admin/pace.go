@@ -8,14 +8,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// The pacer's answer to throttling: each throttled request cuts the rate
-// to cutFactor of what it was, at most once per cutCooldown (the requests
-// already sent at the old rate are throttled too, and say nothing new); the
-// rate then climbs back by raisePerSecond of the configured rate a second,
-// and never falls below minFraction of it.
+// The pacer's answer to throttling: a throttled request cuts the rate to
+// cutFactor of what it was, unless it was sent before the last cut (the
+// requests sent at the old rate are throttled too, and say nothing new);
+// the rate then climbs back by raisePerSecond of the configured rate a
+// second, and never falls below minFraction of it.
 const (
 	cutFactor      = 0.7
-	cutCooldown    = time.Second
 	raisePerSecond = 0.05
 	minFraction    = 0.05
 )
@@ -41,27 +40,32 @@ func newPacer(perSecond float64, now func() time.Time) *pacer {
 		max: perSecond, cur: perSecond, now: now}
 }
 
-// wait blocks until the next request may leave, or ctx ends.
-func (p *pacer) wait(ctx context.Context) error {
+// wait blocks until the next request may leave, or ctx ends; it returns
+// when that was, for throttled.
+func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 	// Waiters queue here rather than in the limiter, where each would hold
 	// a reservation at the old rate.
 	select {
 	case p.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return time.Time{}, ctx.Err()
 	}
 	defer func() { <-p.turn }()
-	return p.lim.Wait(ctx)
+	if err := p.lim.Wait(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return p.now(), nil
 }
 
-// throttled lowers the rate after Cognito throttled a request.
-func (p *pacer) throttled() {
+// throttled lowers the rate after Cognito throttled a request that left
+// at sent.
+func (p *pacer) throttled(sent time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
-	if !p.lastCut.IsZero() && now.Sub(p.lastCut) < cutCooldown {
+	if sent.Before(p.lastCut) {
 		return
 	}
+	now := p.now()
 	p.lastCut, p.lastRaise = now, now
 	p.set(max(p.cur*cutFactor, p.max*minFraction))
 }

@@ -445,7 +445,8 @@ func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, *cognito.Er
 		return err
 	}
 	for attempt := 1; ; {
-		if err := sw.lists.wait(ctx); err != nil {
+		sent, err := sw.lists.wait(ctx)
+		if err != nil {
 			return nil, "", stopped(ctx)
 		}
 		e := sw.c.run.Run(ctx, opListUsers, sw.region, nil, send)
@@ -464,7 +465,7 @@ func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, *cognito.Er
 			}
 			return users, aws.ToString(out.PaginationToken), nil
 		case e.Kind == cognito.ErrThrottled:
-			sw.lists.throttled()
+			sw.lists.throttled(sent)
 		case ctx.Err() != nil || !cognito.Retryable(e) || attempt >= maxTransient:
 			return nil, "", e
 		default:
@@ -589,7 +590,8 @@ func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognit
 		}
 	}
 	for attempt := 1; ; {
-		if err := sw.signs.wait(ctx); err != nil {
+		sent, err := sw.signs.wait(ctx)
+		if err != nil {
 			return stillPending, nil
 		}
 		e := sw.c.signOut(ctx, sw.region, sw.pool, u.Username, 1)
@@ -601,7 +603,7 @@ func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognit
 			sw.signs.passed()
 			return skipped, nil
 		case e.Kind == cognito.ErrThrottled:
-			sw.signs.throttled()
+			sw.signs.throttled(sent)
 		case ctx.Err() != nil:
 			return stillPending, nil
 		case e.Kind == cognito.ErrForbidden, e.Kind == cognito.ErrResourceNotFound, e.Kind == cognito.ErrInvalidOption:
@@ -691,7 +693,7 @@ func (sw *sweeper) etaLocked(p Progress) time.Duration {
 	if p.Total == 0 || left <= 0 || r <= 0 {
 		return 0
 	}
-	return time.Duration(float64(left) / r * float64(time.Second)).Round(time.Second)
+	return time.Duration(float64(left) / r * float64(time.Second))
 }
 
 // report is the Report of the sweep as it stands.
