@@ -15,11 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/admin"
+	"github.com/cognitogo/signout/internal/moto"
 	"github.com/cognitogo/signout/internal/tap"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -157,6 +161,7 @@ func TestSignOutAllAtTheQuota(t *testing.T) {
 }
 
 func TestSignOutAllSlowsDownWhenThrottled(t *testing.T) {
+	t.Parallel()
 	const scale = 10
 	quota := 25.0 * scale
 	n := int(6 * quota)
@@ -517,4 +522,119 @@ func TestSignOutAllProgress(t *testing.T) {
 	if mid.Total > 0 && mid.Done < mid.Total {
 		assert.Positive(t, mid.ETA)
 	}
+}
+
+// createMotoUsers makes users in a moto pool, eight at a time.
+func createMotoUsers(t *testing.T, api *cip.Client, pool string, names []string, attrs func(string) []types.AttributeType) {
+	t.Helper()
+	work := make(chan string)
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	for range 8 {
+		wg.Go(func() {
+			for u := range work {
+				in := &cip.AdminCreateUserInput{UserPoolId: &pool, Username: aws.String(u), MessageAction: types.MessageActionTypeSuppress}
+				if attrs != nil {
+					in.UserAttributes = attrs(u)
+				}
+				if _, err := api.AdminCreateUser(context.Background(), in); err != nil {
+					failed.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
+	for _, u := range names {
+		work <- u
+	}
+	close(work)
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		t.Fatalf("AdminCreateUser: %v", *err)
+	}
+}
+
+// The issue's moto test: 10,000 users in pages of 60, every one sent a
+// sign-out that moto accepted, and the old tokens of a sample of 300
+// refused afterwards (signing in all 10,000 on moto would take minutes).
+func TestSignOutAllMoto(t *testing.T) {
+	t.Parallel()
+	url := moto.Start(t)
+	api := moto.Admin(t, url)
+	pool := moto.NewPool(t, api)
+	const n = 10000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = userName(i)
+	}
+	start := time.Now()
+	createMotoUsers(t, api, pool.ID, names, nil)
+	created := time.Since(start)
+	type session struct {
+		user   string
+		tokens moto.Tokens
+	}
+	var sample []session
+	for i := 0; i < n; i += n / 300 {
+		sample = append(sample, session{names[i], pool.SignIn(t, names[i])})
+	}
+	signedIn := time.Since(start) - created
+
+	p := tap.New(t, url)
+	c := newClient(t, p.URL)
+	rep, err := c.SignOutAll(context.Background(), pool.ID, admin.Sweep{Rate: 2000, ListRate: 1000})
+	require.NoError(t, err)
+	t.Logf("moto: %d users made in %v, %d signed in in %v, swept in %v (%d pages)",
+		n, created.Round(time.Millisecond), len(sample), signedIn.Round(time.Millisecond), rep.Elapsed.Round(time.Millisecond), rep.Pages)
+
+	assert.Equal(t, admin.Progress{Done: n, Listed: n, Total: n}, zeroTimes(rep.Progress))
+	assert.Equal(t, (n+59)/60, rep.Pages)
+	lists := p.Calls("ListUsers")
+	assert.Len(t, lists, rep.Pages, "each page listed once")
+	for _, l := range lists[:len(lists)-1] {
+		assert.Len(t, l.Users, 60)
+	}
+	signedOut := p.SignedOut()
+	assert.Len(t, signedOut, n, "moto accepted a sign-out of every user")
+	for _, u := range names {
+		assert.Equal(t, 1, signedOut[u], u)
+	}
+	for _, s := range sample {
+		assert.Error(t, pool.GetUser(s.tokens.Access), "%s's access token is refused", s.user)
+		assert.Error(t, pool.Refresh(s.tokens.Refresh), "%s's refresh token is refused", s.user)
+	}
+}
+
+// A filter signs out exactly the users it matches, on moto too.
+func TestSignOutAllMotoFilter(t *testing.T) {
+	url := moto.Start(t)
+	api := moto.Admin(t, url)
+	pool := moto.NewPool(t, api)
+	var names []string
+	want := map[string]bool{}
+	for i := range 200 {
+		names = append(names, userName(i))
+		if i%9 == 0 {
+			want[userName(i)] = true
+		}
+	}
+	createMotoUsers(t, api, pool.ID, names, func(u string) []types.AttributeType {
+		email := "staff-" + u + "@example.com"
+		if want[u] {
+			email = "contractor-" + u + "@example.com"
+		}
+		return []types.AttributeType{{Name: aws.String("email"), Value: aws.String(email)}}
+	})
+	in, out := pool.SignIn(t, userName(9)), pool.SignIn(t, userName(10))
+
+	p := tap.New(t, url)
+	rep, err := newClient(t, p.URL).SignOutAll(context.Background(), pool.ID, admin.Sweep{Filter: `email ^= "contractor-"`, Rate: 1000})
+	require.NoError(t, err)
+	assert.Equal(t, len(want), rep.Done)
+	got := map[string]bool{}
+	for u := range p.SignedOut() {
+		got[u] = true
+	}
+	assert.Equal(t, want, got, "exactly the matching users")
+	assert.Error(t, pool.GetUser(in.Access), "a matching user's token is refused")
+	assert.NoError(t, pool.GetUser(out.Access), "another user's token still works")
 }
