@@ -75,21 +75,6 @@ func readCheckpoint(t *testing.T, path string) savedCheckpoint {
 	return cp
 }
 
-// signOutAll runs a sweep in the background for tests that act during it.
-func signOutAll(ctx context.Context, c *admin.Client, pool string, s admin.Sweep) <-chan result {
-	ch := make(chan result, 1)
-	go func() {
-		r, err := c.SignOutAll(ctx, pool, s)
-		ch <- result{r, err}
-	}()
-	return ch
-}
-
-type result struct {
-	r   admin.Report
-	err error
-}
-
 func TestSignOutAll(t *testing.T) {
 	srv, p := standIn(t, 250)
 	var tokens []signouttest.Tokens
