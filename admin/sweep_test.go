@@ -201,13 +201,13 @@ func TestSignOutAllFilter(t *testing.T) {
 func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
 	srv, p := standIn(t, 200)
 	gone := map[string]bool{userName(5): true, userName(70): true, userName(199): true}
-	p.After = func(c *tap.Call) {
+	p.After(func(c *tap.Call) {
 		for _, u := range c.Users {
 			if gone[u] {
 				srv.DeleteUser(u)
 			}
 		}
-	}
+	})
 	rep, err := newClient(t, p.URL).SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, ListRate: 1000})
 	require.NoError(t, err)
 	assert.Equal(t, admin.Progress{Done: 197, Skipped: 3, Listed: 200, Total: 200}, zeroTimes(rep.Progress))
@@ -218,12 +218,12 @@ func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
 func TestSignOutAllListsFailures(t *testing.T) {
 	srv, p := standIn(t, 150)
 	bad := map[string]bool{userName(7): true, userName(100): true}
-	p.Before = func(c *tap.Call) *tap.Reply {
+	p.Before(func(c *tap.Call) *tap.Reply {
 		if bad[c.Username] {
 			return &tap.Reply{Status: 400, Code: "InvalidParameterException", Message: "odd user"}
 		}
 		return nil
-	}
+	})
 	rep, err := newClient(t, p.URL).SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, ListRate: 1000})
 	require.NoError(t, err, "a sweep with failed users completes")
 	assert.Equal(t, admin.Progress{Done: 148, Failed: 2, Listed: 150, Total: 150}, zeroTimes(rep.Progress))
@@ -241,12 +241,12 @@ func TestSignOutAllStopsWhenEverySignOutFails(t *testing.T) {
 	srv, p := standIn(t, 300)
 	var failing atomic.Bool
 	failing.Store(true)
-	p.Before = func(c *tap.Call) *tap.Reply {
+	p.Before(func(c *tap.Call) *tap.Reply {
 		if c.Op == "AdminUserGlobalSignOut" && failing.Load() {
 			return &tap.Reply{Status: 400, Code: "InvalidParameterException", Message: "mystery"}
 		}
 		return nil
-	}
+	})
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	c := newClient(t, p.URL)
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, ListRate: 1000, Checkpoint: cp})
@@ -276,12 +276,12 @@ func TestSignOutAllStopsOnErrorsEveryUserWouldGet(t *testing.T) {
 	} {
 		t.Run(tc.code, func(t *testing.T) {
 			srv, p := standIn(t, 120)
-			p.Before = func(c *tap.Call) *tap.Reply {
+			p.Before(func(c *tap.Call) *tap.Reply {
 				if c.Op == "AdminUserGlobalSignOut" {
 					return &tap.Reply{Status: 400, Code: tc.code, Message: "no"}
 				}
 				return nil
-			}
+			})
 			cp := filepath.Join(t.TempDir(), "sweep.json")
 			rep, err := newClient(t, p.URL).SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, Checkpoint: cp})
 			assert.ErrorIs(t, err, tc.kind)
@@ -302,11 +302,11 @@ func TestSignOutAllCancelSavesTheCheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var signOuts atomic.Int32
-	p.After = func(c *tap.Call) {
+	p.After(func(c *tap.Call) {
 		if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 150 {
 			cancel()
 		}
-	}
+	})
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	c := newClient(t, p.URL)
 	sweep := admin.Sweep{Rate: 1000, ListRate: 1000, Checkpoint: cp}
@@ -361,11 +361,11 @@ func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var signOuts atomic.Int32
-	p.After = func(c *tap.Call) {
+	p.After(func(c *tap.Call) {
 		if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 50 {
 			cancel()
 		}
-	}
+	})
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	c := newClient(t, p.URL, admin.WithRevocationStore(st))
 	start := time.Now()

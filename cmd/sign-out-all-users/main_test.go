@@ -112,6 +112,7 @@ func TestKilledRunsResume(t *testing.T) {
 		calls     atomic.Int64
 		killAt    atomic.Int64 // the call that kills the process
 		killAfter atomic.Bool  // after the endpoint answered it, rather than before it is sent
+		afterCall atomic.Pointer[tap.Call]
 		current   atomic.Pointer[os.Process]
 		killed    atomic.Int64
 	)
@@ -121,37 +122,41 @@ func TestKilledRunsResume(t *testing.T) {
 			killed.Add(1)
 		}
 	}
-	p.Before = func(c *tap.Call) *tap.Reply {
-		if calls.Add(1) == killAt.Load() && !killAfter.Load() {
-			kill()
-			return &tap.Reply{Drop: true}
+	p.Before(func(c *tap.Call) *tap.Reply {
+		if calls.Add(1) == killAt.Load() {
+			if killAfter.Load() {
+				afterCall.Store(c)
+			} else {
+				kill()
+				return &tap.Reply{Drop: true}
+			}
 		}
 		if bad[c.Username] {
 			return &tap.Reply{Status: 400, Code: "InvalidParameterException", Message: "odd user"}
 		}
 		return nil
-	}
-	p.After = func(c *tap.Call) {
+	})
+	p.After(func(c *tap.Call) {
 		for _, u := range c.Users {
 			if gone[u] {
 				srv.DeleteUser(u)
 			}
 		}
-		if calls.Load() == killAt.Load() && killAfter.Load() {
+		if afterCall.CompareAndSwap(c, nil) {
 			kill()
 		}
-	}
+	})
 
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	args := []string{"--user-pool-id", srv.UserPoolID, "--endpoint-url", p.URL, "--rate", "250", "--list-rate", "300", "--resume", cp}
 	const kills = 6
 	for i := range kills {
-		if i > 0 {
-			killAt.Store(calls.Load() + 1 + int64(rnd.IntN(250)))
-			killAfter.Store(rnd.IntN(2) == 0)
-		}
 		proc := start(t, args...)
 		current.Store(proc.cmd.Process)
+		if i > 0 {
+			killAfter.Store(rnd.IntN(2) == 0)
+			killAt.Store(calls.Load() + 1 + int64(rnd.IntN(250)))
+		}
 		var timer *time.Timer
 		if i == 0 {
 			// Any point, the very start included: before the first request
@@ -164,6 +169,7 @@ func TestKilledRunsResume(t *testing.T) {
 			timer.Stop()
 		}
 		require.Equal(t, -1, code, "run %d was killed before it finished: %s", i, proc.stderr.String())
+		require.EqualValues(t, i+1, killed.Load(), "run %d was killed by the test", i)
 	}
 	killAt.Store(-1)
 	require.EqualValues(t, kills, killed.Load())
@@ -210,11 +216,11 @@ func TestInterruptSavesTheCheckpoint(t *testing.T) {
 	p := tap.New(t, srv.URL)
 	var signOuts atomic.Int64
 	var current atomic.Pointer[os.Process]
-	p.After = func(c *tap.Call) {
+	p.After(func(c *tap.Call) {
 		if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 200 {
 			current.Load().Signal(os.Interrupt)
 		}
-	}
+	})
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	args := []string{"--user-pool-id", srv.UserPoolID, "--endpoint-url", p.URL, "--rate", "400", "--resume", cp}
 	proc := start(t, args...)

@@ -31,7 +31,7 @@ func newProgress(stderr io.Writer, dryRun bool) *progress {
 	p := &progress{w: stderr, dryRun: dryRun}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("users"), progressbar.OptionSetPredictTime(false),
+			progressbar.OptionSetItsString("users"), progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(false),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth(),
 			progressbar.OptionShowDescriptionAtLineEnd(), progressbar.OptionSetRenderBlankState(true))
 	}
@@ -43,7 +43,9 @@ func (p *progress) update(pr admin.Progress) {
 	p.last, p.seen = pr, true
 	if p.bar != nil {
 		if pr.Total > 0 && int64(pr.Total) != p.bar.GetMax64() {
+			// The bar counted modulo its width while the total was unknown.
 			p.bar.ChangeMax64(int64(pr.Total))
+			p.bar.Reset()
 		}
 		p.bar.Describe(p.details(pr))
 		p.bar.Set64(int64(p.handled(pr)))

@@ -92,12 +92,12 @@ func TestRunPartlyDone(t *testing.T) {
 	setEnv(t)
 	srv := standIn(t, 100)
 	p := tap.New(t, srv.URL)
-	p.Before = func(c *tap.Call) *tap.Reply {
+	p.Before(func(c *tap.Call) *tap.Reply {
 		if c.Username == "user00042" {
 			return &tap.Reply{Status: 400, Code: "InvalidParameterException", Message: "odd"}
 		}
 		return nil
-	}
+	})
 	code, stdout, stderr := runCmd(t, "--user-pool-id", srv.UserPoolID, "--endpoint-url", p.URL,
 		"--rate", "1000", "--resume", filepath.Join(t.TempDir(), "sweep.json"))
 	assert.Equal(t, exitPartly, code)

@@ -37,19 +37,38 @@ type Reply struct {
 	Code, Message string
 }
 
-// Proxy forwards to one endpoint. Set its hooks before the first request.
+// Proxy forwards to one endpoint. It is safe for concurrent use.
 type Proxy struct {
 	URL string // the proxy's endpoint, for --endpoint-url
-	// Before, if set, sees each call before it is forwarded; a non-nil
-	// Reply answers it instead.
-	Before func(c *Call) *Reply
-	// After, if set, sees each answered call before the answer is relayed.
-	After func(c *Call)
 
 	target string
 	client *http.Client
 	mu     sync.Mutex
 	calls  []Call
+	before func(c *Call) *Reply
+	after  func(c *Call)
+}
+
+// Before makes f see each call before it is forwarded; a non-nil Reply
+// answers the call instead. f is called concurrently.
+func (p *Proxy) Before(f func(c *Call) *Reply) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.before = f
+}
+
+// After makes f see each answered call before the answer is relayed, with
+// the Call that Before saw. f is called concurrently.
+func (p *Proxy) After(f func(c *Call)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.after = f
+}
+
+func (p *Proxy) hooks() (func(*Call) *Reply, func(*Call)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.before, p.after
 }
 
 // New starts a proxy to target until the test ends.
@@ -75,8 +94,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(body, &in)
 	c := &Call{Op: strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService."),
 		Username: in.Username, Token: in.PaginationToken, Filter: in.Filter}
-	if p.Before != nil {
-		if rep := p.Before(c); rep != nil {
+	before, after := p.hooks()
+	if before != nil {
+		if rep := before(c); rep != nil {
 			if rep.Drop {
 				panic(http.ErrAbortHandler)
 			}
@@ -116,8 +136,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		c.Next = page.PaginationToken
 	}
 	p.record(c)
-	if p.After != nil {
-		p.After(c)
+	if after != nil {
+		after(c)
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v

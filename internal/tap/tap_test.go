@@ -23,12 +23,12 @@ func TestProxy(t *testing.T) {
 		srv.AddUser(u, nil)
 	}
 	p := New(t, srv.URL)
-	p.Before = func(c *Call) *Reply {
+	p.Before(func(c *Call) *Reply {
 		if c.Username == "c" {
 			return &Reply{Status: 400, Code: "InvalidParameterException", Message: "no"}
 		}
 		return nil
-	}
+	})
 	api := cip.New(cip.Options{Region: srv.Region, BaseEndpoint: aws.String(p.URL), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
 	ctx := context.Background()
