@@ -38,7 +38,11 @@
 // expire, up to a day. With [WithRevocationStore], an unfiltered sweep
 // first records a cutoff for the whole pool (a signout.Revocation without a
 // Subject), so that verifiers reading the same store (package verify) refuse
-// every session begun before the sweep at once, while the sweep runs.
+// every session begun before the sweep at once, while the sweep runs. A
+// filtered sweep records each user it signs out instead (Subject set to the
+// user's sub, just before the sign-out), since a cutoff for the pool would
+// also refuse the users the filter spares. Every record of a sweep has the
+// first run's time.
 //
 // # Errors
 //
