@@ -114,7 +114,7 @@ func New(cfg aws.Config, opts ...Option) (*Client, error) {
 	c := &Client{creds: creds, store: o.store, now: time.Now,
 		run: cognito.Runner{DefaultRegion: cfg.Region, Timeout: o.timeout, Logger: o.logger}}
 	s := cognito.SDK{AWS: &cfg, Region: cfg.Region, Credentials: creds,
-		Transport: transport.Config{ConnectTimeout: defaultConnectTimeout, ReadTimeout: defaultReadTimeout}}
+		Transport: transport.Config{ConnectTimeout: defaultConnectTimeout, MaxConnsPerHost: 128}, ReadTimeout: defaultReadTimeout}
 	if cfg.BaseEndpoint != nil {
 		s.Endpoint = *cfg.BaseEndpoint
 		c.run.HasEndpoint = true
