@@ -101,12 +101,12 @@ func TestLogout(t *testing.T) {
 			assert.Equal(t, tc.signOuts, srv.Requests("GlobalSignOut"), "GlobalSignOut requests")
 			assert.Equal(t, tc.revokes, srv.Requests("RevokeToken"), "RevokeToken requests, the set-up's included")
 			if ended != 0 {
-				assert.False(t, refreshWorks(t, srv, this.RefreshToken), "this session's refresh token")
-				assert.False(t, works(t, srv, this.AccessToken), "this session's access token")
+				assert.False(t, srv.Accepts(this.RefreshToken), "this session's refresh token")
+				assert.False(t, srv.Accepts(this.AccessToken), "this session's access token")
 			} else {
-				assert.True(t, refreshWorks(t, srv, this.RefreshToken) || tc.revokedAT, "nothing ended")
+				assert.True(t, srv.Accepts(this.RefreshToken) || tc.revokedAT, "nothing ended")
 			}
-			assert.Equal(t, tc.otherEnded, !works(t, srv, other.AccessToken), "the user's other session ended")
+			assert.Equal(t, tc.otherEnded, !srv.Accepts(other.AccessToken), "the user's other session ended")
 		})
 	}
 }

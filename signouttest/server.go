@@ -116,6 +116,20 @@ func (s *Server) Close() {
 // admin operations, trust in its TLS certificate, and one attempt per call.
 func (s *Server) Client() *cip.Client { return s.client }
 
+// Accepts reports whether the server would accept tok now: an access
+// token as GetUser does, a refresh token as REFRESH_TOKEN_AUTH does. It
+// sends no request and counts none, so a test can look at a token without
+// changing what Requests and the quotas see.
+func (s *Server) Accepts(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess := s.refresh[tok]; sess != nil {
+		return sess.refused("Refresh") == nil
+	}
+	_, e := s.sessionLocked(tok)
+	return e == nil
+}
+
 // Requests returns how many requests for op (such as "GlobalSignOut", or
 // "JWKS" for the key set) the server has received, throttled and faulted
 // ones included; "" counts all.

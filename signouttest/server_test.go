@@ -172,3 +172,20 @@ func TestCertificatePEM(t *testing.T) {
 	plain := start(t)
 	assert.PanicsWithValue(t, "signouttest: CertificatePEM on a server started without TLS()", func() { plain.CertificatePEM() })
 }
+
+func TestAccepts(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	alice, bob := srv.SignIn("alice"), srv.SignIn("bob")
+	for _, tok := range []string{alice.AccessToken, alice.RefreshToken, bob.AccessToken} {
+		require.True(t, srv.Accepts(tok))
+	}
+	assert.False(t, srv.Accepts(alice.IDToken), "an ID token is no access token")
+	assert.False(t, srv.Accepts("garbage"))
+	_, err := srv.Client().GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: &alice.AccessToken})
+	require.NoError(t, err)
+	assert.False(t, srv.Accepts(alice.AccessToken))
+	assert.False(t, srv.Accepts(alice.RefreshToken))
+	assert.True(t, srv.Accepts(bob.AccessToken))
+	assert.Equal(t, 1, srv.Requests(""), "Accepts sends nothing")
+}
