@@ -54,12 +54,22 @@ func (r Reach) String() string {
 // on. A revoked access token does not tell whether they do.
 //
 // Throttling, network and service faults end nothing and are returned as
-// they are: see Error.Retryable. The error is nil exactly when at least the
-// sessions asked for have ended. The whole Logout, all its requests
-// included, gets one WithTimeout. With WithRevocationStore, what ended is
-// recorded there: every session of the user for AllSessions, the session
-// named by the access token's origin_jti for ThisSession (so pass the access
-// token too).
+// they are: see Error.Retryable. The whole Logout, all its requests
+// included, gets one WithTimeout.
+//
+// With WithRevocationStore, what ended is recorded there: every session of
+// the user for AllSessions; for ThisSession, the session the access token
+// names by its origin_jti, once Cognito has confirmed that this access token
+// is now refused as revoked (one GetUser request), so that a forged or
+// mismatched access token cannot get another session recorded. Pass the
+// access token too: without it, or when Cognito does not confirm, nothing
+// is recorded for the session, and the application's API accepts its access
+// tokens until they expire.
+//
+// The error is nil exactly when at least the sessions asked for have ended,
+// and, with a store, have been recorded. When Cognito ended them but the
+// store failed, the returned Reach says what ended and the error's Op is
+// "RevocationStore".
 func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error) {
 	if reach != ThisSession && reach != AllSessions {
 		return 0, &Error{Op: "Logout", Kind: ErrInvalidParameter, Message: "reach must be ThisSession or AllSessions"}
@@ -67,11 +77,8 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if accessToken == "" && refreshToken == "" {
 		return 0, &Error{Op: "Logout", Kind: ErrInvalidToken, Message: "no token given"}
 	}
-	if c.run.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.run.Timeout)
-		defer cancel()
-	}
+	ctx, cancel := c.budget(ctx)
+	defer cancel()
 	var claims *token.Claims
 	checkErr := errors.New("no access token")
 	if accessToken != "" {
@@ -87,7 +94,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 		if canRevoke {
 			e := c.revoke(ctx, refreshToken, region)
 			if e == nil {
-				return ThisSession, c.record(ctx, claims, true)
+				return ThisSession, c.recordSession(ctx, accessToken, claims)
 			}
 			if e.Kind != cognito.ErrOperationNotEnabled || accessToken == "" {
 				return 0, (*Error)(e)
@@ -110,10 +117,38 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if re := c.revoke(ctx, refreshToken, region); re != nil {
 		return 0, (*Error)(re)
 	}
-	if err := c.record(ctx, claims, true); err != nil {
-		return ThisSession, errors.Join((*Error)(e), err)
+	if err := c.recordSession(ctx, accessToken, claims); err != nil {
+		return ThisSession, err
 	}
 	return ThisSession, (*Error)(e)
+}
+
+// budget gives one call of the Client, all its requests included, the
+// WithTimeout budget.
+func (c *Client) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.run.Timeout > 0 {
+		return context.WithTimeout(ctx, c.run.Timeout)
+	}
+	return ctx, func() {}
+}
+
+// recordSession records the end of the session accessToken names, once
+// Cognito confirms that the token is refused as revoked. The token's claims
+// are not verified here: a GetUser answer of "revoked" proves that Cognito
+// issued it and that its session has ended.
+func (c *Client) recordSession(ctx context.Context, accessToken string, claims *token.Claims) error {
+	if c.store == nil || claims == nil || claims.OriginJTI == "" {
+		return nil
+	}
+	in := &cip.GetUserInput{AccessToken: &accessToken}
+	e := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		_, err := c.api.GetUser(ctx, in, optFns...)
+		return err
+	})
+	if e == nil || e.Kind != cognito.ErrTokenRevoked {
+		return nil
+	}
+	return c.record(ctx, claims, true)
 }
 
 func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cognito.Error {
@@ -139,7 +174,9 @@ func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cogni
 
 // record writes the Revocation of a sign-out to the store, if one is set:
 // the session of the access token whose claims are given, or every session
-// of its user. It records nothing without the claims that name them.
+// of its user. It records nothing without the claims that name them. The
+// claims must be authenticated by Cognito: it accepted the token, or
+// confirmed it revoked.
 func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession bool) error {
 	if c.store == nil || claims == nil || claims.Issuer == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
 		return nil
@@ -154,7 +191,10 @@ func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession b
 		return nil
 	}
 	e := &cognito.Error{Op: "RevocationStore", Kind: cognito.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
-	if ctx.Err() != nil {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.Kind = context.Canceled
+	case ctx.Err() != nil:
 		e.Kind = cognito.ErrTimeout
 	}
 	return (*Error)(c.run.Done(ctx, e))

@@ -2,6 +2,9 @@ package signout_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,29 +134,75 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store))
 	require.NoError(t, err)
 	ctx := context.Background()
+	logout := func(at, rt string, reach signout.Reach) signout.Reach {
+		t.Helper()
+		ended, _ := c.Logout(ctx, at, rt, reach)
+		return ended
+	}
 
-	s := srv.SignIn("alice")
-	ended, err := c.Logout(ctx, s.AccessToken, s.RefreshToken, signout.ThisSession)
+	// This session: recorded by its origin_jti once Cognito confirms.
+	alice := srv.SignIn("alice")
+	require.Equal(t, signout.ThisSession, logout(alice.AccessToken, alice.RefreshToken, signout.ThisSession))
+	// All sessions: recorded for the user.
+	bob := srv.SignIn("bob")
+	require.Equal(t, signout.AllSessions, logout(bob.AccessToken, bob.RefreshToken, signout.AllSessions))
+	// The fallback from all sessions to this one, with an access token
+	// already revoked: recorded for the session, not the user.
+	carol := srv.SignIn("carol")
+	_, err = srv.Client().RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: &srv.ClientID, Token: &carol.RefreshToken})
 	require.NoError(t, err)
-	require.Equal(t, signout.ThisSession, ended)
-	s2 := srv.SignIn("bob")
-	ended, err = c.Logout(ctx, s2.AccessToken, s2.RefreshToken, signout.AllSessions)
-	require.NoError(t, err)
-	require.Equal(t, signout.AllSessions, ended)
-	s3 := srv.SignIn("carol")
-	_, err = c.Logout(ctx, "", s3.RefreshToken, signout.ThisSession)
-	require.NoError(t, err)
+	require.Equal(t, signout.ThisSession, logout(carol.AccessToken, carol.RefreshToken, signout.AllSessions))
+	// No access token, or an expired one Cognito will not confirm as
+	// revoked: nothing is recorded for the session.
+	dave := srv.SignIn("dave")
+	require.Equal(t, signout.ThisSession, logout("", dave.RefreshToken, signout.ThisSession))
+	expired := srv.SignIn("erin", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()})
+	require.Equal(t, signout.ThisSession, logout(expired.AccessToken, expired.RefreshToken, signout.AllSessions))
 
 	recs := store.records()
-	require.Len(t, recs, 2, "no record without an access token to name the session")
-	assert.Equal(t, claim(t, s.AccessToken, "sub"), recs[0].Subject)
-	assert.Equal(t, claim(t, s.AccessToken, "origin_jti"), recs[0].OriginJTI, "this session")
-	assert.NotEmpty(t, recs[0].OriginJTI)
-	assert.Equal(t, claim(t, s2.AccessToken, "sub"), recs[1].Subject)
-	assert.Empty(t, recs[1].OriginJTI, "every session of bob")
-	for _, r := range recs {
-		assert.Equal(t, srv.Issuer, r.Issuer)
+	require.Len(t, recs, 3)
+	want := []struct{ tok, originJTI string }{
+		{alice.AccessToken, claim(t, alice.AccessToken, "origin_jti")},
+		{bob.AccessToken, ""},
+		{carol.AccessToken, claim(t, carol.AccessToken, "origin_jti")},
 	}
+	for i, w := range want {
+		assert.Equal(t, srv.Issuer, recs[i].Issuer)
+		assert.Equal(t, claim(t, w.tok, "sub"), recs[i].Subject)
+		assert.Equal(t, w.originJTI, recs[i].OriginJTI)
+		assert.Equal(t, 24*time.Hour, recs[i].Expires.Sub(recs[i].At))
+	}
+	assert.NotEmpty(t, recs[0].OriginJTI)
+}
+
+// TestLogoutRecordsOnlyWhatCognitoConfirms: an attacker revokes their own
+// refresh token beside an access token forged to name the victim's session.
+// Cognito revokes the attacker's session; the forged claims are recorded
+// nowhere, so the victim stays signed in at the application's API too.
+func TestLogoutRecordsOnlyWhatCognitoConfirms(t *testing.T) {
+	store := &memStore{}
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store))
+	require.NoError(t, err)
+	victim, attacker := srv.SignIn("victim"), srv.SignIn("mallory")
+
+	parts := strings.Split(attacker.AccessToken, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims map[string]any
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	claims["sub"], claims["origin_jti"] = claim(t, victim.AccessToken, "sub"), claim(t, victim.AccessToken, "origin_jti")
+	payload, err = json.Marshal(claims)
+	require.NoError(t, err)
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + parts[2]
+
+	ended, err := c.Logout(context.Background(), forged, attacker.RefreshToken, signout.ThisSession)
+	require.NoError(t, err)
+	assert.Equal(t, signout.ThisSession, ended, "the attacker's own session ended")
+	assert.False(t, srv.Accepts(attacker.RefreshToken))
+	assert.Empty(t, store.records(), "the forged claims were recorded nowhere")
+	assert.True(t, srv.Accepts(victim.AccessToken))
 }
 
 // deadlineAPI records the deadline each call saw.

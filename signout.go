@@ -22,12 +22,14 @@ type Signer interface {
 	SignOut(ctx context.Context, accessToken string) error
 }
 
-// CognitoAPI is the part of Cognito's SDK client that a Client calls. A
-// *cognitoidentityprovider.Client implements it, and so can a mock given to
-// WithCognitoAPI.
+// CognitoAPI is the part of Cognito's SDK client that a Client calls:
+// GlobalSignOut, RevokeToken, and GetUser to confirm a revocation before it
+// is recorded. A *cognitoidentityprovider.Client implements it, and so can
+// a mock given to WithCognitoAPI.
 type CognitoAPI interface {
 	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
 	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
+	GetUser(ctx context.Context, in *cip.GetUserInput, optFns ...func(*cip.Options)) (*cip.GetUserOutput, error)
 }
 
 var (
@@ -157,13 +159,16 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
 // refresh tokens. A token that fails the local checks (malformed, not an
 // access token, expired beyond WithExpiryLeeway, lacking the
 // aws.cognito.signin.user.admin scope) is refused without a request. With
-// WithRevocationStore the sign-out is then recorded there.
+// WithRevocationStore the sign-out is then recorded there, inside the same
+// WithTimeout budget.
 //
 // Every error is an *Error: use errors.Is with ErrTokenRevoked,
 // ErrNotAuthorized, ErrThrottled, ... and Retryable to decide what to do.
 // Cancelling ctx makes it match context.Canceled, a deadline
 // context.DeadlineExceeded.
 func (c *Client) SignOut(ctx context.Context, accessToken string) error {
+	ctx, cancel := c.budget(ctx)
+	defer cancel()
 	claims, checkErr := c.parseAccess(accessToken)
 	if e := c.globalSignOut(ctx, accessToken, claims, checkErr); e != nil {
 		return (*Error)(e)
@@ -185,6 +190,7 @@ func (c *Client) parseAccess(accessToken string) (claims *token.Claims, checkErr
 const (
 	opGlobalSignOut = "GlobalSignOut"
 	opRevokeToken   = "RevokeToken"
+	opGetUser       = "GetUser"
 )
 
 func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) *cognito.Error {

@@ -334,6 +334,13 @@ func (m *mockAPI) GlobalSignOut(_ context.Context, in *cip.GlobalSignOutInput, _
 	return &cip.GlobalSignOutOutput{}, m.err
 }
 
+func (m *mockAPI) GetUser(_ context.Context, in *cip.GetUserInput, _ ...func(*cip.Options)) (*cip.GetUserOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens = append(m.tokens, aws.ToString(in.AccessToken))
+	return &cip.GetUserOutput{}, m.err
+}
+
 func (m *mockAPI) RevokeToken(_ context.Context, in *cip.RevokeTokenInput, _ ...func(*cip.Options)) (*cip.RevokeTokenOutput, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -441,14 +448,18 @@ func TestSignOutLogs(t *testing.T) {
 
 // memStore is a RevocationStore that keeps what it is given.
 type memStore struct {
-	mu   sync.Mutex
-	recs []signout.Revocation
-	err  error
+	mu          sync.Mutex
+	recs        []signout.Revocation
+	err         error
+	noDeadlines int // calls whose context had no deadline
 }
 
-func (m *memStore) Revoke(_ context.Context, r signout.Revocation) error {
+func (m *memStore) Revoke(ctx context.Context, r signout.Revocation) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		m.noDeadlines++
+	}
 	if m.err != nil {
 		return m.err
 	}
@@ -476,6 +487,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 	assert.Empty(t, r.OriginJTI, "every session of the user")
 	assert.WithinRange(t, r.At, before, time.Now())
 	assert.Equal(t, 24*time.Hour, r.Expires.Sub(r.At), "as long as Cognito's longest-lived token")
+	assert.Zero(t, store.noDeadlines, "the store write is inside WithTimeout")
 
 	store.err = errors.New("store down")
 	err := c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
