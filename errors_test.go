@@ -123,7 +123,6 @@ func TestErrorMapping(t *testing.T) {
 		endpoint  func(t *testing.T, srv *signouttest.Server) string // instead of the stand-in
 		opts      []signout.Option
 		want      error
-		code      string
 		retryable bool
 		attempts  int
 	}
