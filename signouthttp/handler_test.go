@@ -311,12 +311,21 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 // TestHandlerPanickingHook: a hook that panics must not cost the user the
 // logout; the cookies are expired and the answer sent before any hook runs.
 func TestHandlerPanickingHook(t *testing.T) {
-	for _, redirect := range []string{"", "/"} {
-		t.Run("redirect "+redirect, func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		redirect string
+		cookie   string
+		want     int
+	}{
+		{"no redirect", "", "at=AT", http.StatusNoContent},
+		{"redirect", "/", "at=AT", http.StatusSeeOther},
+		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			var hooked atomic.Bool
 			h := newHandler(t, signouthttp.Config{
 				Client:      &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
-				RedirectURL: redirect,
+				RedirectURL: tc.redirect,
 				OnError: func(*http.Request, signout.Reach, error) {
 					hooked.Store(true)
 					panic("hook bug")
@@ -331,7 +340,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 
 			req, err := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
 			require.NoError(t, err)
-			req.AddCookie(&http.Cookie{Name: "at", Value: "AT"})
+			req.Header.Set("Cookie", tc.cookie)
 			resp, err := client.Do(req)
 			require.NoError(t, err, "the answer arrives although the hook panicked")
 			_, err = io.Copy(io.Discard, resp.Body)
@@ -340,11 +349,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			ts.Close() // waits for the handler, which calls the hook after answering
 			assert.True(t, hooked.Load())
 			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
-			if redirect != "" {
-				assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
-			} else {
-				assert.Equal(t, http.StatusNoContent, resp.StatusCode)
-			}
+			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
 }
@@ -462,7 +467,9 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 			assert.Equal(t, tc.wantCalls, client.Calls())
 			if tc.wantCode == http.StatusBadRequest {
 				assert.ErrorIs(t, hookErr, signouthttp.ErrTooManyTokens)
-				assert.Empty(t, expired(rec.Result()), "a refused request changes nothing")
+				assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "the cookies are expired all the same")
+				assert.Equal(t, `"cache"`, rec.Header().Get("Clear-Site-Data"))
+				assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 			} else {
 				assert.NoError(t, hookErr)
 			}
