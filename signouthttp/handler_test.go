@@ -516,23 +516,40 @@ func TestHandlerClearSiteData(t *testing.T) {
 	}
 }
 
+// TestHandlerSecureCookies: a __Host- or __Secure- cookie is expired with
+// the attributes its prefix demands; any cookie is expired with Secure over HTTPS, and only
+// there, as a browser ignores a Secure cookie set over plain HTTP.
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
-	for _, c := range rec.Result().Cookies() {
-		switch c.Name {
-		case "__Host-at":
-			assert.True(t, c.Secure)
-			assert.Equal(t, "/", c.Path)
-			assert.Empty(t, c.Domain)
-		case "rt":
-			assert.Equal(t, "/app", c.Path)
-			assert.Equal(t, "example.com", c.Domain)
-			assert.True(t, c.HttpOnly)
-		}
+	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at",
+		ClearCookies: []string{"__Secure-sid"}, CookiePath: "/app", CookieDomain: "example.com"})
+	for _, target := range []string{"http://example.com/logout", "https://example.com/logout"} {
+		t.Run(target, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, target, nil)
+			overTLS := strings.HasPrefix(target, "https:")
+			require.Equal(t, overTLS, r.TLS != nil, "precondition")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			cookies := rec.Result().Cookies()
+			for _, c := range cookies {
+				switch c.Name {
+				case "__Host-at":
+					assert.True(t, c.Secure)
+					assert.Equal(t, "/", c.Path)
+					assert.Empty(t, c.Domain)
+				case "__Secure-sid":
+					assert.True(t, c.Secure)
+					assert.Equal(t, "/app", c.Path)
+					assert.Equal(t, "example.com", c.Domain)
+				case "rt":
+					assert.Equal(t, overTLS, c.Secure)
+					assert.Equal(t, "/app", c.Path)
+					assert.Equal(t, "example.com", c.Domain)
+					assert.True(t, c.HttpOnly)
+				}
+			}
+			assert.Len(t, cookies, 3)
+		})
 	}
-	assert.Len(t, rec.Result().Cookies(), 2)
 }
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
