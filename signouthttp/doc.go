@@ -18,6 +18,17 @@
 // session of this browser and leaves the user's phone signed in. Mount a
 // second handler with [signout.AllSessions] for "Log out of all devices".
 //
+// A request may carry several values of a token cookie: a page on a sibling
+// subdomain can set cookies of the same names, which the browser sends
+// along with the user's own. The handler ends every session named. It pairs
+// the access tokens (the bearer token first) with the refresh tokens by
+// position, first with first, and calls [Client] once a pair; it cannot
+// tell which tokens belong together, and need not: Cognito ends only what
+// a call's own tokens name, and [signout.Client.Logout] records a
+// session's revocation only for what Cognito confirms, so a mismatched pair
+// records nothing wrong. More than 8 values of one token are refused with
+// 400 ([ErrTooManyTokens]), the cookies expired all the same.
+//
 // # Back after logout
 //
 // The answer carries Clear-Site-Data: "cache", so the browser drops its

@@ -98,7 +98,8 @@ type Config struct {
 
 // Client ends a session as far as reach asks and returns what it ended;
 // *signout.Client implements it. The handler calls it once for each session
-// a request names, all within Config.Timeout.
+// a request names, all within Config.Timeout, pairing duplicate access and
+// refresh tokens by position (see the package doc).
 type Client interface {
 	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
 }
@@ -242,7 +243,9 @@ const maxTokens = 8
 // sessions returns the sessions a request names. A page on a sibling
 // subdomain can set a cookie of the same name that the browser sends first
 // (rt=ATTACKER; rt=VICTIM): every distinct value is taken, the access tokens
-// (the bearer token first) paired in order with the refresh tokens.
+// (the bearer token first) paired by position with the refresh tokens. A
+// pair may mix two sessions; that is safe because each Logout call ends at
+// Cognito only what its own tokens name.
 func (h *handler) sessions(r *http.Request) ([]session, error) {
 	access := values(r, h.cfg.AccessTokenCookie, bearer(r))
 	refresh := values(r, h.cfg.RefreshTokenCookie, "")
