@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,13 +98,16 @@ type Config struct {
 
 // Client ends a session as far as reach asks and returns what it ended;
 // *signout.Client implements it. The handler calls it once for each session
-// a request names, all within Config.Timeout.
+// a request names, all within Config.Timeout, pairing duplicate access and
+// refresh tokens by position (see the package doc).
 type Client interface {
 	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
 }
 
 // ErrTooManyTokens is what OnError hears when a request carries more values
-// of one token than a browser would send: the handler refuses it with 400.
+// of one token than a browser would send: the handler ends no session at
+// Cognito and answers 400, with the cookies expired and Clear-Site-Data as
+// for any logout.
 var ErrTooManyTokens = errors.New("signouthttp: too many token cookies")
 
 // handler serves logout requests.
@@ -196,7 +201,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sessions, err := h.sessions(r)
 	if err != nil {
-		http.Error(w, "too many session cookies", http.StatusBadRequest)
+		// Cognito is not asked to end sessions the handler cannot tell
+		// apart, but the browser still forgets its own.
+		h.respond(w, r, "too many session cookies\n")
 		h.onError(r, 0, err)
 		return
 	}
@@ -212,7 +219,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cancel()
-	h.respond(w, r)
+	h.respond(w, r, "")
 	// The answer is out, so a hook that panics cannot keep the cookies alive.
 	for _, f := range failures {
 		h.onError(r, f.ended, f.err)
@@ -236,7 +243,9 @@ const maxTokens = 8
 // sessions returns the sessions a request names. A page on a sibling
 // subdomain can set a cookie of the same name that the browser sends first
 // (rt=ATTACKER; rt=VICTIM): every distinct value is taken, the access tokens
-// (the bearer token first) paired in order with the refresh tokens.
+// (the bearer token first) paired by position with the refresh tokens. A
+// pair may mix two sessions; that is safe because each Logout call ends at
+// Cognito only what its own tokens name.
 func (h *handler) sessions(r *http.Request) ([]session, error) {
 	access := values(r, h.cfg.AccessTokenCookie, bearer(r))
 	refresh := values(r, h.cfg.RefreshTokenCookie, "")
@@ -273,19 +282,27 @@ func values(r *http.Request, name, first string) []string {
 	return vs
 }
 
-// respond expires the cookies and sends the whole answer, flushed, so that
-// nothing the handler does afterwards can hold it back.
-func (h *handler) respond(w http.ResponseWriter, r *http.Request) {
+// respond expires the cookies, sends Clear-Site-Data, and sends the whole
+// answer, flushed, so that nothing the handler does afterwards can hold it
+// back: 400 with the text refused when it is set, else the redirect or 204.
+// Every body has a Content-Length, so the answer is complete once flushed.
+func (h *handler) respond(w http.ResponseWriter, r *http.Request, refused string) {
 	h.expireCookies(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	if h.clear != "" {
 		w.Header().Set("Clear-Site-Data", h.clear)
 	}
-	if h.cfg.RedirectURL != "" {
-		// No body: the answer is complete once flushed.
+	switch {
+	case refused != "":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Length", strconv.Itoa(len(refused)))
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, refused)
+	case h.cfg.RedirectURL != "":
 		w.Header().Set("Content-Length", "0")
 		http.Redirect(w, r, h.cfg.RedirectURL, http.StatusSeeOther)
-	} else {
+	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
 	_ = http.NewResponseController(w).Flush()

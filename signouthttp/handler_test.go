@@ -85,173 +85,131 @@ func expired(resp *http.Response) []string {
 	return names
 }
 
+// post returns a logout request to http://app.example.com/logout with the
+// Origin and Sec-Fetch-Site headers that are not "", and the cookies, each
+// "name=value", in the order given.
+func post(origin, secFetchSite string, cookies ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	if secFetchSite != "" {
+		r.Header.Set("Sec-Fetch-Site", secFetchSite)
+	}
+	if len(cookies) > 0 {
+		r.Header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	return r
+}
+
 func TestHandler(t *testing.T) {
 	tests := []struct {
-		name        string
-		cfg         signouthttp.Config
-		req         func() *http.Request
-		client      *fakeClient
-		wantStatus  int
-		wantCalls   []call
-		wantExpired []string
-		wantOnError bool
+		name          string
+		cfg           signouthttp.Config
+		req           *http.Request
+		authorization string // the request's Authorization header, when set
+		client        *fakeClient
+		wantStatus    int
+		wantCalls     []call
+		wantExpired   []string
+		wantOnError   bool
 	}{
 		{
-			name: "bearer and refresh cookie",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Authorization", "Bearer AT1")
-				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT1"})
-				return r
-			},
-			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT1", "RT1", signout.ThisSession}},
-			wantExpired: []string{"at", "rt", "sid"},
+			name:          "bearer and refresh cookie",
+			req:           post("", "", "rt=RT1"),
+			authorization: "Bearer AT1",
+			wantStatus:    http.StatusNoContent,
+			wantCalls:     []call{{"AT1", "RT1", signout.ThisSession}},
+			wantExpired:   []string{"at", "rt", "sid"},
 		},
 		{
-			name: "tokens from cookies",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT2"})
-				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT2"})
-				return r
-			},
+			name:        "tokens from cookies",
+			req:         post("", "", "at=AT2", "rt=RT2"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT2", "RT2", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name: "all sessions",
-			cfg:  signouthttp.Config{Reach: signout.AllSessions},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT2"})
-				r.AddCookie(&http.Cookie{Name: "rt", Value: "RT2"})
-				return r
-			},
+			name:        "all sessions",
+			cfg:         signouthttp.Config{Reach: signout.AllSessions},
+			req:         post("", "", "at=AT2", "rt=RT2"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT2", "RT2", signout.AllSessions}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name:        "GET is refused",
-			req:         func() *http.Request { return httptest.NewRequest(http.MethodGet, "/logout", nil) },
-			wantStatus:  http.StatusMethodNotAllowed,
-			wantExpired: nil,
+			name:       "GET is refused",
+			req:        httptest.NewRequest(http.MethodGet, "/logout", nil),
+			wantStatus: http.StatusMethodNotAllowed,
 		},
 		{
-			name: "foreign origin is refused and changes nothing",
-			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Origin", "https://evil.example")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
-				return r
-			},
+			name:       "foreign origin is refused and changes nothing",
+			cfg:        signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			req:        post("https://evil.example", "", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "foreign origin is refused by default",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
-				r.Header.Set("Origin", "https://evil.example")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
-				return r
-			},
+			name:       "foreign origin is refused by default",
+			req:        post("https://evil.example", "", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "cross-site fetch is refused by default",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
-				r.Header.Set("Sec-Fetch-Site", "cross-site")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
-				return r
-			},
+			name:       "cross-site fetch is refused by default",
+			req:        post("", "cross-site", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "same-site page on another port is refused by default",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
-				r.Header.Set("Origin", "http://app.example.com:8081")
-				r.Header.Set("Sec-Fetch-Site", "same-site")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT3"})
-				return r
-			},
+			name:       "same-site page on another port is refused by default",
+			req:        post("http://app.example.com:8081", "same-site", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
 		{
-			name: "own origin is allowed by default",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
-				r.Header.Set("Origin", "http://app.example.com")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
-				return r
-			},
+			name:        "own origin is allowed by default",
+			req:         post("http://app.example.com", "", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name: "allowed origin",
-			cfg:  signouthttp.Config{AllowedOrigins: []string{"https://App.example.com"}},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "https://api.example.com/logout", nil)
-				r.Header.Set("Origin", "https://app.example.com")
-				r.Header.Set("Sec-Fetch-Site", "same-site")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
-				return r
-			},
+			name:        "allowed origin",
+			cfg:         signouthttp.Config{AllowedOrigins: []string{"https://App.example.com"}},
+			req:         post("https://app.example.com", "same-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name: "any origin, when the check is turned off",
-			cfg:  signouthttp.Config{AllowAnyOrigin: true},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "http://app.example.com/logout", nil)
-				r.Header.Set("Origin", "https://evil.example")
-				r.Header.Set("Sec-Fetch-Site", "cross-site")
-				r.AddCookie(&http.Cookie{Name: "at", Value: "AT4"})
-				return r
-			},
+			name:        "any origin, when the check is turned off",
+			cfg:         signouthttp.Config{AllowAnyOrigin: true},
+			req:         post("https://evil.example", "cross-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name: "no token: nothing to end, cookies still expired",
-			req:  func() *http.Request { return httptest.NewRequest(http.MethodPost, "/logout", nil) },
-
+			name:        "no token: nothing to end, cookies still expired",
+			req:         post("", ""),
 			wantStatus:  http.StatusNoContent,
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name:   "Cognito unreachable: cookies expired, hook told",
-			client: &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Authorization", "bearer AT5")
-				return r
-			},
-			wantStatus:  http.StatusNoContent,
-			wantCalls:   []call{{"AT5", "", signout.ThisSession}},
-			wantExpired: []string{"at", "rt", "sid"},
-			wantOnError: true,
+			name:          "Cognito unreachable: cookies expired, hook told",
+			client:        &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
+			req:           post("", ""),
+			authorization: "bearer AT5",
+			wantStatus:    http.StatusNoContent,
+			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
+			wantExpired:   []string{"at", "rt", "sid"},
+			wantOnError:   true,
 		},
 		{
-			name: "redirect",
-			cfg:  signouthttp.Config{RedirectURL: "https://auth.example.com/logout?client_id=c&logout_uri=x"},
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-				r.Header.Set("Authorization", "Bearer AT6")
-				return r
-			},
-			wantStatus:  http.StatusSeeOther,
-			wantCalls:   []call{{"AT6", "", signout.ThisSession}},
-			wantExpired: []string{"at", "rt", "sid"},
+			name:          "redirect",
+			cfg:           signouthttp.Config{RedirectURL: "https://auth.example.com/logout?client_id=c&logout_uri=x"},
+			req:           post("", ""),
+			authorization: "Bearer AT6",
+			wantStatus:    http.StatusSeeOther,
+			wantCalls:     []call{{"AT6", "", signout.ThisSession}},
+			wantExpired:   []string{"at", "rt", "sid"},
 		},
 	}
 	for _, tc := range tests {
@@ -268,8 +226,11 @@ func TestHandler(t *testing.T) {
 				assert.Zero(t, ended)
 				hookErr = err
 			}
+			if tc.authorization != "" {
+				tc.req.Header.Set("Authorization", tc.authorization)
+			}
 			rec := httptest.NewRecorder()
-			newHandler(t, cfg).ServeHTTP(rec, tc.req())
+			newHandler(t, cfg).ServeHTTP(rec, tc.req)
 			resp := rec.Result()
 			defer resp.Body.Close()
 
@@ -301,8 +262,7 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the browser tab is already gone
-	r := httptest.NewRequest(http.MethodPost, "/logout", nil).WithContext(ctx)
-	r.Header.Set("Authorization", "Bearer AT")
+	r := post("", "", "at=AT").WithContext(ctx)
 	newHandler(t, signouthttp.Config{Client: client}).ServeHTTP(httptest.NewRecorder(), r)
 	require.Len(t, client.Calls(), 1)
 	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
@@ -311,12 +271,21 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 // TestHandlerPanickingHook: a hook that panics must not cost the user the
 // logout; the cookies are expired and the answer sent before any hook runs.
 func TestHandlerPanickingHook(t *testing.T) {
-	for _, redirect := range []string{"", "/"} {
-		t.Run("redirect "+redirect, func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		redirect string
+		cookie   string
+		want     int
+	}{
+		{"no redirect", "", "at=AT", http.StatusNoContent},
+		{"redirect", "/", "at=AT", http.StatusSeeOther},
+		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			var hooked atomic.Bool
 			h := newHandler(t, signouthttp.Config{
 				Client:      &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
-				RedirectURL: redirect,
+				RedirectURL: tc.redirect,
 				OnError: func(*http.Request, signout.Reach, error) {
 					hooked.Store(true)
 					panic("hook bug")
@@ -331,7 +300,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 
 			req, err := http.NewRequest(http.MethodPost, ts.URL+"/logout", nil)
 			require.NoError(t, err)
-			req.AddCookie(&http.Cookie{Name: "at", Value: "AT"})
+			req.Header.Set("Cookie", tc.cookie)
 			resp, err := client.Do(req)
 			require.NoError(t, err, "the answer arrives although the hook panicked")
 			_, err = io.Copy(io.Discard, resp.Body)
@@ -340,11 +309,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			ts.Close() // waits for the handler, which calls the hook after answering
 			assert.True(t, hooked.Load())
 			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
-			if redirect != "" {
-				assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
-			} else {
-				assert.Equal(t, http.StatusNoContent, resp.StatusCode)
-			}
+			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
 }
@@ -367,10 +332,8 @@ func TestHandlerTimeBudget(t *testing.T) {
 				deadline, hasDeadline = ctx.Deadline()
 				return c.Reach, nil
 			}}
-			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-			r.Header.Set("Authorization", "Bearer AT")
 			start := time.Now()
-			newHandler(t, signouthttp.Config{Client: client, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), r)
+			newHandler(t, signouthttp.Config{Client: client, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), post("", "", "at=AT"))
 			end := time.Now()
 			require.True(t, hasDeadline, "the logout is bounded")
 			assert.False(t, deadline.Before(start.Add(tc.want)), "deadline %v is before %v", deadline, start.Add(tc.want))
@@ -391,11 +354,8 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Client: client, Timeout: 100 * time.Millisecond,
 		OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
 	tokens := srv.SignIn("alice")
-	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
-	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
 	assert.Equal(t, http.StatusNoContent, rec.Code)
 	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
@@ -446,15 +406,16 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 			var hookErr error
 			h := newHandler(t, signouthttp.Config{Client: client,
 				OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
-			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-			if tc.bearer != "" {
-				r.Header.Set("Authorization", "Bearer "+tc.bearer)
-			}
+			var cookies []string
 			for _, v := range tc.at {
-				r.AddCookie(&http.Cookie{Name: "at", Value: v})
+				cookies = append(cookies, "at="+v)
 			}
 			for _, v := range tc.rt {
-				r.AddCookie(&http.Cookie{Name: "rt", Value: v})
+				cookies = append(cookies, "rt="+v)
+			}
+			r := post("", "", cookies...)
+			if tc.bearer != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.bearer)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
@@ -462,7 +423,9 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 			assert.Equal(t, tc.wantCalls, client.Calls())
 			if tc.wantCode == http.StatusBadRequest {
 				assert.ErrorIs(t, hookErr, signouthttp.ErrTooManyTokens)
-				assert.Empty(t, expired(rec.Result()), "a refused request changes nothing")
+				assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "the cookies are expired all the same")
+				assert.Equal(t, `"cache"`, rec.Header().Get("Clear-Site-Data"))
+				assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 			} else {
 				assert.NoError(t, hookErr)
 			}
@@ -478,10 +441,8 @@ func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Client: newClient(t, srv)})
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
-	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-	r.Header.Set("Cookie", "at="+mallory.AccessToken+"; rt="+mallory.RefreshToken+"; at="+alice.AccessToken+"; rt="+alice.RefreshToken)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	h.ServeHTTP(rec, post("", "", "at="+mallory.AccessToken, "rt="+mallory.RefreshToken, "at="+alice.AccessToken, "rt="+alice.RefreshToken))
 
 	require.Equal(t, http.StatusNoContent, rec.Code)
 	assert.False(t, srv.Accepts(alice.AccessToken), "the victim's access token is refused")
@@ -502,30 +463,47 @@ func TestHandlerClearSiteData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Client = &fakeClient{}
 			rec := httptest.NewRecorder()
-			newHandler(t, tc.cfg).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
+			newHandler(t, tc.cfg).ServeHTTP(rec, post("", ""))
 			assert.Equal(t, http.StatusNoContent, rec.Code)
 			assert.Equal(t, tc.want, rec.Header().Values("Clear-Site-Data"))
 		})
 	}
 }
 
+// TestHandlerSecureCookies: a __Host- or __Secure- cookie is expired with
+// the attributes its prefix demands; any cookie is expired with Secure over HTTPS, and only
+// there, as a browser ignores a Secure cookie set over plain HTTP.
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at", CookiePath: "/app", CookieDomain: "example.com"})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
-	for _, c := range rec.Result().Cookies() {
-		switch c.Name {
-		case "__Host-at":
-			assert.True(t, c.Secure)
-			assert.Equal(t, "/", c.Path)
-			assert.Empty(t, c.Domain)
-		case "rt":
-			assert.Equal(t, "/app", c.Path)
-			assert.Equal(t, "example.com", c.Domain)
-			assert.True(t, c.HttpOnly)
-		}
+	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at",
+		ClearCookies: []string{"__Secure-sid"}, CookiePath: "/app", CookieDomain: "example.com"})
+	for _, target := range []string{"http://example.com/logout", "https://example.com/logout"} {
+		t.Run(target, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, target, nil)
+			overTLS := strings.HasPrefix(target, "https:")
+			require.Equal(t, overTLS, r.TLS != nil, "precondition")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			cookies := rec.Result().Cookies()
+			for _, c := range cookies {
+				switch c.Name {
+				case "__Host-at":
+					assert.True(t, c.Secure)
+					assert.Equal(t, "/", c.Path)
+					assert.Empty(t, c.Domain)
+				case "__Secure-sid":
+					assert.True(t, c.Secure)
+					assert.Equal(t, "/app", c.Path)
+					assert.Equal(t, "example.com", c.Domain)
+				case "rt":
+					assert.Equal(t, overTLS, c.Secure)
+					assert.Equal(t, "/app", c.Path)
+					assert.Equal(t, "example.com", c.Domain)
+					assert.True(t, c.HttpOnly)
+				}
+			}
+			assert.Len(t, cookies, 3)
+		})
 	}
-	assert.Len(t, rec.Result().Cookies(), 2)
 }
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
@@ -569,7 +547,7 @@ func TestNewHandlerAcceptsRedirects(t *testing.T) {
 		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeClient{}, RedirectURL: u})
 		require.NoError(t, err, u)
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/logout", nil))
+		h.ServeHTTP(rec, post("", ""))
 		assert.Equal(t, http.StatusSeeOther, rec.Code, u)
 		assert.Equal(t, u, rec.Header().Get("Location"))
 	}
@@ -609,18 +587,18 @@ func TestHandlerOnStandIn(t *testing.T) {
 			h := newHandler(t, signouthttp.Config{Client: newClient(t, srv), Reach: tc.reach,
 				OnError: func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }})
 			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
-			r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+			var cookies []string
 			switch {
 			case tc.access:
-				r.AddCookie(&http.Cookie{Name: "at", Value: laptop.AccessToken})
+				cookies = append(cookies, "at="+laptop.AccessToken)
 			case tc.badAccess:
-				r.AddCookie(&http.Cookie{Name: "at", Value: "not-a-token"})
+				cookies = append(cookies, "at=not-a-token")
 			}
 			if tc.refresh {
-				r.AddCookie(&http.Cookie{Name: "rt", Value: laptop.RefreshToken})
+				cookies = append(cookies, "rt="+laptop.RefreshToken)
 			}
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			h.ServeHTTP(rec, post("", "", cookies...))
 
 			assert.Equal(t, http.StatusNoContent, rec.Code)
 			assert.False(t, srv.Accepts(laptop.AccessToken), "the laptop's access token is refused")
@@ -651,11 +629,8 @@ func TestHandlerCognitoDown(t *testing.T) {
 	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signout.Reach, err error) {
 		hookEnded, hookErr = ended, err
 	}})
-	r := httptest.NewRequest(http.MethodPost, "/logout", nil)
-	r.AddCookie(&http.Cookie{Name: "at", Value: tokens.AccessToken})
-	r.AddCookie(&http.Cookie{Name: "rt", Value: tokens.RefreshToken})
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
 	assert.Equal(t, http.StatusNoContent, rec.Code)
 	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "cookies expired all the same")
