@@ -43,9 +43,10 @@ func (r Reach) String() string {
 // may be empty.
 //
 // ThisSession revokes the refresh token (which needs WithAppClient). When
-// that cannot be done (no refresh token, no app client, or revocation not
-// enabled for the app client), Logout signs the user out of all sessions
-// instead, which ends more, never less, and returns AllSessions.
+// that cannot be done (no refresh token, one that is malformed or of
+// another kind, no app client, or revocation not enabled for the app
+// client), Logout signs the user out of all sessions instead, which ends
+// more, never less, and returns AllSessions.
 //
 // AllSessions calls GlobalSignOut with the access token. When that cannot be
 // done (no access token, or Cognito refuses it: expired, revoked, invalid)
@@ -57,14 +58,19 @@ func (r Reach) String() string {
 // they are: see Error.Retryable. The whole Logout, all its requests
 // included, gets one WithTimeout.
 //
+// After revoking a refresh token, Logout asks Cognito (GetUser) whether
+// the access token given with it is now refused. Cognito answers success
+// for a refresh token it does not know, such as one planted in a cookie: if
+// the access token still works, the refresh token was not its session's,
+// and Logout signs the user out of all sessions instead.
+//
 // With WithRevocationStore, what ended is recorded there: every session of
 // the user for AllSessions; for ThisSession, the session the access token
-// names by its origin_jti, once Cognito has confirmed that this access token
-// is now refused as revoked (one GetUser request), so that a forged or
-// mismatched access token cannot get another session recorded. Pass the
-// access token too: without it, or when Cognito does not confirm, nothing
-// is recorded for the session, and the application's API accepts its access
-// tokens until they expire.
+// names by its origin_jti, once Cognito has answered that this access token
+// is refused as revoked, so that a forged or mismatched access token cannot
+// get another session recorded. Pass the access token too: without it, or
+// when Cognito does not confirm, nothing is recorded for the session, and
+// the application's API accepts its access tokens until they expire.
 //
 // The error is nil exactly when at least the sessions asked for have ended,
 // and, with a store, have been recorded. When Cognito ended them but the
@@ -93,10 +99,22 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if reach == ThisSession {
 		if canRevoke {
 			e := c.revoke(ctx, refreshToken, region)
-			if e == nil {
-				return ThisSession, c.recordSession(ctx, accessToken, claims)
-			}
-			if e.Kind != cognito.ErrOperationNotEnabled || accessToken == "" {
+			switch {
+			case e == nil:
+				// Cognito, as OAuth's token revocation (RFC 7009) has it,
+				// answers success for a refresh token it does not know: ask
+				// it about the access token to learn what ended.
+				switch c.accessState(ctx, accessToken, claims, checkErr) {
+				case revoked:
+					return ThisSession, c.record(ctx, claims, true)
+				case unknown:
+					return ThisSession, nil
+				}
+				// Still accepted: the refresh token was not this session's.
+			case (e.Kind == cognito.ErrOperationNotEnabled || e.Kind == cognito.ErrInvalidToken) && accessToken != "":
+				// Revocation turned off, or a refresh token that is none: it
+				// cannot end the session, but the access token can.
+			default:
 				return 0, (*Error)(e)
 			}
 		} else if accessToken == "" {
@@ -117,8 +135,10 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if re := c.revoke(ctx, refreshToken, region); re != nil {
 		return 0, (*Error)(re)
 	}
-	if err := c.recordSession(ctx, accessToken, claims); err != nil {
-		return ThisSession, err
+	if c.accessState(ctx, accessToken, claims, checkErr) == revoked {
+		if err := c.record(ctx, claims, true); err != nil {
+			return ThisSession, err
+		}
 	}
 	return ThisSession, (*Error)(e)
 }
@@ -132,23 +152,36 @@ func (c *Client) budget(ctx context.Context) (context.Context, context.CancelFun
 	return ctx, func() {}
 }
 
-// recordSession records the end of the session accessToken names, once
-// Cognito confirms that the token is refused as revoked. The token's claims
-// are not verified here: a GetUser answer of "revoked" proves that Cognito
-// issued it and that its session has ended.
-func (c *Client) recordSession(ctx context.Context, accessToken string, claims *token.Claims) error {
-	if c.store == nil || claims == nil || claims.OriginJTI == "" {
-		return nil
+// tokenState is what Cognito says of an access token after its session
+// was revoked.
+type tokenState int
+
+const (
+	unknown  tokenState = iota // not asked, or no clear answer
+	revoked                    // refused as revoked: Cognito issued it, and its session ended
+	accepted                   // still accepted: its session lives on
+)
+
+// accessState asks Cognito (GetUser) about an access token that passed the
+// local checks. Its claims are not verified here; a "revoked" answer proves
+// that Cognito issued the token and that its session has ended, so the
+// claims may then be recorded.
+func (c *Client) accessState(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) tokenState {
+	if checkErr != nil {
+		return unknown
 	}
 	in := &cip.GetUserInput{AccessToken: &accessToken}
 	e := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GetUser(ctx, in, optFns...)
 		return err
 	})
-	if e == nil || e.Kind != cognito.ErrTokenRevoked {
-		return nil
+	switch {
+	case e == nil:
+		return accepted
+	case e.Kind == cognito.ErrTokenRevoked:
+		return revoked
 	}
-	return c.record(ctx, claims, true)
+	return unknown
 }
 
 func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cognito.Error {

@@ -31,6 +31,7 @@ func TestLogout(t *testing.T) {
 		noRevoke   bool // the app client has revocation turned off
 		expired    bool // the access token expired long ago
 		revokedAT  bool // this session was already ended by RevokeToken
+		badRefresh bool // a planted cookie's garbage in place of the refresh token
 		fault      string
 		give       session
 		want       signout.Reach
@@ -45,6 +46,7 @@ func TestLogout(t *testing.T) {
 		{name: "this session without a refresh token ends all", reach: signout.ThisSession, give: session{true, false}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
 		{name: "this session without an app client ends all", reach: signout.ThisSession, noClient: true, give: session{true, true}, want: signout.AllSessions, signOuts: 1, otherEnded: true},
 		{name: "this session with revocation off ends all", reach: signout.ThisSession, noRevoke: true, give: session{true, true}, want: signout.AllSessions, signOuts: 1, revokes: 1, otherEnded: true},
+		{name: "this session with a planted refresh token ends all", reach: signout.ThisSession, badRefresh: true, give: session{true, true}, want: signout.AllSessions, signOuts: 1, revokes: 1, otherEnded: true},
 		{name: "this session with revocation off and no access token", reach: signout.ThisSession, noRevoke: true, give: session{false, true}, wantErr: signout.ErrOperationNotEnabled, revokes: 1},
 		{name: "this session without an app client or access token", reach: signout.ThisSession, noClient: true, give: session{false, true}, wantErr: signout.ErrInvalidOption},
 		{name: "this session, Cognito throttles: no fallback", reach: signout.ThisSession, fault: "RevokeToken", give: session{true, true}, wantErr: signout.ErrThrottled, revokes: 3},
@@ -89,6 +91,9 @@ func TestLogout(t *testing.T) {
 				at = ""
 			}
 			rt := this.RefreshToken
+			if tc.badRefresh {
+				rt = "planted-garbage"
+			}
 			if !tc.give.refresh {
 				rt = ""
 			}
