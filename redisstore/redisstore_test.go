@@ -243,7 +243,10 @@ func TestNewFailsWhenRedisIsUnreachable(t *testing.T) {
 	require.ErrorIs(t, err, signout.ErrTimeout)
 	var se *signout.Error
 	require.True(t, errors.As(err, &se))
-	assert.Contains(t, se.Message, "refused")
+	// The Message says why when the store had dialled before the deadline;
+	// whether it had is a matter of scheduling, so only the Kind is asserted.
+	assert.Equal(t, signout.ErrTimeout, se.Kind)
+	assert.Equal(t, "Sync", se.Op)
 }
 
 func TestCloseStopsEverything(t *testing.T) {
