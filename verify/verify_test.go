@@ -496,6 +496,11 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"no client", []Option{WithPool("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC")}, "WithPool"},
 		{"empty client", []Option{WithPool("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "")}, "WithPool"},
 		{"endpoint without scheme", []Option{pool, WithEndpoint("localhost:5000")}, "WithEndpoint"},
+		{"endpoint with user info", []Option{pool, WithEndpoint("http://user:s3cret@127.0.0.1:5000")}, "WithEndpoint"},
+		{"endpoint with user only", []Option{pool, WithEndpoint("https://s3cret@example.com")}, "WithEndpoint"},
+		{"endpoint with query", []Option{pool, WithEndpoint("http://127.0.0.1:5000/?key=s3cret")}, "WithEndpoint"},
+		{"endpoint with fragment", []Option{pool, WithEndpoint("http://127.0.0.1:5000/#s3cret")}, "WithEndpoint"},
+		{"issuer with user info", []Option{WithPool("https://user:s3cret@cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "c")}, "WithPool"},
 		{"nil http client", []Option{pool, WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"no token use", []Option{pool, WithTokenUse()}, "WithTokenUse"},
 		{"refresh token use", []Option{pool, WithTokenUse("refresh")}, "WithTokenUse"},
@@ -515,6 +520,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 			var se *signout.Error
 			require.True(t, errors.As(err, &se))
 			assert.Equal(t, tc.op, se.Op)
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "s3cret", "an option's value is not quoted")
 		})
 	}
 }
