@@ -25,6 +25,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -458,6 +459,39 @@ func TestVerifyChecksRevocationOnEveryRequest(t *testing.T) {
 	_, err = v.Verify(context.Background(), tok)
 	assertRefused(t, err, signout.ErrTokenRevoked, tok)
 	assert.Equal(t, 2, checker.calls, "the cached token was checked again")
+}
+
+// TestVerifyCutoffAppliesToAuthTime: a token refreshed after a sign-out
+// (iat after the cutoff) of a session begun before it (auth_time before) is
+// refused, for a user's and a pool's cutoff; Cognito keeps auth_time across
+// refreshes, and iat would let every refreshed token through.
+func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	now := clk.Now()
+	cutoff := now.Add(-time.Hour)
+	token := func(authTime, iat time.Time) string {
+		c := p.claims(now)
+		c["auth_time"], c["iat"] = authTime.Unix(), iat.Unix()
+		return p.mint(t, c)
+	}
+	refreshed := token(cutoff.Add(-time.Hour), now.Add(-time.Minute))
+	signedInAfter := token(cutoff.Add(time.Minute), now.Add(-time.Minute))
+	sub := p.claims(now)["sub"].(string)
+	for name, rec := range map[string]signout.Revocation{
+		"user": {Issuer: p.issuer, Subject: sub, At: cutoff},
+		"pool": {Issuer: p.issuer, At: cutoff},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := revocation.New()
+			require.NoError(t, store.Revoke(context.Background(), rec))
+			v := p.verifier(t, clk, WithRevocations(store))
+			_, err := v.Verify(context.Background(), refreshed)
+			assertRefused(t, err, signout.ErrTokenRevoked, refreshed)
+			_, err = v.Verify(context.Background(), signedInAfter)
+			require.NoError(t, err, "a sign-in after the cutoff is accepted")
+		})
+	}
 }
 
 func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
