@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -66,6 +67,27 @@ func (s *Server) Kill() {
 	}
 	cmd.Process.Kill()
 	<-exited
+}
+
+// Freeze stops redis-server with SIGSTOP, as a hung server or a network
+// that drops packets would: connections stay open and new ones are
+// accepted by the kernel, but nothing is answered until Thaw.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a server Freeze stopped.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("redistest: %v while redis-server is not running", sig)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: %v: %v", sig, err)
+	}
 }
 
 // Restart starts redis-server again on the same port and data directory,

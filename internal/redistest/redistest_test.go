@@ -43,6 +43,16 @@ func TestWritesSurviveKill(t *testing.T) {
 	assert.Equal(t, "v\r\n", do(t, s.Addr, "GET k"))
 }
 
+func TestFreezeAndThaw(t *testing.T) {
+	s := Start(t)
+	s.Freeze()
+	assert.False(t, ping(s.Addr), "a frozen server answers nothing")
+	s.Thaw()
+	assert.Equal(t, "+PONG\r\n", do(t, s.Addr, "PING"))
+	s.Freeze()
+	s.Kill() // a frozen server can be killed
+}
+
 // outcome is a testing.TB that records whether Start skipped or failed,
 // then ends the goroutine Start runs on, as the real ones do.
 type outcome struct {
