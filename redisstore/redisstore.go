@@ -331,11 +331,14 @@ func (s *Store) run(ctx context.Context) {
 	s.mu.Unlock()
 }
 
+// resubscribe replaces a silent subscription. It dials without holding
+// s.mu, which Sync takes: Sync must not wait on a server that hangs.
 func (s *Store) resubscribe(ctx context.Context, old *redis.PubSub) {
+	s.setSynced(false)
 	_ = old.Close()
+	ps := s.rdb.Subscribe(ctx, s.channel)
 	s.mu.Lock()
-	s.ps = s.rdb.Subscribe(ctx, s.channel)
-	s.synced = false
+	s.ps = ps
 	s.mu.Unlock()
 }
 

@@ -2,12 +2,15 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,6 +73,12 @@ func newStore(t *testing.T, srv *redistest.Server, opts ...Option) *Store {
 
 func newStoreClock(t *testing.T, srv *redistest.Server, now func() time.Time, opts ...Option) *Store {
 	t.Helper()
+	return newStoreOn(t, client(t, srv), now, opts...)
+}
+
+// newStoreOn starts a Store on rdb, for tests that give the client hooks.
+func newStoreOn(t *testing.T, rdb *redis.Client, now func() time.Time, opts ...Option) *Store {
+	t.Helper()
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
@@ -77,7 +86,7 @@ func newStoreClock(t *testing.T, srv *redistest.Server, now func() time.Time, op
 	require.NoError(t, o.err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := start(ctx, client(t, srv), o, now)
+	s, err := start(ctx, rdb, o, now)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -217,20 +226,171 @@ func TestFailOpen(t *testing.T) {
 	assert.True(t, revoked(t, s, "alice", ""))
 }
 
-func TestSilentRedisFailsClosed(t *testing.T) {
+// hooks is a go-redis hook for a Store's client: it fails SCAN, and so
+// the Store's reloads, while failScans is set, and reports each failure on
+// scanFailed; and it reports the next connection dialled on the channel
+// nextDial returns.
+type hooks struct {
+	failScans  atomic.Bool
+	scanFailed chan struct{}
+
+	mu     sync.Mutex
+	dialed chan struct{}
+}
+
+func newHooks() *hooks { return &hooks{scanFailed: make(chan struct{}, 1)} }
+
+// nextDial returns a channel closed when the client next dials Redis.
+func (h *hooks) nextDial() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.dialed = make(chan struct{})
+	return h.dialed
+}
+
+func (h *hooks) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		h.mu.Lock()
+		if h.dialed != nil {
+			close(h.dialed)
+			h.dialed = nil
+		}
+		h.mu.Unlock()
+		return next(ctx, network, addr)
+	}
+}
+
+func (h *hooks) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "scan" && h.failScans.Load() {
+			err := errors.New("scan refused by the test")
+			cmd.SetErr(err)
+			select {
+			case h.scanFailed <- struct{}{}:
+			default:
+			}
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *hooks) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// within waits for ch, failing the test after a bound far above what
+// the event takes.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s within 10s", what)
+	}
+}
+
+// killSubscriptions closes every pub/sub connection on the server, as a
+// network fault or a failover would.
+func killSubscriptions(t *testing.T, rdb *redis.Client) {
+	t.Helper()
+	n, err := rdb.ClientKillByFilter(context.Background(), "TYPE", "pubsub").Result()
+	require.NoError(t, err)
+	require.Positive(t, n, "a subscription was killed")
+}
+
+// TestReconnectReloadsEveryRecord: a record that reached Redis but not
+// this store's subscription (written while it was reconnecting) is in the
+// view once the store is synced after the reconnection.
+func TestReconnectReloadsEveryRecord(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
-	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
+	s := newStore(t, srv)
 	rdb := client(t, srv)
 	ctx := context.Background()
 	syncStore(t, s)
-	// Redis holds every client's commands, PINGs included, for a while.
-	require.NoError(t, rdb.Do(ctx, "CLIENT", "PAUSE", 1000, "ALL").Err())
+
+	payload, err := json.Marshal(record{Issuer: iss, Subject: "alice", At: time.Now(), Expires: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, rdb.Set(ctx, defaultPrefix+"rev:missed", payload, time.Hour).Err(), "written, never published")
+	require.False(t, revoked(t, s, "alice", ""))
+
+	killSubscriptions(t, rdb)
+	syncStore(t, s)
+	assert.True(t, revoked(t, s, "alice", ""), "the reload after the reconnection found the record")
+}
+
+// TestPongWhileUnsyncedIsNotFresh: after a reconnection, until the
+// reload succeeds, an answered PING does not confirm the view: the view
+// may miss records written while the subscription was away.
+func TestPongWhileUnsyncedIsNotFresh(t *testing.T) {
+	srv := redistest.Start(t)
+	h := newHooks()
+	rdb := client(t, srv)
+	rdb.AddHook(h)
+	clk := &clock{t: time.Now()}
+	s := newStoreOn(t, rdb, clk.Now, WithStalenessBound(time.Second))
+	syncStore(t, s)
+
+	h.failScans.Store(true)
+	killSubscriptions(t, client(t, srv))
+	within(t, h.scanFailed, "failed reload after the reconnection")
+
+	// The view is not synced. A PING on the new subscription is answered.
 	clk.Advance(2 * time.Second)
+	s.mu.Lock()
+	ps := s.ps
+	s.mu.Unlock()
+	require.NoError(t, ps.Ping(context.Background(), strconv.FormatInt(clk.Now().UnixNano(), 10)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.ErrorIs(t, s.Sync(ctx), signout.ErrTimeout, "the PONG did not confirm a view whose reload failed")
 	_, err := s.Revoked(iss, "bob", "", before)
-	require.ErrorIs(t, err, signout.ErrNetwork)
-	syncStore(t, s) // after the pause, the view is confirmed again
-	assert.False(t, revoked(t, s, "bob", ""))
+	require.ErrorIs(t, err, signout.ErrNetwork, "the view is still stale")
+
+	h.failScans.Store(false)
+	syncStore(t, s)
+	assert.False(t, revoked(t, s, "bob", ""), "confirmed once the reload succeeds")
+}
+
+// TestSilentRedisResubscribes: a subscription that stops answering (Redis
+// hung, packets dropped) is replaced by a new one once the view is older
+// than the bound; Sync honours its context meanwhile.
+func TestSilentRedisResubscribes(t *testing.T) {
+	srv := redistest.Start(t)
+	h := newHooks()
+	// A long read timeout: the new subscription's handshake waits for the
+	// hung server all along.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, ReadTimeout: time.Minute, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	rdb.AddHook(h)
+	clk := &clock{t: time.Now()}
+	s := newStoreOn(t, rdb, clk.Now, WithStalenessBound(time.Second))
+	syncStore(t, s)
+	require.Equal(t, uint32(1), rdb.PoolStats().PubSubStats.Created)
+
+	dialed := h.nextDial()
+	srv.Freeze()
+	t.Cleanup(srv.Thaw) // before the store's Close, should the test fail
+	clk.Advance(2 * time.Second)
+	within(t, dialed, "new connection after the silence")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	synced := make(chan error, 1)
+	go func() { synced <- s.Sync(ctx) }()
+	select {
+	case err := <-synced:
+		require.ErrorIs(t, err, signout.ErrTimeout)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Sync did not return at its context's end while the subscription was being replaced")
+	}
+
+	srv.Thaw()
+	syncStore(t, s)
+	assert.False(t, revoked(t, s, "bob", ""), "confirmed through the new subscription")
+	stats := rdb.PoolStats().PubSubStats
+	assert.Equal(t, uint32(2), stats.Created, "a second subscription was made")
+	assert.Equal(t, uint32(1), stats.Active, "and the silent one closed")
 }
 
 func TestNewFailsWhenRedisIsUnreachable(t *testing.T) {
@@ -243,7 +403,10 @@ func TestNewFailsWhenRedisIsUnreachable(t *testing.T) {
 	require.ErrorIs(t, err, signout.ErrTimeout)
 	var se *signout.Error
 	require.True(t, errors.As(err, &se))
-	assert.Contains(t, se.Message, "refused")
+	// The Message says why when the store had dialled before the deadline;
+	// whether it had is a matter of scheduling, so only the Kind is asserted.
+	assert.Equal(t, signout.ErrTimeout, se.Kind)
+	assert.Equal(t, "Sync", se.Op)
 }
 
 func TestCloseStopsEverything(t *testing.T) {

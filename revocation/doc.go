@@ -30,5 +30,14 @@
 // the sign-out ended. Refusing a fresh session is safe; accepting an ended
 // one is not.
 //
-// A record is kept until its Expires, then dropped.
+// # When records go
+//
+// A record without Expires gets At + 24 hours, Cognito's longest access or
+// ID token lifetime; one whose Expires has already passed is not kept.
+// [Store.Revoked] does not look at Expires: a record past it still counts
+// until a sweep drops it, and [Store.Revoke] sweeps every expired record at
+// most once a minute. So a store that receives no new records keeps its
+// expired ones in memory. That is harmless for correctness: a token a record
+// covers has expired by the record's Expires, and the verifier refuses it
+// as expired.
 package revocation

@@ -114,7 +114,11 @@ func TestRecordsDroppedAfterExpires(t *testing.T) {
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: t0.Add(-2 * time.Hour), Expires: t0.Add(-time.Hour)}))
 	assert.Equal(t, 3, s.len())
 
+	// Past its Expires a record still counts until a Revoke sweeps it.
 	now = t0.Add(time.Hour + sweepEvery)
+	got, err := s.Revoked(iss, "alice", "s9", t0.Add(-time.Second))
+	require.NoError(t, err)
+	assert.True(t, got, "Revoked does not read the clock")
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: otherIss, Subject: "carol", At: now}))
 	assert.Equal(t, 2, s.len(), "the user and session records expired; the pool record and the new one remain")
 

@@ -30,7 +30,9 @@
 //
 // A token verified once is remembered by the SHA-256 of the whole token,
 // until its exp ([WithCacheSize]). A client calls an API many times with
-// one token: a repeated token costs a hash and two map lookups. Its exp and
+// one token: a repeated token costs a SHA-256 of the token, one cache
+// lookup, and the [RevocationChecker]'s answer (a revocation.Store looks up
+// the pool, the user and the session: up to three map lookups). Its exp and
 // its revocation are checked on every request, cached or not.
 //
 // # Errors

@@ -141,6 +141,8 @@ func TestJWKSFetchFailures(t *testing.T) {
 		{"only an HMAC key", jwks(jose.JSONWebKey{Key: []byte("secret-secret-secret"), KeyID: "kid-a", Algorithm: "HS256"}), signout.ErrService},
 		{"only a 1024-bit key", jwks(jose.JSONWebKey{Key: &small.PublicKey, KeyID: "kid-a", Algorithm: "RS256", Use: "sig"}), signout.ErrService},
 		{"key for encryption", jwks(jose.JSONWebKey{Key: &keyA().PublicKey, KeyID: "kid-a", Algorithm: "RSA-OAEP", Use: "enc"}), signout.ErrService},
+		{"RS256 key marked for encryption", jwks(jose.JSONWebKey{Key: &keyA().PublicKey, KeyID: "kid-a", Algorithm: "RS256", Use: "enc"}), signout.ErrService},
+		{"key marked for encryption, no alg", jwks(jose.JSONWebKey{Key: &keyA().PublicKey, KeyID: "kid-a", Use: "enc"}), signout.ErrService},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,7 +67,7 @@ func WithPool(issuer string, clientIDs ...string) Option {
 	return func(o *options) {
 		u, err := url.Parse(issuer)
 		switch {
-		case err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		case err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
 			o.fail("WithPool", "issuer must be an https URL such as https://cognito-idp.REGION.amazonaws.com/POOL_ID")
 			return
 		case poolID(issuer) == "":
@@ -89,12 +89,18 @@ func WithPool(issuer string, clientIDs ...string) Option {
 
 // WithEndpoint fetches every pool's JWKS from
 // endpoint/POOL_ID/.well-known/jwks.json instead of from its issuer, as a
-// Cognito emulator serves it (moto, signouttest.Server: pass its URL).
+// Cognito emulator serves it (moto, signouttest.Server: pass its URL). The
+// endpoint is an http:// or https:// URL without user info, query or
+// fragment: the JWKS URL appears in errors, so it must hold no secret.
 func WithEndpoint(endpoint string) Option {
 	return func(o *options) {
 		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			o.fail("WithEndpoint", "endpoint must be an http:// or https:// URL without query")
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			o.fail("WithEndpoint", "endpoint must be an http:// or https:// URL")
+			return
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			o.fail("WithEndpoint", "a query, fragment or user info is not allowed")
 			return
 		}
 		o.endpoint = strings.TrimSuffix(endpoint, "/")

@@ -25,6 +25,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -460,6 +461,39 @@ func TestVerifyChecksRevocationOnEveryRequest(t *testing.T) {
 	assert.Equal(t, 2, checker.calls, "the cached token was checked again")
 }
 
+// TestVerifyCutoffAppliesToAuthTime: a token refreshed after a sign-out
+// (iat after the cutoff) of a session begun before it (auth_time before) is
+// refused, for a user's and a pool's cutoff; Cognito keeps auth_time across
+// refreshes, and iat would let every refreshed token through.
+func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	now := clk.Now()
+	cutoff := now.Add(-time.Hour)
+	token := func(authTime, iat time.Time) string {
+		c := p.claims(now)
+		c["auth_time"], c["iat"] = authTime.Unix(), iat.Unix()
+		return p.mint(t, c)
+	}
+	refreshed := token(cutoff.Add(-time.Hour), now.Add(-time.Minute))
+	signedInAfter := token(cutoff.Add(time.Minute), now.Add(-time.Minute))
+	sub := p.claims(now)["sub"].(string)
+	for name, rec := range map[string]signout.Revocation{
+		"user": {Issuer: p.issuer, Subject: sub, At: cutoff},
+		"pool": {Issuer: p.issuer, At: cutoff},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := revocation.New()
+			require.NoError(t, store.Revoke(context.Background(), rec))
+			v := p.verifier(t, clk, WithRevocations(store))
+			_, err := v.Verify(context.Background(), refreshed)
+			assertRefused(t, err, signout.ErrTokenRevoked, refreshed)
+			_, err = v.Verify(context.Background(), signedInAfter)
+			require.NoError(t, err, "a sign-in after the cutoff is accepted")
+		})
+	}
+}
+
 func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
@@ -496,6 +530,11 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"no client", []Option{WithPool("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC")}, "WithPool"},
 		{"empty client", []Option{WithPool("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "")}, "WithPool"},
 		{"endpoint without scheme", []Option{pool, WithEndpoint("localhost:5000")}, "WithEndpoint"},
+		{"endpoint with user info", []Option{pool, WithEndpoint("http://user:s3cret@127.0.0.1:5000")}, "WithEndpoint"},
+		{"endpoint with user only", []Option{pool, WithEndpoint("https://s3cret@example.com")}, "WithEndpoint"},
+		{"endpoint with query", []Option{pool, WithEndpoint("http://127.0.0.1:5000/?key=s3cret")}, "WithEndpoint"},
+		{"endpoint with fragment", []Option{pool, WithEndpoint("http://127.0.0.1:5000/#s3cret")}, "WithEndpoint"},
+		{"issuer with user info", []Option{WithPool("https://user:s3cret@cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "c")}, "WithPool"},
 		{"nil http client", []Option{pool, WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"no token use", []Option{pool, WithTokenUse()}, "WithTokenUse"},
 		{"refresh token use", []Option{pool, WithTokenUse("refresh")}, "WithTokenUse"},
@@ -515,6 +554,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 			var se *signout.Error
 			require.True(t, errors.As(err, &se))
 			assert.Equal(t, tc.op, se.Op)
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "s3cret", "an option's value is not quoted")
 		})
 	}
 }

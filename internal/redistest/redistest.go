@@ -10,12 +10,13 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// RequireEnv names the variable that turns a missing redis-server from a
-// skip into a failure; CI sets it.
+// RequireEnv names the variable that, set to "1", turns a missing
+// redis-server from a skip into a failure; CI sets it. Other values skip.
 const RequireEnv = "SIGNOUT_REQUIRE_REDIS"
 
 // Server is a redis-server run for one test. Persistence is on: every write
@@ -37,15 +38,15 @@ type Server struct {
 }
 
 // Start runs redis-server until the test ends. Without redis-server on PATH
-// it skips the test, or fails it when RequireEnv is set.
+// it skips the test, or fails it when RequireEnv is "1".
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("redis-server is not on PATH and %s is set: install it with apt-get install redis-server", RequireEnv)
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("redis-server is not on PATH and %s=1: install it with apt-get install redis-server", RequireEnv)
 		}
-		t.Skip("redis-server is not on PATH; install it (apt-get install redis-server) to run the Redis tests")
+		t.Skipf("redis-server is not on PATH; install it (apt-get install redis-server) to run the Redis tests, or set %s=1 to fail instead", RequireEnv)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
@@ -66,6 +67,27 @@ func (s *Server) Kill() {
 	}
 	cmd.Process.Kill()
 	<-exited
+}
+
+// Freeze stops redis-server with SIGSTOP, as a hung server or a network
+// that drops packets would: connections stay open and new ones are
+// accepted by the kernel, but nothing is answered until Thaw.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a server Freeze stopped.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("redistest: %v while redis-server is not running", sig)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: %v: %v", sig, err)
+	}
 }
 
 // Restart starts redis-server again on the same port and data directory,

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bufio"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -40,4 +41,55 @@ func TestWritesSurviveKill(t *testing.T) {
 	s.Kill() // a second Kill is harmless
 	s.Restart()
 	assert.Equal(t, "v\r\n", do(t, s.Addr, "GET k"))
+}
+
+func TestFreezeAndThaw(t *testing.T) {
+	s := Start(t)
+	s.Freeze()
+	assert.False(t, ping(s.Addr), "a frozen server answers nothing")
+	s.Thaw()
+	assert.Equal(t, "+PONG\r\n", do(t, s.Addr, "PING"))
+	s.Freeze()
+	s.Kill() // a frozen server can be killed
+}
+
+// outcome is a testing.TB that records whether Start skipped or failed,
+// then ends the goroutine Start runs on, as the real ones do.
+type outcome struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (o *outcome) Helper()               {}
+func (o *outcome) Skip(...any)           { o.skipped = true; runtime.Goexit() }
+func (o *outcome) Skipf(string, ...any)  { o.skipped = true; runtime.Goexit() }
+func (o *outcome) Fatalf(string, ...any) { o.failed = true; runtime.Goexit() }
+func (o *outcome) Fatal(...any)          { o.failed = true; runtime.Goexit() }
+
+func TestStartWithoutRedisServer(t *testing.T) {
+	tests := []struct {
+		require string
+		fails   bool
+	}{
+		{"", false},
+		{"0", false},
+		{"false", false},
+		{"yes", false},
+		{"1", true},
+	}
+	for _, tc := range tests {
+		t.Run("SIGNOUT_REQUIRE_REDIS="+tc.require, func(t *testing.T) {
+			t.Setenv("PATH", t.TempDir()) // no redis-server there
+			t.Setenv(RequireEnv, tc.require)
+			o := &outcome{TB: t}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				Start(o)
+			}()
+			<-done
+			assert.Equal(t, tc.fails, o.failed, "failed")
+			assert.Equal(t, !tc.fails, o.skipped, "skipped")
+		})
+	}
 }
