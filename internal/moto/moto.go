@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
-// RequireEnv names the variable that turns a missing moto_server from a skip
-// into a failure; .ci/run sets it.
+// RequireEnv names the variable that, set to "1", turns a missing
+// moto_server from a skip into a failure; .ci/run sets it.
 const RequireEnv = "SIGNOUT_REQUIRE_MOTO"
 
 // Region is where pools are made: moto serves unsigned requests, such as
@@ -28,13 +28,13 @@ const Region = "us-east-1"
 
 // Start runs moto_server on a free loopback port until the test ends and
 // returns its URL. Without moto_server it skips the test, or fails it when
-// RequireEnv is set.
+// RequireEnv is "1".
 func Start(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("moto_server is not on PATH and %s is set: install it with pip install 'moto[server]'", RequireEnv)
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("moto_server is not on PATH and %s=1: install it with pip install 'moto[server]'", RequireEnv)
 		}
 		t.Skip("moto_server is not on PATH; install it with pip install 'moto[server]' to run the integration tests")
 	}
