@@ -32,6 +32,7 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/moto"
+	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/signouttest"
 )
 
@@ -443,7 +444,7 @@ func TestSignOutLogs(t *testing.T) {
 		`"region":"us-east-1"`, `"endpoint":"` + srv.URL + `"`, `"msg":"signout: done"`} {
 		assert.Contains(t, out, want)
 	}
-	assert.NotContains(t, out, tok)
+	assert.False(t, redact.Contains(out, tok))
 }
 
 // memStore is a RevocationStore that keeps what it is given.
@@ -516,7 +517,7 @@ func TestSignOutOnMoto(t *testing.T) {
 
 	err = c.SignOut(ctx, alice.Access)
 	require.ErrorIs(t, err, signout.ErrNotAuthorized, "moto refuses the token afterwards")
-	assert.NotContains(t, err.Error(), alice.Access, "moto echoes the token; the error does not")
+	assert.False(t, redact.Contains(err.Error(), alice.Access), "moto echoes the token; the error does not")
 }
 
 // TestSignOutUnderLoad signs out 2,000 times from 64 goroutines sharing one
@@ -661,16 +662,24 @@ func BenchmarkSignOut(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/callers=%d", cl.name, callers), func(b *testing.B) {
 				url, _, conns := benchServer(b)
 				call := cl.call(b, url)
-				b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
 				b.ReportAllocs()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
+				if callers == 1 {
+					for b.Loop() {
 						if err := call(); err != nil {
-							b.Error(err)
-							return
+							b.Fatal(err)
 						}
 					}
-				})
+				} else {
+					b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							if err := call(); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
 				b.ReportMetric(float64(conns.Load()), "conns")
 			})
 		}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/signouthttp"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -639,8 +640,8 @@ func TestHandlerCognitoDown(t *testing.T) {
 	var se *signout.Error
 	require.ErrorAs(t, hookErr, &se)
 	assert.True(t, se.Retryable())
-	assert.NotContains(t, hookErr.Error(), tokens.AccessToken)
-	assert.NotContains(t, hookErr.Error(), tokens.RefreshToken)
+	assert.False(t, redact.Contains(hookErr.Error(), tokens.AccessToken))
+	assert.False(t, redact.Contains(hookErr.Error(), tokens.RefreshToken))
 }
 
 // newClient returns a real Client for the stand-in, with the app client

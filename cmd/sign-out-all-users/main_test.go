@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/tap"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -87,7 +88,7 @@ func (p *process) wait(t *testing.T) int {
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("waiting for the command: %v", err)
 	}
-	assert.NotContains(t, p.stdout.String()+p.stderr.String(), fakeSecret)
+	assert.False(t, redact.Contains(p.stdout.String()+p.stderr.String(), fakeSecret))
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return -1
 	}
@@ -118,8 +119,13 @@ func TestKilledRunsResume(t *testing.T) {
 	)
 	killAt.Store(-1)
 	kill := func() {
-		if proc := current.Load(); proc != nil && proc.Kill() == nil {
+		// Counted before the signal: the test's wait may return as soon as
+		// the process dies, before Kill itself returns.
+		if proc := current.Load(); proc != nil {
 			killed.Add(1)
+			if proc.Kill() != nil {
+				killed.Add(-1)
+			}
 		}
 	}
 	p.Before(func(c *tap.Call) *tap.Reply {

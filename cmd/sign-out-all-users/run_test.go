@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/tap"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -49,7 +50,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(args, strings.NewReader(""), &stdout, &stderr)
-	assert.NotContains(t, stdout.String()+"\n"+stderr.String(), fakeSecret)
+	assert.False(t, redact.Contains(stdout.String()+"\n"+stderr.String(), fakeSecret))
 	return code, stdout.String(), stderr.String()
 }
 

@@ -54,7 +54,8 @@ func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, sen
 		return r.Done(ctx, &Error{Op: op, Kind: ErrInvalidOption,
 			Message: "no region: use WithRegion or AWS_REGION, or a token whose iss names one"}, secrets...)
 	}
-	if r.Timeout > 0 {
+	if dl, ok := ctx.Deadline(); r.Timeout > 0 && (!ok || time.Until(dl) > r.Timeout) {
+		// Not already inside a budget as tight, such as a whole Logout's.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
 		defer cancel()

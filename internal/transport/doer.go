@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
 	"time"
 
@@ -57,9 +56,9 @@ type Doer struct {
 }
 
 // NewDoer returns a Doer sending through base, which must not be nil.
-// readTimeout bounds the wait for the response headers once the request is
-// written, and then for the whole body; 0 means no limit of the Doer's
-// own. (The wait for headers is seen only through a net/http transport.)
+// readTimeout bounds the wait for the response headers from the start of
+// an attempt, and then for the whole body; 0 means no limit of the Doer's
+// own.
 // onAttempt, if not nil, is called once per request with what came back.
 //
 // base is not modified. An *http.Client (a user's WithHTTPClient) is copied
@@ -104,15 +103,11 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	var stall *time.Timer
 	if d.readTimeout > 0 {
-		// Armed when the request has been written, as net/http's
-		// ResponseHeaderTimeout is, and again when the headers come; its
-		// error is a ReadTimeoutError where net/http's would match
-		// context.DeadlineExceeded, the caller's.
+		// Its error is a ReadTimeoutError where net/http's would match
+		// context.DeadlineExceeded, the caller's. It runs from the start of
+		// the attempt, since the requests are a few hundred bytes, and again
+		// from the headers.
 		stall = time.AfterFunc(d.readTimeout, func() { cancel(ReadTimeoutError{}) })
-		stall.Stop()
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { stall.Reset(d.readTimeout) },
-		})
 	}
 	release := func() {
 		if stall != nil {
@@ -120,11 +115,11 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		}
 		cancel(nil)
 	}
-	out := req.WithContext(ctx)
 	// Asked for explicitly, identity also keeps net/http from asking for
-	// gzip and inflating the answer unseen.
-	out.Header = req.Header.Clone()
-	out.Header.Set("Accept-Encoding", "identity")
+	// gzip and inflating the answer unseen. The SDK builds a request for
+	// each attempt, so its header is set in place.
+	req.Header.Set("Accept-Encoding", "identity")
+	out := req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
 		// smithy-go closes the request body as soon as Do returns, and its
 		// body's WriteTo then returns io.EOF, which io.Copy reports as an
@@ -181,7 +176,7 @@ func refuse(req *http.Request, resp *http.Response) error {
 		// could carry anything.
 		return fmt.Errorf("%w: %d %s", ErrRedirect, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	if resp.Request != nil && resp.Request.URL != nil && resp.Request.URL.String() != req.URL.String() {
+	if u := resp.Request; u != nil && u.URL != nil && (u.URL.Host != req.URL.Host || u.URL.Path != req.URL.Path || u.URL.Scheme != req.URL.Scheme) {
 		return fmt.Errorf("%w: the HTTP client followed one", ErrRedirect)
 	}
 	if resp.Uncompressed {
