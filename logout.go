@@ -135,7 +135,8 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if re := c.revoke(ctx, refreshToken, region); re != nil {
 		return 0, (*Error)(re)
 	}
-	if c.accessState(ctx, accessToken, claims, checkErr) == revoked {
+	// GlobalSignOut's own "revoked" already said what GetUser would.
+	if e.Kind == cognito.ErrTokenRevoked || c.accessState(ctx, accessToken, claims, checkErr) == revoked {
 		if err := c.record(ctx, claims, true); err != nil {
 			return ThisSession, err
 		}

@@ -156,7 +156,9 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	carol := srv.SignIn("carol")
 	_, err = srv.Client().RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: &srv.ClientID, Token: &carol.RefreshToken})
 	require.NoError(t, err)
+	asked := srv.Requests("GetUser")
 	require.Equal(t, signout.ThisSession, logout(carol.AccessToken, carol.RefreshToken, signout.AllSessions))
+	assert.Equal(t, asked, srv.Requests("GetUser"), "GlobalSignOut's own answer confirmed the revocation")
 	// No access token, or an expired one Cognito will not confirm as
 	// revoked: nothing is recorded for the session.
 	dave := srv.SignIn("dave")
