@@ -355,7 +355,8 @@ func (tb *tab) eval(script string) string {
 // document shown now, also just after a navigation.
 func (tb *tab) evalInto(script string, v any) {
 	tb.t.Helper()
-	res, err := chromedp.Call(tb.ctx, runtime.Evaluate, runtime.EvaluateParams{Expression: script, ReturnByValue: new(true)})
+	byValue := true
+	res, err := chromedp.Call(tb.ctx, runtime.Evaluate, runtime.EvaluateParams{Expression: script, ReturnByValue: &byValue})
 	require.NoError(tb.t, err, script)
 	require.Nil(tb.t, res.ExceptionDetails, script)
 	require.NoError(tb.t, json.Unmarshal([]byte(res.Result.Value), v), script)
