@@ -33,10 +33,11 @@ import (
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/moto"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // startServer starts a stand-in for the test and a Client pointed at it.
 func startServer(t *testing.T, opts ...signout.Option) (*signouttest.Server, *signout.Client) {

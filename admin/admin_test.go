@@ -22,10 +22,11 @@ import (
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/admin"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // fakeSecret is the secret access key of the tests' fake credentials; no
 // output may show it.

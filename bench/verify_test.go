@@ -21,6 +21,7 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redistest"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/redisstore"
 	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/verify"
@@ -146,7 +147,7 @@ func BenchmarkVerify(b *testing.B) {
 		{"go-oidc", func(b *testing.B) verifier { return oidcVerifier(b, p) }},
 		{"signout+memory", func(b *testing.B) verifier { return signoutVerifier(b, p, memoryStore()) }},
 	}
-	if _, err := exec.LookPath("redis-server"); err == nil || os.Getenv(redistest.RequireEnv) != "" {
+	if _, err := exec.LookPath("redis-server"); err == nil || os.Getenv(testenv.Redis.RequireEnv) != "" {
 		rs := redisStore(b)
 		variants = append(variants, variant{"signout+redis", func(b *testing.B) verifier { return signoutVerifier(b, p, rs) }})
 	} else {

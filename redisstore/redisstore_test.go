@@ -21,6 +21,7 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redistest"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/verify"
 )
 
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fleetChildEnv) == "1" {
 		os.Exit(fleetServer())
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(testenv.ReportSkips(m))
 }
 
 var (

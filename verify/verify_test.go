@@ -26,10 +26,11 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/revocation"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // RSA key generation is slow: three keys serve every test.
 var (

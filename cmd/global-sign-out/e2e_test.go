@@ -17,6 +17,7 @@ import (
 
 	"github.com/cognitogo/signout/internal/moto"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/testenv"
 )
 
 // buildBinary compiles the command once per test into a temporary folder.
@@ -94,10 +95,7 @@ func TestEndToEndOnMoto(t *testing.T) {
 // TestSameAsAWSCLI runs the aws CLI and this command side by side on one
 // moto and compares exit codes and standard output.
 func TestSameAsAWSCLI(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not on PATH; nothing to compare with")
-	}
+	aws := testenv.AWSCLI.Find(t)
 	url := moto.Start(t)
 	pool := moto.NewPool(t, moto.Admin(t, url))
 	bin := buildBinary(t)

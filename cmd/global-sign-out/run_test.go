@@ -15,10 +15,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // jwtShape matches the start of any JWT or JWE. It looks for the shape, not
 // "eyJ" alone, which a random request id from moto may hold.

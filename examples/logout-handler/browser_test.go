@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cognitogo/signout/internal/testenv"
 )
 
 // TestBrowser drives the example in headless Chromium through the DevTools
@@ -28,7 +28,7 @@ import (
 // origins try to log alice out and to sign her in as mallory; she logs out
 // with the page's own buttons, first on this device, then everywhere.
 func TestBrowser(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := testenv.Chromium.Find(t)
 	sameSite := startAttacker(t, "127.0.0.1:0") // another port: same site, other origin
 	crossSite := startAttacker(t, "127.0.0.2:0")
 	for _, bfcache := range []bool{true, false} {
@@ -116,21 +116,6 @@ func TestBrowser(t *testing.T) {
 			assert.Contains(t, bob.text(), "hello, bob")
 		})
 	}
-}
-
-// findChromium returns the path of the system chromium, or skips the test
-// when there is none, unless SIGNOUT_REQUIRE_CHROMIUM=1 asks for a failure.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("SIGNOUT_REQUIRE_CHROMIUM") == "1" {
-		t.Fatalf("chromium is not on PATH and SIGNOUT_REQUIRE_CHROMIUM=1: %v", err)
-	}
-	t.Skip("chromium is not on PATH (apt-get install chromium); set SIGNOUT_REQUIRE_CHROMIUM=1 to fail instead")
-	return ""
 }
 
 // attackerPage is served by another origin. Its form posts to the app as

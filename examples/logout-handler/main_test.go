@@ -14,10 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // startApp serves the example on a loopback port, on a fresh stand-in.
 func startApp(t *testing.T) (*signouttest.Server, *httptest.Server) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -16,11 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-)
 
-// RequireEnv names the variable that, set to "1", turns a missing
-// moto_server from a skip into a failure; .ci/run sets it.
-const RequireEnv = "SIGNOUT_REQUIRE_MOTO"
+	"github.com/cognitogo/signout/internal/testenv"
+)
 
 // Region is where pools are made: moto serves unsigned requests, such as
 // GlobalSignOut, from its us-east-1 backend.
@@ -28,16 +25,10 @@ const Region = "us-east-1"
 
 // Start runs moto_server on a free loopback port until the test ends and
 // returns its URL. Without moto_server it skips the test, or fails it when
-// RequireEnv is "1".
+// SIGNOUT_REQUIRE_MOTO is "1" (see [testenv.Part.Find]).
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("moto_server is not on PATH and %s=1: install it with pip install 'moto[server]'", RequireEnv)
-		}
-		t.Skip("moto_server is not on PATH; install it with pip install 'moto[server]' to run the integration tests")
-	}
+	bin := testenv.Moto.Find(t)
 	port := freePort(t)
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {

@@ -13,11 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// RequireEnv names the variable that, set to "1", turns a missing
-// redis-server from a skip into a failure; CI sets it. Other values skip.
-const RequireEnv = "SIGNOUT_REQUIRE_REDIS"
+	"github.com/cognitogo/signout/internal/testenv"
+)
 
 // Server is a redis-server run for one test. Persistence is on: every write
 // is appended to an AOF and fsynced before Redis answers, so what was
@@ -38,16 +36,11 @@ type Server struct {
 }
 
 // Start runs redis-server until the test ends. Without redis-server on PATH
-// it skips the test, or fails it when RequireEnv is "1".
+// it skips the test, or fails it when SIGNOUT_REQUIRE_REDIS is "1" (see
+// [testenv.Part.Find]).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("redis-server is not on PATH and %s=1: install it with apt-get install redis-server", RequireEnv)
-		}
-		t.Skipf("redis-server is not on PATH; install it (apt-get install redis-server) to run the Redis tests, or set %s=1 to fail instead", RequireEnv)
-	}
+	bin := testenv.Redis.Find(t)
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
 	t.Cleanup(s.Kill)

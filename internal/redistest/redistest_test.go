@@ -3,16 +3,17 @@ package redistest
 import (
 	"bufio"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/cognitogo/signout/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
 
 // do sends one inline command and returns the first line of the answer.
 func do(t *testing.T, addr, cmd string) string {
@@ -51,45 +52,4 @@ func TestFreezeAndThaw(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", do(t, s.Addr, "PING"))
 	s.Freeze()
 	s.Kill() // a frozen server can be killed
-}
-
-// outcome is a testing.TB that records whether Start skipped or failed,
-// then ends the goroutine Start runs on, as the real ones do.
-type outcome struct {
-	testing.TB
-	skipped, failed bool
-}
-
-func (o *outcome) Helper()               {}
-func (o *outcome) Skip(...any)           { o.skipped = true; runtime.Goexit() }
-func (o *outcome) Skipf(string, ...any)  { o.skipped = true; runtime.Goexit() }
-func (o *outcome) Fatalf(string, ...any) { o.failed = true; runtime.Goexit() }
-func (o *outcome) Fatal(...any)          { o.failed = true; runtime.Goexit() }
-
-func TestStartWithoutRedisServer(t *testing.T) {
-	tests := []struct {
-		require string
-		fails   bool
-	}{
-		{"", false},
-		{"0", false},
-		{"false", false},
-		{"yes", false},
-		{"1", true},
-	}
-	for _, tc := range tests {
-		t.Run("SIGNOUT_REQUIRE_REDIS="+tc.require, func(t *testing.T) {
-			t.Setenv("PATH", t.TempDir()) // no redis-server there
-			t.Setenv(RequireEnv, tc.require)
-			o := &outcome{TB: t}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				Start(o)
-			}()
-			<-done
-			assert.Equal(t, tc.fails, o.failed, "failed")
-			assert.Equal(t, !tc.fails, o.skipped, "skipped")
-		})
-	}
 }

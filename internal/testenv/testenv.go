@@ -1,0 +1,217 @@
+// Package testenv is for this repository's tests. It finds the real
+// programs the integration tests run (moto_server, the aws CLI,
+// redis-server, chromium), skips a test that lacks one and reports those
+// skips once per package, and sizes the proofs at scale, which run in full
+// only when SIGNOUT_LONG=1.
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// LongEnv names the variable that, set to "1", runs the proofs at scale
+// (thousands of users, killed and resumed runs, fleets) in full; .ci/run
+// sets it.
+const LongEnv = "SIGNOUT_LONG"
+
+// Scale returns long when SIGNOUT_LONG is "1" and short otherwise. A proof
+// at scale takes its sizes from it, so that by default it runs the same code
+// on fewer users or iterations.
+func Scale[T any](short, long T) T {
+	if os.Getenv(LongEnv) == "1" {
+		return long
+	}
+	return short
+}
+
+// A Part is a program tests run for real.
+type Part struct {
+	// Program is the name looked up on PATH.
+	Program string
+	// Install says how to install it.
+	Install string
+	// RequireEnv names the variable that, set to "1", makes a missing
+	// Program fail the test instead of skipping it; .ci/run sets it.
+	RequireEnv string
+}
+
+// The parts the tests run.
+var (
+	Moto     = Part{Program: "moto_server", Install: "pip install 'moto[server]'", RequireEnv: "SIGNOUT_REQUIRE_MOTO"}
+	AWSCLI   = Part{Program: "aws", Install: "pip install awscli", RequireEnv: "SIGNOUT_REQUIRE_AWS"}
+	Redis    = Part{Program: "redis-server", Install: "apt-get install redis-server", RequireEnv: "SIGNOUT_REQUIRE_REDIS"}
+	Chromium = Part{Program: "chromium", Install: "apt-get install chromium", RequireEnv: "SIGNOUT_REQUIRE_CHROMIUM"}
+)
+
+// TB is the part of testing.TB that Find uses.
+type TB interface {
+	Helper()
+	Skip(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Find returns the path of p.Program. When it is not on PATH, Find fails t
+// if p.RequireEnv is "1"; otherwise it skips t, saying why, and counts the
+// skip for [ReportSkips].
+func (p Part) Find(t TB) string {
+	t.Helper()
+	return p.find(t, &skips)
+}
+
+func (p Part) find(t TB, c *counter) string {
+	t.Helper()
+	path, err := exec.LookPath(p.Program)
+	if err == nil {
+		return path
+	}
+	if os.Getenv(p.RequireEnv) == "1" {
+		t.Fatalf("%s not found and %s=1: install it (%s)", p.Program, p.RequireEnv, p.Install)
+		return ""
+	}
+	c.add(p)
+	t.Skip(p.missing() + "; set " + p.RequireEnv + "=1 to fail instead")
+	return ""
+}
+
+func (p Part) missing() string {
+	return fmt.Sprintf("%s not found (%s)", p.Program, p.Install)
+}
+
+// skips counts the tests of this test binary that Find skipped.
+var skips counter
+
+// counter counts skipped tests per missing part.
+type counter struct {
+	mu    sync.Mutex
+	parts []Part // in the order first missed
+	n     map[Part]int
+}
+
+func (c *counter) add(p Part) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[Part]int{}
+	}
+	if c.n[p] == 0 {
+		c.parts = append(c.parts, p)
+	}
+	c.n[p]++
+}
+
+// report writes one line per missing part, naming the package pkg.
+func (c *counter) report(w io.Writer, pkg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b bytes.Buffer
+	for _, p := range c.parts {
+		n := c.n[p]
+		tests := "tests"
+		if n == 1 {
+			tests = "test"
+		}
+		fmt.Fprintf(&b, "%s: %d %s skipped: %s\n", pkg, n, tests, p.missing())
+	}
+	if b.Len() > 0 {
+		w.Write(b.Bytes()) // one write, so that packages' lines do not mix
+	}
+}
+
+// Runner runs a package's tests and returns the exit code: *testing.M, or
+// a wrapper of it.
+type Runner interface{ Run() int }
+
+// SkipReport runs a package's tests, then reports the ones Find skipped.
+type SkipReport struct {
+	m   Runner
+	pkg string
+}
+
+// ReportSkips returns m with a report of skipped tests, for TestMain:
+//
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+//
+// It must be called from TestMain itself, whose function name gives the
+// package's import path.
+func ReportSkips(m Runner) SkipReport {
+	pkg := ""
+	if pc, _, _, ok := runtime.Caller(1); ok {
+		pkg = packagePath(runtime.FuncForPC(pc).Name())
+	}
+	return SkipReport{m: m, pkg: pkg}
+}
+
+// Run runs the tests, then writes a line such as
+//
+//	github.com/cognitogo/signout/verify: 3 tests skipped: moto_server not found (pip install 'moto[server]')
+//
+// for each missing part to the standard error of the go command running
+// the test binary: go test prints nothing of a passing package's own
+// output, so the skips would go unsaid. Where that standard error cannot be
+// reached (not Linux, a binary run by hand, a log file written without
+// O_APPEND), the line goes to the binary's own standard error.
+func (r SkipReport) Run() int {
+	code := r.m.Run()
+	w, done := goStderr()
+	defer done()
+	skips.report(w, r.pkg)
+	return code
+}
+
+// packagePath returns the import path of the package declaring the
+// function named fn (as runtime.Func.Name spells it), without the _test of
+// an external test package.
+func packagePath(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	if dot := strings.IndexByte(fn[slash+1:], '.'); dot >= 0 {
+		fn = fn[:slash+1+dot]
+	}
+	return strings.TrimSuffix(fn, "_test")
+}
+
+// goStderr returns the standard error of this process's parent when the
+// parent is the go command and writing to it is safe, and os.Stderr
+// otherwise; done closes what it opened.
+func goStderr() (w io.Writer, done func()) {
+	ppid := strconv.Itoa(os.Getppid())
+	comm, err := os.ReadFile("/proc/" + ppid + "/comm")
+	if err != nil || strings.TrimSpace(string(comm)) != "go" {
+		return os.Stderr, func() {}
+	}
+	f, err := os.OpenFile("/proc/"+ppid+"/fd/2", os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return os.Stderr, func() {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode().IsRegular() && !appends(ppid) {
+		// The go command writes to a file at its own offset, which this new
+		// open file does not share: its next write would overwrite the line.
+		f.Close()
+		return os.Stderr, func() {}
+	}
+	return f, func() { f.Close() }
+}
+
+// appends reports whether the parent's standard error was opened with
+// O_APPEND, as a shell's 2>> opens it.
+func appends(ppid string) bool {
+	info, err := os.ReadFile("/proc/" + ppid + "/fdinfo/2")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(info)) {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return err == nil && flags&syscall.O_APPEND != 0
+		}
+	}
+	return false
+}

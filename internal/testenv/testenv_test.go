@@ -1,0 +1,216 @@
+package testenv
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// roleEnv tells a copy of this test binary started by a test what to be.
+const roleEnv = "SIGNOUT_TESTENV_ROLE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(roleEnv) == "go" {
+		os.Exit(fakeGo())
+	}
+	goleak.VerifyTestMain(ReportSkips(m))
+}
+
+// outcome is a TB that records a skip or a failure and stops the goroutine
+// calling it, as testing.T does.
+type outcome struct {
+	skipped, failed bool
+	msg             string
+}
+
+func (o *outcome) Helper() {}
+func (o *outcome) Skip(args ...any) {
+	o.skipped, o.msg = true, args[0].(string)
+	runtime.Goexit()
+}
+func (o *outcome) Fatalf(format string, args ...any) {
+	o.failed = true
+	runtime.Goexit()
+}
+
+// findIn runs p.find in a goroutine of its own, as a test would.
+func findIn(p Part, c *counter) (path string, o *outcome) {
+	o = &outcome{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		path = p.find(o, c)
+	}()
+	<-done
+	return path, o
+}
+
+func TestFind(t *testing.T) {
+	bin := t.TempDir()
+	prog := filepath.Join(bin, "fake-part")
+	require.NoError(t, os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755))
+	p := Part{Program: "fake-part", Install: "make fake-part", RequireEnv: "SIGNOUT_REQUIRE_FAKE"}
+
+	t.Run("on PATH", func(t *testing.T) {
+		t.Setenv("PATH", bin)
+		t.Setenv(p.RequireEnv, "1")
+		var c counter
+		path, o := findIn(p, &c)
+		assert.Equal(t, prog, path)
+		assert.False(t, o.skipped || o.failed)
+		assert.Empty(t, c.n)
+	})
+	for _, require := range []string{"", "0", "true", "yes"} {
+		t.Run("missing, "+p.RequireEnv+"="+require, func(t *testing.T) {
+			t.Setenv("PATH", t.TempDir())
+			t.Setenv(p.RequireEnv, require)
+			var c counter
+			_, o := findIn(p, &c)
+			assert.True(t, o.skipped, "skipped")
+			assert.False(t, o.failed, "failed")
+			assert.Equal(t, "fake-part not found (make fake-part); set SIGNOUT_REQUIRE_FAKE=1 to fail instead", o.msg)
+			assert.Equal(t, map[Part]int{p: 1}, c.n, "the skip is counted")
+		})
+	}
+	t.Run("missing, "+p.RequireEnv+"=1", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		t.Setenv(p.RequireEnv, "1")
+		var c counter
+		_, o := findIn(p, &c)
+		assert.True(t, o.failed, "failed")
+		assert.False(t, o.skipped, "skipped")
+		assert.Empty(t, c.n, "a failure is not a skip")
+	})
+}
+
+func TestReport(t *testing.T) {
+	var c counter
+	var empty bytes.Buffer
+	c.report(&empty, "example.com/p")
+	assert.Empty(t, empty.String(), "no skips, no report")
+
+	for _, p := range []Part{Redis, Moto, Redis, Redis} {
+		c.add(p)
+	}
+	var b bytes.Buffer
+	c.report(&b, "example.com/p")
+	assert.Equal(t, "example.com/p: 3 tests skipped: redis-server not found (apt-get install redis-server)\n"+
+		"example.com/p: 1 test skipped: moto_server not found (pip install 'moto[server]')\n", b.String())
+}
+
+func TestPackagePath(t *testing.T) {
+	tests := []struct{ fn, want string }{
+		{"github.com/cognitogo/signout/verify.TestMain", "github.com/cognitogo/signout/verify"},
+		{"github.com/cognitogo/signout/verify_test.TestMain", "github.com/cognitogo/signout/verify"},
+		{"github.com/cognitogo/signout_test.TestMain", "github.com/cognitogo/signout"},
+		{"github.com/cognitogo/signout/cmd/global-sign-out.TestMain.func1", "github.com/cognitogo/signout/cmd/global-sign-out"},
+		{"example.com/a.b/c.TestMain", "example.com/a.b/c"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, packagePath(tc.fn), tc.fn)
+	}
+	assert.Equal(t, "github.com/cognitogo/signout/internal/testenv", ReportSkips(nil).pkg, "from its caller's name")
+}
+
+// TestSkippedPartReport runs a copy of this test binary in which a test
+// lacks a part, under a parent named go and under one that is not, and
+// checks where the report of the skip arrives.
+func TestSkippedPartReport(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the go command's standard error is reached through /proc, on Linux only")
+	}
+	self, err := os.Executable()
+	require.NoError(t, err)
+	goBin := filepath.Join(t.TempDir(), "go")
+	require.NoError(t, os.Symlink(self, goBin))
+	const line = "github.com/cognitogo/signout/internal/testenv: 1 test skipped: moto_server not found (pip install 'moto[server]')\n"
+
+	// run starts bin, which starts the test binary if it is the fake go,
+	// with stderr as its standard error, and returns its standard output.
+	run := func(t *testing.T, bin string, stderr *os.File) string {
+		cmd := exec.Command(bin, "-test.run=^TestHelperWithoutMoto$", "-test.count=1")
+		cmd.Env = append(os.Environ(), roleEnv+"=go", "SIGNOUT_TESTENV_SELF="+self, "PATH="+t.TempDir(), Moto.RequireEnv+"=")
+		var stdout bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, stderr
+		require.NoError(t, cmd.Run(), stdout.String())
+		return stdout.String()
+	}
+	stderrFile := func(t *testing.T, flag int) (*os.File, func() string) {
+		path := filepath.Join(t.TempDir(), "stderr")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, 0o600)
+		require.NoError(t, err)
+		t.Cleanup(func() { f.Close() })
+		return f, func() string {
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			return string(b)
+		}
+	}
+
+	t.Run("the go command's stderr, a pipe", func(t *testing.T) {
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		defer r.Close()
+		got := make(chan []byte)
+		go func() {
+			var b bytes.Buffer
+			b.ReadFrom(r)
+			got <- b.Bytes()
+		}()
+		stdout := run(t, goBin, w)
+		w.Close()
+		assert.Equal(t, line, string(<-got))
+		assert.NotContains(t, stdout, "skipped:", "the test binary's own output")
+	})
+	t.Run("the go command's stderr, a file opened to append", func(t *testing.T) {
+		f, read := stderrFile(t, os.O_APPEND)
+		stdout := run(t, goBin, f)
+		assert.Equal(t, line, read())
+		assert.NotContains(t, stdout, "skipped:")
+	})
+	t.Run("the go command's stderr, a file opened to overwrite", func(t *testing.T) {
+		f, read := stderrFile(t, os.O_TRUNC)
+		stdout := run(t, goBin, f)
+		assert.Empty(t, read(), "the go command's next write would overwrite the line")
+		assert.Contains(t, stdout, line, "the test binary's own stderr instead")
+	})
+	t.Run("a parent that is not go", func(t *testing.T) {
+		f, read := stderrFile(t, os.O_APPEND)
+		cmd := exec.Command(self, "-test.run=^TestHelperWithoutMoto$", "-test.count=1")
+		cmd.Env = append(os.Environ(), roleEnv+"=test", "PATH="+t.TempDir(), Moto.RequireEnv+"=")
+		cmd.Stderr = f
+		out, err := cmd.Output()
+		require.NoError(t, err, string(out))
+		assert.Equal(t, line, read(), "the test binary's own stderr")
+	})
+}
+
+// fakeGo stands for the go command: it runs this test binary with its own
+// standard output as the binary's standard output and error, as go test
+// does, and passes the arguments on.
+func fakeGo() int {
+	cmd := exec.Command(os.Getenv("SIGNOUT_TESTENV_SELF"), os.Args[1:]...)
+	cmd.Env = append(os.Environ(), roleEnv+"=test")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	if err := cmd.Run(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// TestHelperWithoutMoto is the test TestSkippedPartReport runs in a copy of
+// this binary; elsewhere it does nothing.
+func TestHelperWithoutMoto(t *testing.T) {
+	if os.Getenv(roleEnv) != "test" {
+		return
+	}
+	Moto.Find(t)
+	t.Error("Find did not skip the test")
+}
