@@ -37,7 +37,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // startServer starts a stand-in for the test and a Client pointed at it.
 func startServer(t *testing.T, opts ...signout.Option) (*signouttest.Server, *signout.Client) {

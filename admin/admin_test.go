@@ -26,7 +26,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // fakeSecret is the secret access key of the tests' fake credentials; no
 // output may show it.

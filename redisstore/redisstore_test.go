@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fleetChildEnv) == "1" {
 		os.Exit(fleetServer())
 	}
-	goleak.VerifyTestMain(testenv.ReportSkips(m))
+	goleak.VerifyTestMain(testenv.Main(m))
 }
 
 var (

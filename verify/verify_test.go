@@ -30,7 +30,7 @@ import (
 	"github.com/cognitogo/signout/revocation"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // RSA key generation is slow: three keys serve every test.
 var (

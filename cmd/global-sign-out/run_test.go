@@ -19,7 +19,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // jwtShape matches the start of any JWT or JWE. It looks for the shape, not
 // "eyJ" alone, which a random request id from moto may hold.

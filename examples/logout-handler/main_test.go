@@ -18,7 +18,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // startApp serves the example on a loopback port, on a fresh stand-in.
 func startApp(t *testing.T) (*signouttest.Server, *httptest.Server) {

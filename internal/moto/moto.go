@@ -1,13 +1,16 @@
-// Package moto starts moto_server, a Cognito emulator, for integration tests.
+// Package moto starts moto_server, a Cognito emulator, once per test binary
+// for integration tests, and makes pools and users in it.
 package moto
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +26,58 @@ import (
 // GlobalSignOut, from its us-east-1 backend.
 const Region = "us-east-1"
 
-// Start runs moto_server on a free loopback port until the test ends and
-// returns its URL. Without moto_server it skips the test, or fails it when
-// SIGNOUT_REQUIRE_MOTO is "1" (see [testenv.Part.Find]).
+// shared is the moto_server of this test binary.
+var shared struct {
+	mu  sync.Mutex
+	url string
+}
+
+// Start returns the URL of a moto_server on a free loopback port. The first
+// test that calls it starts moto_server, the package's other tests share
+// it (each makes its own pool), and it stops when the package's tests are
+// over, so TestMain must use [testenv.Main]. Without moto_server Start
+// skips the test, or fails it when SIGNOUT_REQUIRE_MOTO is "1" (see
+// [testenv.Part.Find]).
 func Start(t testing.TB) string {
 	t.Helper()
 	bin := testenv.Moto.Find(t)
-	port := freePort(t)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.url != "" {
+		return shared.url
+	}
+	url, stop, err := start(bin)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if !testenv.AtEnd(stop) {
+		stop()
+		t.Fatalf("moto.Start: TestMain must use testenv.Main, which stops the shared moto_server")
+	}
+	shared.url = url
+	return url
+}
+
+// start runs bin until stop is called and waits until it answers.
+func start(bin string) (url string, stop func(), err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting moto_server: %v", err)
+		return "", nil, fmt.Errorf("starting moto_server: %v", err)
 	}
 	exited := make(chan struct{})
 	go func() {
 		cmd.Wait()
 		close(exited)
 	}()
-	t.Cleanup(func() {
+	stop = func() {
 		cmd.Process.Kill()
 		<-exited
-	})
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	}
+	url = "http://127.0.0.1:" + strconv.Itoa(port)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: time.Second}
@@ -52,27 +86,27 @@ func Start(t testing.TB) string {
 		resp, err := hc.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return url
+			return url, stop, nil
 		}
 		select {
 		case <-exited:
-			t.Fatalf("moto_server exited before answering")
+			return "", nil, errors.New("moto_server exited before answering")
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s within 30s: %v", url, err)
+			stop()
+			return "", nil, fmt.Errorf("moto_server did not answer on %s within 30s: %v", url, err)
 		}
 	}
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
+		return 0, fmt.Errorf("finding a free port: %v", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Admin returns an SDK client for moto's admin calls, with fake credentials.

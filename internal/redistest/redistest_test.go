@@ -13,7 +13,7 @@ import (
 	"github.com/cognitogo/signout/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
 // do sends one inline command and returns the first line of the answer.
 func do(t *testing.T, addr, cmd string) string {

@@ -61,7 +61,7 @@ type TB interface {
 
 // Find returns the path of p.Program. When it is not on PATH, Find fails t
 // if p.RequireEnv is "1"; otherwise it skips t, saying why, and counts the
-// skip for [ReportSkips].
+// skip for the report [Tests.Run] writes.
 func (p Part) Find(t TB) string {
 	t.Helper()
 	return p.find(t, &skips)
@@ -130,27 +130,28 @@ func (c *counter) report(w io.Writer, pkg string) {
 // a wrapper of it.
 type Runner interface{ Run() int }
 
-// SkipReport runs a package's tests, then reports the ones Find skipped.
-type SkipReport struct {
+// Tests are a package's tests, as TestMain runs them.
+type Tests struct {
 	m   Runner
 	pkg string
 }
 
-// ReportSkips returns m with a report of skipped tests, for TestMain:
+// Main wraps m for TestMain:
 //
-//	func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.ReportSkips(m)) }
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 //
 // It must be called from TestMain itself, whose function name gives the
-// package's import path.
-func ReportSkips(m Runner) SkipReport {
+// package's import path for the report of skipped tests.
+func Main(m Runner) Tests {
 	pkg := ""
 	if pc, _, _, ok := runtime.Caller(1); ok {
 		pkg = packagePath(runtime.FuncForPC(pc).Name())
 	}
-	return SkipReport{m: m, pkg: pkg}
+	return Tests{m: m, pkg: pkg}
 }
 
-// Run runs the tests, then writes a line such as
+// Run runs the tests, then the functions given to AtEnd, the latest first,
+// and returns the tests' exit code. Last it writes a line such as
 //
 //	github.com/cognitogo/signout/verify: 3 tests skipped: moto_server not found (pip install 'moto[server]')
 //
@@ -159,12 +160,43 @@ func ReportSkips(m Runner) SkipReport {
 // output, so the skips would go unsaid. Where that standard error cannot be
 // reached (not Linux, a binary run by hand, a log file written without
 // O_APPEND), the line goes to the binary's own standard error.
-func (r SkipReport) Run() int {
-	code := r.m.Run()
+func (ts Tests) Run() int {
+	atEnd.mu.Lock()
+	atEnd.running = true
+	atEnd.mu.Unlock()
+	code := ts.m.Run()
+	atEnd.mu.Lock()
+	fs := atEnd.fs
+	atEnd.running, atEnd.fs = false, nil
+	atEnd.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
 	w, done := goStderr()
 	defer done()
-	skips.report(w, r.pkg)
+	skips.report(w, ts.pkg)
 	return code
+}
+
+// atEnd holds what AtEnd registered while Tests.Run runs the tests.
+var atEnd struct {
+	mu      sync.Mutex
+	running bool
+	fs      []func()
+}
+
+// AtEnd registers f to run when the package's tests are over, before
+// goleak looks for leaks: it stops a part the tests share, started once. It
+// reports false, and registers nothing, when the tests do not run under
+// [Main].
+func AtEnd(f func()) bool {
+	atEnd.mu.Lock()
+	defer atEnd.mu.Unlock()
+	if !atEnd.running {
+		return false
+	}
+	atEnd.fs = append(atEnd.fs, f)
+	return true
 }
 
 // packagePath returns the import path of the package declaring the

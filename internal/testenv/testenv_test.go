@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(roleEnv) == "go" {
 		os.Exit(fakeGo())
 	}
-	goleak.VerifyTestMain(ReportSkips(m))
+	goleak.VerifyTestMain(Main(m))
 }
 
 // outcome is a TB that records a skip or a failure and stops the goroutine
@@ -116,7 +117,7 @@ func TestPackagePath(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, packagePath(tc.fn), tc.fn)
 	}
-	assert.Equal(t, "github.com/cognitogo/signout/internal/testenv", ReportSkips(nil).pkg, "from its caller's name")
+	assert.Equal(t, "github.com/cognitogo/signout/internal/testenv", Main(nil).pkg, "from its caller's name")
 }
 
 // TestSkippedPartReport runs a copy of this test binary in which a test
@@ -190,6 +191,38 @@ func TestSkippedPartReport(t *testing.T) {
 		require.NoError(t, err, string(out))
 		assert.Equal(t, line, read(), "the test binary's own stderr")
 	})
+}
+
+func TestAtEnd(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-test.run=^TestHelperAtEnd$", "-test.count=1")
+	cmd.Env = append(os.Environ(), roleEnv+"=test")
+	out, err := cmd.Output()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, "PASS\nat end: second\nat end: first\n", string(out), "after the tests, the latest first")
+
+	atEnd.mu.Lock()
+	running := atEnd.running
+	atEnd.running = false
+	atEnd.mu.Unlock()
+	t.Cleanup(func() {
+		atEnd.mu.Lock()
+		atEnd.running = running
+		atEnd.mu.Unlock()
+	})
+	assert.False(t, AtEnd(func() {}), "not under Main")
+}
+
+// TestHelperAtEnd is the test TestAtEnd runs in a copy of this binary;
+// elsewhere it does nothing.
+func TestHelperAtEnd(t *testing.T) {
+	if os.Getenv(roleEnv) != "test" {
+		return
+	}
+	for _, s := range []string{"first", "second"} {
+		require.True(t, AtEnd(func() { fmt.Println("at end:", s) }))
+	}
 }
 
 // fakeGo stands for the go command: it runs this test binary with its own
