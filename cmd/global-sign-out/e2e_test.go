@@ -20,13 +20,17 @@ import (
 	"github.com/cognitogo/signout/internal/testenv"
 )
 
-// buildBinary compiles the command once per test into a temporary folder.
-func buildBinary(t *testing.T) string {
+// asCommandEnv, set to "1", makes this test binary the command (see
+// TestMain), so that the end-to-end tests run it without building it.
+const asCommandEnv = "SIGNOUT_TEST_AS_COMMAND"
+
+// command returns this test binary's path and env with what makes it the
+// command.
+func command(t *testing.T, env []string) (string, []string) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "global-sign-out")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	self, err := os.Executable()
+	require.NoError(t, err)
+	return self, append(env[:len(env):len(env)], asCommandEnv+"=1")
 }
 
 // execCLI runs a command with a bounded time and returns its result.
@@ -62,8 +66,7 @@ func testEnv(t *testing.T) []string {
 func TestEndToEndOnMoto(t *testing.T) {
 	url := moto.Start(t)
 	pool := moto.NewPool(t, moto.Admin(t, url))
-	bin := buildBinary(t)
-	env := testEnv(t)
+	bin, env := command(t, testEnv(t))
 	ep := []string{"--endpoint-url", url}
 
 	alice, bob := pool.SignIn(t, "alice"), pool.SignIn(t, "bob")
@@ -98,8 +101,8 @@ func TestSameAsAWSCLI(t *testing.T) {
 	aws := testenv.AWSCLI.Find(t)
 	url := moto.Start(t)
 	pool := moto.NewPool(t, moto.Admin(t, url))
-	bin := buildBinary(t)
 	env := testEnv(t)
+	bin, ourEnv := command(t, env)
 	n := 0
 	fresh := func() string { n++; return pool.SignIn(t, "user"+strings.Repeat("x", n)).Access }
 
@@ -133,7 +136,7 @@ func TestSameAsAWSCLI(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			theirs := execCLI(t, env, aws, append([]string{"cognito-idp", "global-sign-out"}, tc.argv()...)...)
-			ours := execCLI(t, env, bin, tc.argv()...)
+			ours := execCLI(t, ourEnv, bin, tc.argv()...)
 			assert.Equal(t, theirs.code, ours.code, "exit code; aws said %q, we said %q", theirs.stderr, ours.stderr)
 			assert.Equal(t, theirs.stdout, ours.stdout, "stdout")
 			assert.NotRegexp(t, jwtShape, ours.stderr)

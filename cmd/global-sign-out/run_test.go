@@ -19,7 +19,12 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) == "1" {
+		main()
+	}
+	goleak.VerifyTestMain(testenv.Main(m))
+}
 
 // jwtShape matches the start of any JWT or JWE. It looks for the shape, not
 // "eyJ" alone, which a random request id from moto may hold.

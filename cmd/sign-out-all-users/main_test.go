@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,44 +23,18 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(withBinary{m}) }
+// asCommandEnv, set to "1", makes this test binary the command: the tests
+// that kill it run it as a process without building it.
+const asCommandEnv = "SIGNOUT_TEST_AS_COMMAND"
 
-// withBinary runs the tests, then removes the command built for them.
-type withBinary struct{ m *testing.M }
-
-func (w withBinary) Run() int {
-	code := w.m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) == "1" {
+		main()
 	}
-	return code
+	goleak.VerifyTestMain(m)
 }
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the command once for the tests that run it as a process.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "sign-out-all-users-test-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, name)
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
-
-// process is one run of the built command.
+// process is one run of the command.
 type process struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
@@ -69,8 +42,11 @@ type process struct {
 
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(binary(t), args...)}
-	p.cmd.Env = os.Environ()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	p := &process{cmd: exec.Command(self, args...)}
+	p.cmd.Args[0] = name
+	p.cmd.Env = append(os.Environ(), asCommandEnv+"=1")
 	for k, v := range fakeEnv(t.TempDir()) {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
