@@ -20,6 +20,7 @@ import (
 
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/tap"
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/signouttest"
 )
 
@@ -73,12 +74,13 @@ func (p *process) wait(t *testing.T) int {
 
 // The crash test: the command, killed with SIGKILL at random points
 // and run again with --resume, signs every user out, never lists a page it
-// had begun again, and its summary's counts add up.
+// had begun again, and its summary's counts add up. 1,500 users and 6 kills
+// with SIGNOUT_LONG=1, 600 and 3 without.
 func TestKilledRunsResume(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(seed, seed))
-	const n = 1500
+	n, kills := testenv.Scale(600, 1500), testenv.Scale(3, 6)
 	srv := standIn(t, n, signouttest.Quotas(10))
 	p := tap.New(t, srv.URL)
 
@@ -86,8 +88,9 @@ func TestKilledRunsResume(t *testing.T) {
 	// just before their sign-out arrives. (Deleted as their page was
 	// listed, one would be missing from the listing again of a page whose
 	// run was killed before it handed the page's users out.)
-	bad := map[string]bool{"user00100": true, "user01333": true}
-	gone := map[string]bool{"user00007": true, "user00700": true, "user01499": true}
+	user := func(i int) string { return fmt.Sprintf("user%05d", i) }
+	bad := map[string]bool{user(100): true, user(n * 8 / 9): true}
+	gone := map[string]bool{user(7): true, user(n * 7 / 15): true, user(n - 1): true}
 	var (
 		calls     atomic.Int64
 		killAt    atomic.Int64 // the call that kills the process
@@ -132,7 +135,6 @@ func TestKilledRunsResume(t *testing.T) {
 
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	args := []string{"--user-pool-id", srv.UserPoolID, "--endpoint-url", p.URL, "--rate", "250", "--list-rate", "300", "--resume", cp}
-	const kills = 6
 	for i := range kills {
 		proc := start(t, args...)
 		current.Store(proc.cmd.Process)
@@ -178,7 +180,7 @@ func TestKilledRunsResume(t *testing.T) {
 	}
 	signedOut := p.SignedOut()
 	for i := range n {
-		u := fmt.Sprintf("user%05d", i)
+		u := user(i)
 		if !bad[u] && !gone[u] {
 			assert.Positive(t, signedOut[u], "%s was signed out", u)
 		}
