@@ -128,10 +128,19 @@ func TestNewLoadsEveryLiveRecord(t *testing.T) {
 	srv := redistest.Start(t)
 	a := newStore(t, srv)
 	ctx := context.Background()
-	const n = 2500 // more than one SCAN page
-	for i := range n {
-		require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: fmt.Sprint("user-", i), At: time.Now()}))
+	const n, writers = 2500, 8 // more than one SCAN page
+	// Writers in parallel, so that one fsync of redis-server's (appendfsync
+	// always) covers several writes.
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n; i += writers {
+				assert.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: fmt.Sprint("user-", i), At: time.Now()}))
+			}
+		})
 	}
+	wg.Wait()
+	require.False(t, t.Failed(), "every record written")
 	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "session-1", At: time.Now()}))
 
 	c := newStore(t, srv) // a process started later
