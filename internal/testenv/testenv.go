@@ -1,8 +1,9 @@
 // Package testenv is for this repository's tests. It finds the real
 // programs the integration tests run (moto_server, the aws CLI,
 // redis-server, chromium), skips a test that lacks one and reports those
-// skips once per package, and sizes the proofs at scale, which run in full
-// only when SIGNOUT_LONG=1.
+// skips once per package; it stops, after a package's tests, the parts
+// they shared; and it sizes the proofs at scale, which run in full only
+// when SIGNOUT_LONG=1.
 package testenv
 
 import (
