@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitogo/signout/internal/transport"
 )
 
 // Server is an in-process stand-in for one Cognito user pool and its app
@@ -97,7 +99,10 @@ func NewServer(opts ...ServerOption) *Server {
 		s.ts.Start()
 	}
 	s.URL = s.ts.URL
-	s.client = cip.New(cip.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), HTTPClient: s.ts.Client(),
+	// Through the library's Doer, which gives net/http its own copy of each
+	// request body: smithy-go's, closed as soon as a call returns, made
+	// net/http tear the connection down under the answer being read.
+	s.client = cip.New(cip.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), HTTPClient: transport.NewDoer(s.ts.Client(), 0, nil),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIGNOUTTEST", "fake", ""), RetryMaxAttempts: 1})
 	return s
 }
