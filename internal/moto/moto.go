@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognitogo/signout/internal/testenv"
+	"github.com/cognitogo/signout/internal/transport"
 )
 
 // Region is where pools are made: moto serves unsigned requests, such as
@@ -110,6 +111,8 @@ func freePort() (int, error) {
 }
 
 // Admin returns an SDK client for moto's admin calls, with fake credentials.
+// It sends through the library's Doer, as signouttest's Server.Client does,
+// so that net/http does not read a request body smithy-go has closed.
 func Admin(t testing.TB, url string) *cip.Client {
 	t.Helper()
 	tr := &http.Transport{}
@@ -118,7 +121,7 @@ func Admin(t testing.TB, url string) *cip.Client {
 		Region:       Region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		HTTPClient:   &http.Client{Transport: tr, Timeout: 10 * time.Second},
+		HTTPClient:   transport.NewDoer(&http.Client{Transport: tr, Timeout: 10 * time.Second}, 0, nil),
 	})
 }
 
