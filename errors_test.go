@@ -117,6 +117,7 @@ func gzipBomb(t *testing.T) http.HandlerFunc {
 // way to it, once, and checks the typed error, Retryable, the attempts made
 // and the requests received.
 func TestErrorMapping(t *testing.T) {
+	t.Parallel() // waits out retry backoffs; overlapped with the others
 	type row struct {
 		name      string
 		fault     signouttest.Fault                                  // played for GlobalSignOut
@@ -254,6 +255,7 @@ func TestErrorMethods(t *testing.T) {
 // debug logging on, and looks for them in every text an error or the log
 // can produce and in everything reachable from each error.
 func TestErrorsHoldNoSecret(t *testing.T) {
+	t.Parallel() // waits out retry backoffs; overlapped with the others
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := signouttest.NewServer(signouttest.Confidential())

@@ -23,6 +23,7 @@ import (
 // meets, and checks what ended through the stand-in: this session's
 // tokens, and another session of the same user.
 func TestLogout(t *testing.T) {
+	t.Parallel() // waits out retry backoffs; overlapped with the others
 	type session struct{ access, refresh bool }
 	tests := []struct {
 		name       string

@@ -503,6 +503,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 // and proves with GetUser and REFRESH_TOKEN_AUTH that only that user's
 // tokens stopped working.
 func TestSignOutOnMoto(t *testing.T) {
+	t.Parallel() // waits for moto_server to start; overlapped with the others
 	url := moto.Start(t)
 	pool := moto.NewPool(t, moto.Admin(t, url))
 	c, err := signout.New(signout.WithEndpoint(url))
