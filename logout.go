@@ -98,9 +98,9 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 
 	if reach == ThisSession {
 		if canRevoke {
-			e := c.revoke(ctx, refreshToken, region)
-			switch {
-			case e == nil:
+			err := c.revoke(ctx, refreshToken, region)
+			switch k := kind(err); {
+			case err == nil:
 				// Cognito, as OAuth's token revocation (RFC 7009) has it,
 				// answers success for a refresh token it does not know: ask
 				// it about the access token to learn what ended.
@@ -111,11 +111,11 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 					return ThisSession, nil
 				}
 				// Still accepted: the refresh token was not this session's.
-			case (e.Kind == cognito.ErrOperationNotEnabled || e.Kind == cognito.ErrInvalidToken) && accessToken != "":
+			case (k == ErrOperationNotEnabled || k == ErrInvalidToken) && accessToken != "":
 				// Revocation turned off, or a refresh token that is none: it
 				// cannot end the session, but the access token can.
 			default:
-				return 0, (*Error)(e)
+				return 0, err
 			}
 		} else if accessToken == "" {
 			return 0, &Error{Op: "Logout", Kind: ErrInvalidOption,
@@ -123,25 +123,25 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 		}
 		// Revocation cannot end this session: end them all.
 	}
-	e := c.globalSignOut(ctx, accessToken, claims, checkErr)
-	if e == nil {
+	err := c.globalSignOut(ctx, accessToken, claims, checkErr)
+	if err == nil {
 		return AllSessions, c.record(ctx, claims, false)
 	}
-	if reach == ThisSession || !canRevoke || !errors.Is(e.Kind, cognito.ErrNotAuthorized) {
-		return 0, (*Error)(e)
+	if reach == ThisSession || !canRevoke || !errors.Is(err, ErrNotAuthorized) {
+		return 0, err
 	}
 	// GlobalSignOut cannot be made with this access token: end this session
 	// at least, and report that the others may live on.
 	if re := c.revoke(ctx, refreshToken, region); re != nil {
-		return 0, (*Error)(re)
+		return 0, re
 	}
 	// GlobalSignOut's own "revoked" already said what GetUser would.
-	if e.Kind == cognito.ErrTokenRevoked || c.accessState(ctx, accessToken, claims, checkErr) == revoked {
-		if err := c.record(ctx, claims, true); err != nil {
-			return ThisSession, err
+	if kind(err) == ErrTokenRevoked || c.accessState(ctx, accessToken, claims, checkErr) == revoked {
+		if rerr := c.record(ctx, claims, true); rerr != nil {
+			return ThisSession, rerr
 		}
 	}
-	return ThisSession, (*Error)(e)
+	return ThisSession, err
 }
 
 // budget gives one call of the Client, all its requests included, the
@@ -172,28 +172,28 @@ func (c *Client) accessState(ctx context.Context, accessToken string, claims *to
 		return unknown
 	}
 	in := &cip.GetUserInput{AccessToken: &accessToken}
-	e := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	err := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GetUser(ctx, in, optFns...)
 		return err
 	})
 	switch {
-	case e == nil:
+	case err == nil:
 		return accepted
-	case e.Kind == cognito.ErrTokenRevoked:
+	case kind(err) == ErrTokenRevoked:
 		return revoked
 	}
 	return unknown
 }
 
-func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cognito.Error {
+func (c *Client) revoke(ctx context.Context, refreshToken, region string) error {
 	secrets := []string{refreshToken, c.clientSecret}
 	if err := token.CheckShape(refreshToken); err != nil {
-		return c.run.Done(ctx, localError(opRevokeToken, err), secrets...)
+		return c.run.Fail(ctx, opRevokeToken, localError(opRevokeToken, err), secrets...)
 	}
 	if strings.Count(refreshToken, ".") == 2 {
 		// A signed JWT is an access or ID token: Cognito's refresh tokens
 		// are encrypted, in five parts.
-		return c.run.Done(ctx, &cognito.Error{Op: opRevokeToken, Kind: cognito.ErrInvalidToken,
+		return c.run.Fail(ctx, opRevokeToken, &Error{Op: opRevokeToken, Kind: ErrInvalidToken,
 			Message: "not a refresh token: it is a signed JWT, an access or ID token"}, secrets...)
 	}
 	in := &cip.RevokeTokenInput{ClientId: &c.clientID, Token: &refreshToken}
@@ -224,12 +224,12 @@ func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession b
 	if err == nil {
 		return nil
 	}
-	e := &cognito.Error{Op: "RevocationStore", Kind: cognito.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
+	e := &Error{Op: "RevocationStore", Kind: ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		e.Kind = context.Canceled
 	case ctx.Err() != nil:
-		e.Kind = cognito.ErrTimeout
+		e.Kind = ErrTimeout
 	}
-	return (*Error)(c.run.Done(ctx, e))
+	return c.run.Fail(ctx, e.Op, e)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/token"
 )
 
@@ -43,7 +42,7 @@ type options struct {
 	store            RevocationStore
 
 	given []string // the names of the options given, for conflicts
-	err   *cognito.Error
+	err   *Error
 }
 
 func defaultOptions() options {
@@ -63,7 +62,7 @@ func (o *options) set(name, problem string) bool {
 		return true
 	}
 	if o.err == nil {
-		o.err = &cognito.Error{Op: name, Kind: cognito.ErrInvalidOption, Message: problem}
+		o.err = &Error{Op: name, Kind: ErrInvalidOption, Message: problem}
 	}
 	return false
 }
@@ -86,14 +85,14 @@ var (
 )
 
 // check returns the first bad value, then the first conflict.
-func (o *options) check() *cognito.Error {
+func (o *options) check() *Error {
 	if o.err != nil {
 		return o.err
 	}
-	conflict := func(whole string, parts []string) *cognito.Error {
+	conflict := func(whole string, parts []string) *Error {
 		for _, p := range parts {
 			if slices.Contains(o.given, p) {
-				return &cognito.Error{Op: whole, Kind: cognito.ErrInvalidOption,
+				return &Error{Op: whole, Kind: ErrInvalidOption,
 					Message: "cannot be combined with " + p + ", which it replaces"}
 			}
 		}
@@ -103,7 +102,7 @@ func (o *options) check() *cognito.Error {
 	case o.api != nil:
 		return conflict("WithCognitoAPI", sdkOptions)
 	case o.httpClient != nil && o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
-		return &cognito.Error{Op: "WithHTTPClient", Kind: cognito.ErrInvalidOption,
+		return &Error{Op: "WithHTTPClient", Kind: ErrInvalidOption,
 			Message: "cannot be combined with WithAWSConfig's HTTPClient"}
 	case o.httpClient != nil:
 		return conflict("WithHTTPClient", transportOptions)

@@ -58,8 +58,8 @@ func New(opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if e := o.check(); e != nil {
-		return nil, (*Error)(e)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		api:          o.api,
@@ -73,14 +73,14 @@ func New(opts ...Option) (*Client, error) {
 		c.run.DefaultRegion = envRegion()
 		return c, nil
 	}
-	s, caSource, e := o.sdk()
-	if e != nil {
-		return nil, (*Error)(e)
+	s, caSource, err := o.sdk()
+	if err != nil {
+		return nil, err
 	}
 	c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
-	api, err := cognito.NewSDK(s, &c.run)
-	if err != nil {
-		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: err.Error()}
+	api, sdkErr := cognito.NewSDK(s, &c.run)
+	if sdkErr != nil {
+		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
 	}
 	c.api = api
 	return c, nil
@@ -96,7 +96,7 @@ func envRegion() string {
 // sdk resolves what the SDK client is built from: the options first, then
 // the aws.Config, the environment and the profile. It reads the profile and
 // the CA bundle file, if any, and says where the CA bundle came from.
-func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
+func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 	s = cognito.SDK{
 		AWS:         o.awsConfig,
 		Endpoint:    o.endpoint,
@@ -129,10 +129,10 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
 		var missing config.SharedConfigProfileNotExistError
 		switch {
 		case errors.As(err, &missing):
-			return s, caSource, &cognito.Error{Op: "WithProfile", Kind: cognito.ErrInvalidOption,
+			return s, caSource, &Error{Op: "WithProfile", Kind: ErrInvalidOption,
 				Message: "no such profile in the shared config files"}
 		case err != nil:
-			return s, caSource, &cognito.Error{Op: "WithProfile", Kind: cognito.ErrInvalidOption, Message: "reading the shared config files: " + redact.String(err.Error(), o.profile)}
+			return s, caSource, &Error{Op: "WithProfile", Kind: ErrInvalidOption, Message: "reading the shared config files: " + redact.String(err.Error(), o.profile)}
 		}
 		if s.Region == "" {
 			s.Region = p.Region
@@ -147,7 +147,7 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *cognito.Error) {
 	if caPath != "" && o.httpClient == nil && (o.awsConfig == nil || o.awsConfig.HTTPClient == nil) {
 		pem, err := os.ReadFile(caPath)
 		if err != nil {
-			return s, caSource, &cognito.Error{Op: caSource, Kind: cognito.ErrInvalidOption, Message: "reading the CA bundle: " + err.Error()}
+			return s, caSource, &Error{Op: caSource, Kind: ErrInvalidOption, Message: "reading the CA bundle: " + err.Error()}
 		}
 		s.Transport.CABundlePEM = pem
 	}
@@ -170,8 +170,8 @@ func (c *Client) SignOut(ctx context.Context, accessToken string) error {
 	ctx, cancel := c.budget(ctx)
 	defer cancel()
 	claims, checkErr := c.parseAccess(accessToken)
-	if e := c.globalSignOut(ctx, accessToken, claims, checkErr); e != nil {
-		return (*Error)(e)
+	if err := c.globalSignOut(ctx, accessToken, claims, checkErr); err != nil {
+		return err
 	}
 	return c.record(ctx, claims, false)
 }
@@ -193,9 +193,9 @@ const (
 	opGetUser       = "GetUser"
 )
 
-func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) *cognito.Error {
+func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) error {
 	if checkErr != nil {
-		return c.run.Done(ctx, localError(opGlobalSignOut, checkErr), accessToken)
+		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, checkErr), accessToken)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
 	return c.run.Run(ctx, opGlobalSignOut, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
@@ -205,16 +205,24 @@ func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *
 }
 
 // localError turns a failed token check into an *Error; no request was sent.
-func localError(op string, err error) *cognito.Error {
-	e := &cognito.Error{Op: op, Kind: cognito.ErrInvalidToken, Message: err.Error()}
+func localError(op string, err error) *Error {
+	e := &Error{Op: op, Kind: ErrInvalidToken, Message: err.Error()}
 	var te *token.Error
 	if errors.As(err, &te) {
 		switch te.Kind {
 		case token.Expired:
-			e.Kind = cognito.ErrTokenExpired
+			e.Kind = ErrTokenExpired
 		case token.MissingScope:
-			e.Kind = cognito.ErrMissingScope
+			e.Kind = ErrMissingScope
 		}
 	}
 	return e
+}
+
+// kind returns the Kind of err, an *Error, or nil.
+func kind(err error) error {
+	if e, ok := err.(*Error); ok {
+		return e.Kind
+	}
+	return nil
 }

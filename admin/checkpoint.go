@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cognitogo/signout"
-	"github.com/cognitogo/signout/internal/cognito"
 )
 
 // checkpointVersion is the version of the checkpoint format; a file of
@@ -61,6 +60,12 @@ func (cp *checkpoint) complete() bool { return cp.ListedAll && len(cp.Pending) =
 
 func (cp *checkpoint) listed() int { return cp.Done + cp.Skipped + cp.Failed + len(cp.Pending) }
 
+// kinds are the sentinels a failure saved in a checkpoint may have.
+var kinds = []error{signout.ErrNotAuthorized, signout.ErrTokenRevoked, signout.ErrTokenExpired,
+	signout.ErrInvalidToken, signout.ErrMissingScope, signout.ErrUserNotFound, signout.ErrResourceNotFound,
+	signout.ErrForbidden, signout.ErrThrottled, signout.ErrInvalidParameter, signout.ErrOperationNotEnabled,
+	signout.ErrService, signout.ErrNetwork, signout.ErrTimeout, signout.ErrInvalidOption}
+
 // sentinelName and sentinelByName turn a sentinel to its saved name and back.
 func sentinelName(kind error) string {
 	if kind == nil {
@@ -70,15 +75,16 @@ func sentinelName(kind error) string {
 }
 
 func sentinelByName(name string) error {
-	for _, s := range cognito.Sentinels {
+	for _, s := range kinds {
 		if sentinelName(s) == name {
 			return s
 		}
 	}
-	return cognito.ErrService
+	return signout.ErrService
 }
 
-func toFailure(username string, e *cognito.Error) failure {
+func toFailure(username string, err error) failure {
+	e := asError(err)
 	return failure{Username: username, Kind: sentinelName(e.Kind), Code: e.Code, Message: e.Message,
 		RequestID: e.RequestID, StatusCode: e.StatusCode}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -73,8 +73,8 @@ func TestLoadCheckpoint(t *testing.T) {
 }
 
 func TestFailuresKeepTheirSentinel(t *testing.T) {
-	for _, s := range cognito.Sentinels {
-		f := toFailure("alice", &cognito.Error{Kind: s, Code: "C", Message: "m", StatusCode: 400, RequestID: "r"})
+	for _, s := range kinds {
+		f := toFailure("alice", &signout.Error{Kind: s, Code: "C", Message: "m", StatusCode: 400, RequestID: "r"})
 		e := f.export().Err
 		assert.Equal(t, s, e.Kind, "%#v", s)
 		assert.Equal(t, "AdminUserGlobalSignOut", e.Op)

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -129,7 +130,7 @@ type Failure struct {
 func (c *Client) SignOutAll(ctx context.Context, userPoolID string, s Sweep) (Report, error) {
 	sw, e := c.prepare(ctx, userPoolID, s)
 	if e != nil {
-		return sw.report(), (*signout.Error)(e)
+		return sw.report(), e
 	}
 	if sw.cp.complete() {
 		return sw.report(), nil
@@ -140,7 +141,7 @@ func (c *Client) SignOutAll(ctx context.Context, userPoolID string, s Sweep) (Re
 		s.Progress(rep.Progress)
 	}
 	if e != nil {
-		return rep, (*signout.Error)(e)
+		return rep, e
 	}
 	return rep, nil
 }
@@ -162,7 +163,7 @@ type sweeper struct {
 	handled int // users handled by this run
 	counted int // users counted by a dry run
 	streak  []pending
-	fatal   *cognito.Error
+	fatal   error
 	stop    context.CancelFunc
 	samples []sample
 
@@ -177,13 +178,13 @@ type sample struct {
 // prepare checks the input, reads the checkpoint, and does what must come
 // before the first request: save the checkpoint, check the credentials,
 // record the cutoff, and ask for the pool's size.
-func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*sweeper, *cognito.Error) {
+func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*sweeper, error) {
 	sw := &sweeper{c: c, s: s, pool: userPoolID, start: c.now(), left: map[int]int{},
 		cp: checkpoint{Version: checkpointVersion, UserPoolID: userPoolID, Filter: s.Filter, Cutoff: c.now().UTC().Round(0)}}
-	bad := func(op string, kind error, msg string) *cognito.Error {
-		return c.run.Done(ctx, &cognito.Error{Op: op, Kind: kind, Message: msg})
+	bad := func(op string, kind error, msg string) error {
+		return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: kind, Message: msg})
 	}
-	var e *cognito.Error
+	var e error
 	if sw.region, e = c.check(ctx, opListUsers, userPoolID); e != nil {
 		return sw, e
 	}
@@ -196,24 +197,24 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 		case *r.v == 0:
 			*r.v = r.def
 		case !(*r.v > 0) || math.IsInf(*r.v, 1):
-			return sw, bad(r.name, cognito.ErrInvalidOption, "not a positive number of requests a second")
+			return sw, bad(r.name, signout.ErrInvalidOption, "not a positive number of requests a second")
 		}
 	}
 	switch {
 	case !validFilter(s.Filter):
-		return sw, bad(opListUsers, cognito.ErrInvalidParameter,
+		return sw, bad(opListUsers, signout.ErrInvalidParameter,
 			`not a filter: want an attribute (username, email, phone_number, name, given_name, family_name, `+
 				`preferred_username, cognito:user_status, status or sub), = or ^=, and a quoted value, at most 256 bytes`)
 	case s.DryRun && s.Checkpoint != "":
-		return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption, "a dry run saves no checkpoint")
+		return sw, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "a dry run saves no checkpoint")
 	}
 	if s.Checkpoint != "" {
 		cp, err := loadCheckpoint(s.Checkpoint)
 		switch {
 		case err != nil:
-			return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption, "reading the checkpoint: "+err.Error())
+			return sw, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "reading the checkpoint: "+err.Error())
 		case cp != nil && (cp.UserPoolID != userPoolID || cp.Filter != s.Filter):
-			return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption,
+			return sw, bad("Sweep.Checkpoint", signout.ErrInvalidOption,
 				"the checkpoint is of a sweep of another user pool or filter")
 		case cp != nil:
 			sw.cp, sw.resumed = *cp, true
@@ -280,7 +281,7 @@ func (c *Client) estimate(ctx context.Context, region, userPoolID string) int {
 
 // run lists the pages in this goroutine and signs users out in workers,
 // until every user is handled, ctx ends or an error stops the sweep.
-func (sw *sweeper) run(ctx context.Context) *cognito.Error {
+func (sw *sweeper) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sw.stop = cancel
@@ -328,16 +329,16 @@ func (sw *sweeper) run(ctx context.Context) *cognito.Error {
 }
 
 // stopped is the error of a sweep whose context ended.
-func stopped(ctx context.Context) *cognito.Error {
+func stopped(ctx context.Context) error {
 	err := context.Cause(ctx)
-	e := &cognito.Error{Op: "SignOutAll", Kind: cognito.ErrTimeout, Message: err.Error(), Err: err}
+	e := &signout.Error{Op: "SignOutAll", Kind: signout.ErrTimeout, Message: err.Error(), Err: err}
 	if err == context.Canceled {
 		e.Kind = context.Canceled
 	}
 	return e
 }
 
-func (sw *sweeper) setFatal(e *cognito.Error) {
+func (sw *sweeper) setFatal(e error) {
 	sw.mu.Lock()
 	if sw.fatal == nil {
 		sw.fatal = e
@@ -430,7 +431,7 @@ func (sw *sweeper) signOutAll(ctx context.Context) {
 
 // listPage reads the page after the last one listed, pacing its requests
 // and retrying throttled ones.
-func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, *cognito.Error) {
+func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, error) {
 	in := &cip.ListUsersInput{UserPoolId: &sw.pool, Limit: aws.Int32(pageSize), AttributesToGet: []string{"sub"}}
 	if sw.s.Filter != "" {
 		in.Filter = &sw.s.Filter
@@ -464,9 +465,9 @@ func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, *cognito.Er
 				users = append(users, p)
 			}
 			return users, aws.ToString(out.PaginationToken), nil
-		case e.Kind == cognito.ErrThrottled:
+		case errors.Is(e, signout.ErrThrottled):
 			sw.lists.throttled(sent)
-		case ctx.Err() != nil || !cognito.Retryable(e) || attempt >= maxTransient:
+		case ctx.Err() != nil || !retryable(e) || attempt >= maxTransient:
 			return nil, "", e
 		default:
 			if !backoff(ctx, attempt) {
@@ -530,7 +531,7 @@ func (sw *sweeper) handle(ctx context.Context, u pending) {
 		}
 		sw.streak = append(sw.streak, u)
 	}
-	var stop *cognito.Error
+	var stop error
 	if len(sw.streak) >= failureStreak {
 		stop = sw.unfailStreakLocked(e)
 	}
@@ -554,7 +555,7 @@ func (sw *sweeper) handle(ctx context.Context, u pending) {
 // unfailStreakLocked stops a sweep whose last sign-outs all failed: the
 // fault is not the users', so they go back to pending, to be tried again
 // by a resumed run. It returns the error that stops the sweep.
-func (sw *sweeper) unfailStreakLocked(last *cognito.Error) *cognito.Error {
+func (sw *sweeper) unfailStreakLocked(last error) error {
 	for _, u := range sw.streak {
 		sw.cp.Failed--
 		i := slices.IndexFunc(sw.cp.Failures, func(f failure) bool { return f.Username == u.Username })
@@ -566,24 +567,24 @@ func (sw *sweeper) unfailStreakLocked(last *cognito.Error) *cognito.Error {
 	}
 	sw.handled -= len(sw.streak)
 	sw.streak = sw.streak[:0]
-	stop := *last
-	stop.Message = "the last " + strconv.Itoa(failureStreak) + " sign-outs all failed; the last: " + last.Message
+	stop := *asError(last)
+	stop.Message = "the last " + strconv.Itoa(failureStreak) + " sign-outs all failed; the last: " + stop.Message
 	return &stop
 }
 
 // signOutUser signs one user out, slowing down and retrying while Cognito
 // throttles. It returns stillPending with the error that should stop the
 // sweep, or with nil when ctx ended.
-func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognito.Error) {
+func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, error) {
 	if sw.perUser {
 		e := sw.c.recordUser(ctx, sw.region, sw.pool, u.Username, u.Sub, sw.cp.Cutoff)
 		switch {
 		case e == nil:
 		case ctx.Err() != nil:
 			return stillPending, nil
-		case e.Kind == cognito.ErrUserNotFound:
+		case errors.Is(e, signout.ErrUserNotFound):
 			return skipped, nil
-		case e.Op == "RevocationStore":
+		case asError(e).Op == "RevocationStore":
 			return stillPending, e
 		default:
 			return failed, e
@@ -599,17 +600,17 @@ func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognit
 		case e == nil:
 			sw.signs.passed()
 			return done, nil
-		case e.Kind == cognito.ErrUserNotFound:
+		case errors.Is(e, signout.ErrUserNotFound):
 			sw.signs.passed()
 			return skipped, nil
-		case e.Kind == cognito.ErrThrottled:
+		case errors.Is(e, signout.ErrThrottled):
 			sw.signs.throttled(sent)
 		case ctx.Err() != nil:
 			return stillPending, nil
-		case e.Kind == cognito.ErrForbidden, e.Kind == cognito.ErrResourceNotFound, e.Kind == cognito.ErrInvalidOption:
+		case errors.Is(e, signout.ErrForbidden), errors.Is(e, signout.ErrResourceNotFound), errors.Is(e, signout.ErrInvalidOption):
 			// Every user would fail the same way.
 			return stillPending, e
-		case cognito.Retryable(e) && attempt < maxTransient:
+		case retryable(e) && attempt < maxTransient:
 			if !backoff(ctx, attempt) {
 				return stillPending, nil
 			}
@@ -622,7 +623,7 @@ func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognit
 
 // save writes the checkpoint, if there is one; saves are serialized, each
 // of a snapshot taken after the one before.
-func (sw *sweeper) save() *cognito.Error {
+func (sw *sweeper) save() error {
 	if sw.s.Checkpoint == "" {
 		return nil
 	}
@@ -636,7 +637,7 @@ func (sw *sweeper) save() *cognito.Error {
 		err = writeFileAtomic(sw.s.Checkpoint, append(b, '\n'))
 	}
 	if err != nil {
-		return &cognito.Error{Op: "Sweep.Checkpoint", Kind: cognito.ErrInvalidOption,
+		return &signout.Error{Op: "Sweep.Checkpoint", Kind: signout.ErrInvalidOption,
 			Message: "writing the checkpoint: " + err.Error(), Err: err}
 	}
 	return nil

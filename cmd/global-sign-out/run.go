@@ -20,7 +20,6 @@ import (
 	"github.com/jmespath/go-jmespath"
 
 	"github.com/cognitogo/signout"
-	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/transport"
@@ -116,7 +115,6 @@ func describe(err error) string {
 	if !errors.As(err, &se) {
 		return err.Error()
 	}
-	ce := (*cognito.Error)(se)
 	if se.Kind == signout.ErrInvalidOption && se.Op != "" {
 		name, ok := flagOf[se.Op]
 		if !ok {
@@ -124,7 +122,13 @@ func describe(err error) string {
 		}
 		return "bad value for " + name + ": " + se.Message
 	}
-	return ce.Words() + ce.Details()
+	// The library's text without its "signout: OP: " prefix: the command
+	// names itself.
+	prefix := "signout: "
+	if se.Op != "" {
+		prefix += se.Op + ": "
+	}
+	return strings.TrimPrefix(se.Error(), prefix)
 }
 
 // flagOf names the flag or variable behind each library option the command

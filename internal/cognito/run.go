@@ -41,8 +41,9 @@ type call struct {
 type callKey struct{}
 
 // Run sends one operation: the region is r.Region, else hint, else
-// r.DefaultRegion. It returns nil on success.
-func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, send Send) *Error {
+// r.DefaultRegion. It returns nil on success, else the error Errors.FromSDK
+// makes of the failure.
+func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, send Send) error {
 	region := r.Region
 	if region == "" {
 		region = hint
@@ -51,8 +52,7 @@ func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, sen
 		region = r.DefaultRegion
 	}
 	if region == "" && !r.HasEndpoint {
-		return r.Done(ctx, &Error{Op: op, Kind: ErrInvalidOption,
-			Message: "no region: use WithRegion or AWS_REGION, or a token whose iss names one"}, secrets...)
+		return r.done(ctx, op, Errors.FromSDK(op, ErrNoRegion, nil, 0, secrets...), 0, secrets)
 	}
 	if dl, ok := ctx.Deadline(); r.Timeout > 0 && (!ok || time.Until(dl) > r.Timeout) {
 		// Not already inside a budget as tight, such as a whole Logout's.
@@ -66,33 +66,38 @@ func (r *Runner) Run(ctx context.Context, op, hint string, secrets []string, sen
 		optFns = append(optFns, func(o *cip.Options) { o.Region = region })
 	}
 	err := send(context.WithValue(ctx, callKey{}, cl), optFns...)
-	if err == nil {
-		return r.Done(ctx, &Error{Op: op}, secrets...)
-	}
 	attempts := -1
 	if r.Counted {
 		attempts = int(cl.attempts.Load())
 	}
-	return r.Done(ctx, FromSDK(op, err, ctx.Err(), attempts, secrets...), secrets...)
+	if err != nil {
+		err = Errors.FromSDK(op, err, ctx.Err(), attempts, secrets...)
+	}
+	return r.done(ctx, op, err, attempts, secrets)
 }
 
-// Done logs the outcome of an operation when a Logger is set and returns
-// e, or nil when e has no Kind (success).
-func (r *Runner) Done(ctx context.Context, e *Error, secrets ...string) *Error {
-	if e.Kind == nil {
-		if r.Logger != nil {
-			r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: done", slog.String("op", e.Op))
-		}
+// Fail logs an operation that failed before any request, when a Logger is
+// set, and returns err.
+func (r *Runner) Fail(ctx context.Context, op string, err error, secrets ...string) error {
+	return r.done(ctx, op, err, 0, secrets)
+}
+
+// done logs the outcome of an operation when a Logger is set, and returns
+// err, nil for success.
+func (r *Runner) done(ctx context.Context, op string, err error, attempts int, secrets []string) error {
+	if r.Logger == nil {
+		return err
+	}
+	if err == nil {
+		r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: done", slog.String("op", op))
 		return nil
 	}
-	if r.Logger != nil {
-		r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
-			slog.String("op", e.Op),
-			slog.String("error", redact.String(e.Error(), secrets...)),
-			slog.Int("attempts", e.Attempts),
-			slog.Bool("retryable", Retryable(e)))
-	}
-	return e
+	r.Logger.LogAttrs(ctx, slog.LevelDebug, "signout: failed",
+		slog.String("op", op),
+		slog.String("error", redact.String(err.Error(), secrets...)),
+		slog.Int("attempts", max(attempts, 0)),
+		slog.Bool("retryable", Errors.Retryable(err)))
+	return err
 }
 
 // OnAttempt counts and logs one request of a running operation; give it to
@@ -112,11 +117,11 @@ func (r *Runner) OnAttempt(req *http.Request, a transport.Attempt) {
 		slog.String("endpoint", req.URL.Scheme+"://"+req.URL.Host),
 		slog.Int("attempt", int(n)),
 		slog.Int("status", a.Status),
-		slog.String("request_id", clip(redact.String(a.RequestID, cl.secrets...))),
+		slog.String("request_id", Clip(redact.String(a.RequestID, cl.secrets...))),
 		slog.Duration("latency", a.Latency),
 	}
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", clip(redact.String(a.Err.Error(), cl.secrets...))))
+		attrs = append(attrs, slog.String("error", Clip(redact.String(a.Err.Error(), cl.secrets...))))
 	}
 	r.Logger.LogAttrs(req.Context(), slog.LevelDebug, "signout: attempt", attrs...)
 }

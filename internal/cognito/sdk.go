@@ -11,13 +11,6 @@ import (
 	"github.com/cognitogo/signout/internal/transport"
 )
 
-// MaxTokenLifetime is the longest an access or ID token of Cognito can be
-// valid: a revocation record is kept that long after a sign-out.
-const MaxTokenLifetime = 24 * time.Hour
-
-// DefaultMaxAttempts is how many attempts a request makes unless told.
-const DefaultMaxAttempts = 3
-
 // SDK is what NewSDK builds a Cognito SDK client from.
 type SDK struct {
 	AWS        *aws.Config // the application's config, or nil
