@@ -92,7 +92,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	}
 	region := ""
 	if claims != nil {
-		region = claims.Region
+		region = claims.Pool.Region
 	}
 	canRevoke := refreshToken != "" && c.clientID != ""
 
@@ -172,7 +172,7 @@ func (c *Client) accessState(ctx context.Context, accessToken string, claims *to
 		return unknown
 	}
 	in := &cip.GetUserInput{AccessToken: &accessToken}
-	err := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	err := c.run.Run(ctx, opGetUser, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GetUser(ctx, in, optFns...)
 		return err
 	})
@@ -212,11 +212,11 @@ func (c *Client) revoke(ctx context.Context, refreshToken, region string) error 
 // claims must be authenticated by Cognito: it accepted the token, or
 // confirmed it revoked.
 func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession bool) error {
-	if c.store == nil || claims == nil || claims.Issuer == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
+	if c.store == nil || claims == nil || claims.Pool.PoolID == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
 		return nil
 	}
 	now := time.Now()
-	r := Revocation{Issuer: claims.Issuer, Subject: claims.Subject, At: now, Expires: now.Add(cognito.MaxTokenLifetime)}
+	r := Revocation{UserPoolID: claims.Pool.PoolID, Subject: claims.Subject, At: now, Expires: now.Add(cognito.MaxTokenLifetime)}
 	if thisSession {
 		r.OriginJTI = claims.OriginJTI
 	}

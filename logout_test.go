@@ -174,7 +174,7 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 		{carol.AccessToken, claim(t, carol.AccessToken, "origin_jti")},
 	}
 	for i, w := range want {
-		assert.Equal(t, srv.Issuer, recs[i].Issuer)
+		assert.Equal(t, srv.UserPoolID, recs[i].UserPoolID)
 		assert.Equal(t, claim(t, w.tok, "sub"), recs[i].Subject)
 		assert.Equal(t, w.originJTI, recs[i].OriginJTI)
 		assert.Equal(t, 24*time.Hour, recs[i].Expires.Sub(recs[i].At))

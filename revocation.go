@@ -9,8 +9,10 @@ import (
 // locally (package verify) refuses the tokens it ended as Cognito does. A
 // Client given WithRevocationStore writes one after each sign-out.
 type Revocation struct {
-	// Issuer is the user pool's issuer URL: the iss claim of its tokens.
-	Issuer string
+	// UserPoolID is the user pool whose tokens the record covers, under
+	// every issuer form the pool's tokens carry (ORIGINAL or UPDATED, and
+	// each of its replicas' regions).
+	UserPoolID string
 	// Subject is the user's sub claim; empty for every user of the pool.
 	Subject string
 	// OriginJTI is one session's origin_jti claim, which Cognito keeps

@@ -180,11 +180,11 @@ func (c *Client) SignOut(ctx context.Context, accessToken string) error {
 // checks (checkErr), its region and the claims a revocation record needs.
 // The claims are nil when the token cannot be parsed.
 func (c *Client) parseAccess(accessToken string) (claims *token.Claims, checkErr error) {
-	claims, err := token.Parse(accessToken)
+	t, err := token.Parse(accessToken)
 	if err != nil {
 		return nil, err
 	}
-	return claims, claims.CheckAccess(time.Now(), c.leeway)
+	return &t.Claims, t.CheckAccess(time.Now(), c.leeway)
 }
 
 const (
@@ -198,7 +198,7 @@ func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *
 		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, checkErr), accessToken)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
-	return c.run.Run(ctx, opGlobalSignOut, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opGlobalSignOut, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})

@@ -483,7 +483,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 	recs := store.records()
 	require.Len(t, recs, 1)
 	r := recs[0]
-	assert.Equal(t, srv.Issuer, r.Issuer)
+	assert.Equal(t, srv.UserPoolID, r.UserPoolID)
 	assert.Equal(t, claim(t, tok, "sub"), r.Subject)
 	assert.Empty(t, r.OriginJTI, "every session of the user")
 	assert.WithinRange(t, r.At, before, time.Now())

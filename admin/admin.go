@@ -234,7 +234,7 @@ func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, s
 				Message: "the user is not listed, or has no sub"})
 		}
 	}
-	return c.revoke(ctx, signout.Revocation{Issuer: issuer(region, userPoolID), Subject: sub,
+	return c.revoke(ctx, signout.Revocation{UserPoolID: userPoolID, Subject: sub,
 		At: at, Expires: at.Add(cognito.MaxTokenLifetime)})
 }
 
@@ -275,12 +275,3 @@ func asError(err error) *signout.Error {
 
 // retryable reports whether err, an *signout.Error, may succeed later.
 func retryable(err error) bool { return asError(err).Retryable() }
-
-// issuer is the iss claim of the pool's tokens.
-func issuer(region, userPoolID string) string {
-	domain := "amazonaws.com"
-	if len(region) > 3 && region[:3] == "cn-" {
-		domain = "amazonaws.com.cn"
-	}
-	return "https://cognito-idp." + region + "." + domain + "/" + userPoolID
-}

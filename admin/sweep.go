@@ -235,7 +235,7 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 		}
 		if c.store != nil && s.Filter == "" {
 			at := sw.cp.Cutoff
-			if e := c.revoke(ctx, signout.Revocation{Issuer: issuer(sw.region, userPoolID), At: at,
+			if e := c.revoke(ctx, signout.Revocation{UserPoolID: userPoolID, At: at,
 				Expires: at.Add(cognito.MaxTokenLifetime)}); e != nil {
 				return sw, e
 			}

@@ -376,7 +376,7 @@ func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
 	recs := st.all()
 	require.Len(t, recs, 1)
 	cut := recs[0]
-	assert.Equal(t, signout.Revocation{Issuer: srv.Issuer, At: cut.At, Expires: cut.At.Add(24 * time.Hour)}, cut)
+	assert.Equal(t, signout.Revocation{UserPoolID: srv.UserPoolID, At: cut.At, Expires: cut.At.Add(24 * time.Hour)}, cut)
 	assert.WithinRange(t, cut.At, start.Add(-time.Second), time.Now())
 
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, Checkpoint: cp})
@@ -407,7 +407,7 @@ func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
 	assert.Len(t, recs, 10, "one per user, none for the pool")
 	for _, r := range recs {
 		assert.Contains(t, subs, r.Subject)
-		assert.Equal(t, signout.Revocation{Issuer: srv.Issuer, Subject: r.Subject, At: rep.Cutoff, Expires: rep.Cutoff.Add(24 * time.Hour)}, r)
+		assert.Equal(t, signout.Revocation{UserPoolID: srv.UserPoolID, Subject: r.Subject, At: rep.Cutoff, Expires: rep.Cutoff.Add(24 * time.Hour)}, r)
 	}
 }
 

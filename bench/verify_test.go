@@ -84,9 +84,9 @@ func (p *benchPool) jwksURL() string { return p.srv.URL + "/" + poolID + "/.well
 // verifier is what a benchmark times: Verify of one token.
 type verifier func(ctx context.Context, token string) error
 
-func signoutVerifier(b *testing.B, p *benchPool, store verify.RevocationChecker) verifier {
+func signoutVerifier(b *testing.B, p *benchPool, store verify.RevocationStore) verifier {
 	v, err := verify.New(verify.WithPool(issuer, client), verify.WithEndpoint(p.srv.URL), verify.WithTokenUse("id"),
-		verify.WithRevocations(store), verify.WithCacheSize(distinct+1))
+		verify.WithRevocationStore(store), verify.WithCacheSize(distinct+1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func oidcVerifier(b *testing.B, p *benchPool) verifier {
 func memoryStore() *revocation.Store {
 	s := revocation.New()
 	for i := range 1000 {
-		s.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: fmt.Sprint("other-", i), At: time.Now()})
+		s.Revoke(context.Background(), signout.Revocation{UserPoolID: poolID, Subject: fmt.Sprint("other-", i), At: time.Now()})
 	}
 	return s
 }
@@ -125,7 +125,7 @@ func redisStore(b *testing.B) *redisstore.Store {
 	}
 	b.Cleanup(func() { s.Close() })
 	for i := range 1000 {
-		s.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: fmt.Sprint("other-", i), At: time.Now()})
+		s.Revoke(context.Background(), signout.Revocation{UserPoolID: poolID, Subject: fmt.Sprint("other-", i), At: time.Now()})
 	}
 	return s
 }

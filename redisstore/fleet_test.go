@@ -49,7 +49,7 @@ func fleetServer() int {
 	}
 	defer store.Close()
 	v, err := verify.New(verify.WithPool(os.Getenv("FLEET_ISSUER"), os.Getenv("FLEET_CLIENT")),
-		verify.WithEndpoint(os.Getenv("FLEET_ENDPOINT")), verify.WithRevocations(store))
+		verify.WithEndpoint(os.Getenv("FLEET_ENDPOINT")), verify.WithRevocationStore(store))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleet server: verify.New:", err)
 		return 1

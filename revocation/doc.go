@@ -4,7 +4,7 @@
 //
 //	store := revocation.New()
 //	c, _ := signout.New(signout.WithRevocationStore(store)) // writes a record after each sign-out
-//	v, _ := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocations(store))
+//	v, _ := verify.New(verify.WithPool(userPoolID, clientID), verify.WithRevocationStore(store))
 //	http.Handle("/api/", v.Middleware(api)) // a signed-out token now gets 401
 //	_ = c.SignOut(ctx, accessToken)
 //
@@ -14,14 +14,15 @@
 //
 // # What a record covers
 //
-// A token with claims (iss, sub, origin_jti, auth_time) is revoked when the
-// store holds a record with
-//   - Issuer == iss and no Subject or OriginJTI, and auth_time at or before
-//     At's second: every session of the pool (incident response);
-//   - Issuer == iss, Subject == sub and no OriginJTI, and auth_time at or
-//     before At's second: every session of the user (GlobalSignOut);
-//   - Issuer == iss and OriginJTI == origin_jti: that one session, whatever
-//     its auth_time (RevokeToken).
+// A token of user pool POOL (the pool id in its iss, whichever of the pool's
+// issuer forms and regions it names) with claims sub, origin_jti and
+// auth_time is revoked when the store holds a record with
+//   - UserPoolID == POOL and no Subject or OriginJTI, and auth_time at or
+//     before At's second: every session of the pool (incident response);
+//   - UserPoolID == POOL, Subject == sub and no OriginJTI, and auth_time at
+//     or before At's second: every session of the user (GlobalSignOut);
+//   - UserPoolID == POOL and OriginJTI == origin_jti: that one session,
+//     whatever its auth_time (RevokeToken).
 //
 // Cognito keeps auth_time and origin_jti across refreshes, so tokens
 // refreshed after the sign-out are covered too. auth_time has whole seconds:

@@ -2,7 +2,7 @@
 // per request, and refuses the tokens a sign-out ended.
 //
 //	store := revocation.New() // or redisstore.New for a fleet
-//	v, err := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocations(store))
+//	v, err := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocationStore(store))
 //	if err != nil { return err }
 //	http.Handle("/api/", v.Middleware(api)) // 401 with WWW-Authenticate for bad tokens
 //	claims, _ := verify.ClaimsFromContext(r.Context()) // inside api
@@ -16,8 +16,8 @@
 // default); its client_id (access) or aud (ID) is one of the pool's app
 // clients; it has a sub; exp has not passed and iat is not in the future,
 // give or take the leeway ([WithLeeway]); it carries the scopes and groups
-// of [WithScopes] and [WithGroups]; and the [RevocationChecker] of
-// [WithRevocations] does not report it signed out.
+// of [WithScopes] and [WithGroups]; and the [RevocationStore] of
+// [WithRevocationStore] does not report it signed out.
 //
 // # Keys
 //
@@ -31,7 +31,7 @@
 // A token verified once is remembered by the SHA-256 of the whole token,
 // until its exp ([WithCacheSize]). A client calls an API many times with
 // one token: a repeated token costs a SHA-256 of the token, one cache
-// lookup, and the [RevocationChecker]'s answer (a revocation.Store looks up
+// lookup, and the [RevocationStore]'s answer (a revocation.Store looks up
 // the pool, the user and the session: up to three map lookups). Its exp and
 // its revocation are checked on every request, cached or not.
 //

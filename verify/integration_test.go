@@ -17,7 +17,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-var _ RevocationChecker = (*revocation.Store)(nil)
+var _ RevocationStore = (*revocation.Store)(nil)
 
 // TestStandInTokens verifies the access and ID tokens the in-process
 // stand-in mints, with its JWKS served where Cognito's emulators serve it.
@@ -25,7 +25,7 @@ func TestStandInTokens(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := revocation.New()
-	v, err := New(WithPool(srv.Issuer, srv.ClientID), WithEndpoint(srv.URL), WithTokenUse("access", "id"), WithRevocations(store))
+	v, err := New(WithPool(srv.Issuer, srv.ClientID), WithEndpoint(srv.URL), WithTokenUse("access", "id"), WithRevocationStore(store))
 	require.NoError(t, err)
 
 	alice, bob := srv.SignIn("alice"), srv.SignIn("bob")
@@ -42,7 +42,7 @@ func TestStandInTokens(t *testing.T) {
 
 	// A sign-out everywhere, as the root Client records it, ends both of
 	// alice's tokens and none of bob's.
-	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{Issuer: srv.Issuer, Subject: access.Subject, At: time.Now()}))
+	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{UserPoolID: srv.UserPoolID, Subject: access.Subject, At: time.Now()}))
 	_, err = v.Verify(context.Background(), alice.AccessToken)
 	assertRefused(t, err, signout.ErrTokenRevoked, alice.AccessToken)
 	_, err = v.Verify(context.Background(), alice.IDToken)
@@ -59,7 +59,7 @@ func TestMotoTokens(t *testing.T) {
 	pool := moto.NewPool(t, admin)
 	issuer := "https://cognito-idp." + moto.Region + ".amazonaws.com/" + pool.ID
 	store := revocation.New()
-	v, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithScopes("aws.cognito.signin.user.admin"), WithRevocations(store))
+	v, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithScopes("aws.cognito.signin.user.admin"), WithRevocationStore(store))
 	require.NoError(t, err)
 	ids, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithTokenUse("id"))
 	require.NoError(t, err)
@@ -90,7 +90,7 @@ func TestMotoTokens(t *testing.T) {
 
 	// Ending this one session (RevokeToken's record) refuses its tokens,
 	// refreshed ones included, and not the user's other session.
-	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: c.Subject, OriginJTI: c.OriginJTI, At: time.Now()}))
+	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{UserPoolID: c.UserPoolID, Subject: c.Subject, OriginJTI: c.OriginJTI, At: time.Now()}))
 	for _, tok := range []string{first.Access, refreshed} {
 		_, err = v.Verify(context.Background(), tok)
 		assertRefused(t, err, signout.ErrTokenRevoked, tok)

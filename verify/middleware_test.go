@@ -17,8 +17,8 @@ import (
 func TestMiddleware(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	checker := &fakeChecker{revoked: map[string]bool{"revoked-user": true}}
-	v := p.verifier(t, clk, WithRevocations(checker), WithScopes("email"))
+	checker := &fakeStore{revoked: map[string]bool{"revoked-user": true}}
+	v := p.verifier(t, clk, WithRevocationStore(checker), WithScopes("email"))
 	api := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := ClaimsFromContext(r.Context())
 		if !assert.True(t, ok) {
@@ -85,7 +85,7 @@ func TestMiddleware(t *testing.T) {
 func TestMiddlewareUncheckableTokenIs503(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	v := p.verifier(t, clk, WithRevocations(&fakeChecker{err: &signout.Error{Kind: signout.ErrNetwork, Message: "stale"}}))
+	v := p.verifier(t, clk, WithRevocationStore(&fakeStore{err: &signout.Error{Kind: signout.ErrNetwork, Message: "stale"}}))
 	called := false
 	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
 	req := httptest.NewRequest(http.MethodGet, "/api", nil)

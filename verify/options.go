@@ -33,7 +33,7 @@ type options struct {
 	scopes          []string
 	groups          []string
 	leeway          time.Duration
-	revocations     RevocationChecker
+	revocations     RevocationStore
 	cacheSize       int
 	refreshInterval time.Duration
 	err             error // the first invalid option
@@ -184,10 +184,10 @@ func WithLeeway(d time.Duration) Option {
 // WithRevocations checks every token, cached or not, against r, such as a
 // revocation.Store or a redisstore.Store. Without it no token is refused as
 // revoked.
-func WithRevocations(r RevocationChecker) Option {
+func WithRevocationStore(r RevocationStore) Option {
 	return func(o *options) {
 		if r == nil {
-			o.fail("WithRevocations", "nil RevocationChecker")
+			o.fail("WithRevocationStore", "nil RevocationStore")
 			return
 		}
 		o.revocations = r

@@ -15,33 +15,35 @@ import (
 	"github.com/cognitogo/signout"
 )
 
-// RevocationChecker reports whether a token's session was signed out, by
-// the claims signout.Revocation records match: iss, sub, origin_jti and
-// auth_time. revocation.Store and redisstore.Store implement it. The
+// RevocationStore is where the Verifier reads the sign-outs recorded as
+// signout.Revocation: Revoked reports whether a token's session was signed
+// out, by the claims a record matches (the user pool id, sub, origin_jti
+// and auth_time). revocation.Store and redisstore.Store implement it. The
 // Verifier calls it on every request, so it must be fast, safe for
 // concurrent use, and answer from memory. An error makes Verify fail with
 // its signout.Error Kind (signout.ErrService for another error): a store
 // that cannot vouch for its answer fails closed this way.
-type RevocationChecker interface {
-	Revoked(issuer, subject, originJTI string, authTime time.Time) (bool, error)
+type RevocationStore interface {
+	Revoked(userPoolID, subject, originJTI string, authTime time.Time) (bool, error)
 }
 
 // Claims are the claims of a verified Cognito token. The Verifier shares
 // one Claims between the requests that carry the same token: treat it as
 // read-only.
 type Claims struct {
-	Issuer    string    // iss: the user pool's issuer URL
-	Subject   string    // sub: the user's id
-	TokenUse  string    // token_use: "access" or "id"
-	ClientID  string    // the app client: client_id of an access token, aud of an ID token
-	Username  string    // username (access) or cognito:username (id)
-	Scope     string    // scope: space-separated; empty in ID tokens
-	Groups    []string  // cognito:groups
-	OriginJTI string    // origin_jti: the session, kept across refreshes
-	JTI       string    // jti: this token
-	AuthTime  time.Time // auth_time: the sign-in, kept across refreshes; whole seconds
-	IssuedAt  time.Time // iat
-	Expires   time.Time // exp
+	Issuer     string    // iss: the user pool's issuer URL
+	UserPoolID string    // the user pool, whichever issuer form iss has
+	Subject    string    // sub: the user's id
+	TokenUse   string    // token_use: "access" or "id"
+	ClientID   string    // the app client: client_id of an access token, aud of an ID token
+	Username   string    // username (access) or cognito:username (id)
+	Scope      string    // scope: space-separated; empty in ID tokens
+	Groups     []string  // cognito:groups
+	OriginJTI  string    // origin_jti: the session, kept across refreshes
+	JTI        string    // jti: this token
+	AuthTime   time.Time // auth_time: the sign-in, kept across refreshes; whole seconds
+	IssuedAt   time.Time // iat
+	Expires    time.Time // exp
 }
 
 // wireClaims is the JSON payload; numbers that are not integers, or a
@@ -73,12 +75,13 @@ type Verifier struct {
 	scopes      []string
 	groups      []string
 	leeway      time.Duration
-	revocations RevocationChecker
+	revocations RevocationStore
 	cache       *cache // nil when disabled
 	now         func() time.Time
 }
 
 type pool struct {
+	id      string
 	clients []string
 	keys    *keySet
 }
@@ -129,6 +132,7 @@ func New(opts ...Option) (*Verifier, error) {
 			url = o.endpoint + "/" + poolID(p.issuer) + "/.well-known/jwks.json"
 		}
 		v.pools[p.issuer] = &pool{
+			id:      poolID(p.issuer),
 			clients: slices.Clone(p.clients),
 			keys:    &keySet{url: url, client: client, interval: o.refreshInterval, now: func() time.Time { return v.now() }},
 		}
@@ -222,7 +226,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 // check applies the claim rules to a token whose signature verified.
 func (v *Verifier) check(p *pool, w *wireClaims) (*Claims, error) {
 	c := &Claims{
-		Issuer: w.Iss, Subject: w.Sub, TokenUse: w.TokenUse, Scope: w.Scope, Groups: w.Groups,
+		Issuer: w.Iss, UserPoolID: p.id, Subject: w.Sub, TokenUse: w.TokenUse, Scope: w.Scope, Groups: w.Groups,
 		OriginJTI: w.OriginJTI, JTI: w.JTI,
 		AuthTime: time.Unix(w.AuthTime, 0), IssuedAt: time.Unix(w.Iat, 0), Expires: time.Unix(w.Exp, 0),
 	}
@@ -264,7 +268,7 @@ func (v *Verifier) checkRevoked(c *Claims) error {
 	if v.revocations == nil {
 		return nil
 	}
-	revoked, err := v.revocations.Revoked(c.Issuer, c.Subject, c.OriginJTI, c.AuthTime)
+	revoked, err := v.revocations.Revoked(c.UserPoolID, c.Subject, c.OriginJTI, c.AuthTime)
 	if err != nil {
 		kind, msg := signout.ErrService, "revocation check failed"
 		var se *signout.Error

@@ -236,7 +236,7 @@ func TestVerifyAcceptsAccessToken(t *testing.T) {
 	c, err := v.Verify(context.Background(), p.mint(t, p.claims(now)))
 	require.NoError(t, err)
 	assert.Equal(t, &Claims{
-		Issuer: p.issuer, Subject: "8f1e0a8c-3b5d-4c7e-9a1b-2c3d4e5f6a7b", TokenUse: "access", ClientID: p.client,
+		Issuer: p.issuer, UserPoolID: p.id, Subject: "8f1e0a8c-3b5d-4c7e-9a1b-2c3d4e5f6a7b", TokenUse: "access", ClientID: p.client,
 		Username: "alice", Scope: "openid email aws.cognito.signin.user.admin", Groups: []string{"admins", "staff"},
 		OriginJTI: "0b7c8d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", JTI: "3d4e5f6a-7b8c-4d9e-0f1a-2b3c4d5e6f7a",
 		AuthTime: time.Unix(now.Unix(), 0), IssuedAt: time.Unix(now.Unix(), 0), Expires: time.Unix(now.Add(time.Hour).Unix(), 0),
@@ -430,15 +430,15 @@ func TestCacheEvictsExpiredFirst(t *testing.T) {
 	assert.True(t, ok)
 }
 
-// fakeChecker is a RevocationChecker that revokes listed subjects, or fails.
-type fakeChecker struct {
+// fakeStore is a RevocationStore that revokes listed subjects, or fails.
+type fakeStore struct {
 	mu      sync.Mutex
 	revoked map[string]bool
 	err     error
 	calls   int
 }
 
-func (f *fakeChecker) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
+func (f *fakeStore) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -448,8 +448,8 @@ func (f *fakeChecker) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
 func TestVerifyChecksRevocationOnEveryRequest(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	checker := &fakeChecker{revoked: map[string]bool{}}
-	v := p.verifier(t, clk, WithRevocations(checker))
+	checker := &fakeStore{revoked: map[string]bool{}}
+	v := p.verifier(t, clk, WithRevocationStore(checker))
 	tok := p.mint(t, p.claims(clk.Now()))
 	_, err := v.Verify(context.Background(), tok)
 	require.NoError(t, err)
@@ -480,13 +480,13 @@ func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
 	signedInAfter := token(cutoff.Add(time.Minute), now.Add(-time.Minute))
 	sub := p.claims(now)["sub"].(string)
 	for name, rec := range map[string]signout.Revocation{
-		"user": {Issuer: p.issuer, Subject: sub, At: cutoff},
-		"pool": {Issuer: p.issuer, At: cutoff},
+		"user": {UserPoolID: p.id, Subject: sub, At: cutoff},
+		"pool": {UserPoolID: p.id, At: cutoff},
 	} {
 		t.Run(name, func(t *testing.T) {
 			store := revocation.New()
 			require.NoError(t, store.Revoke(context.Background(), rec))
-			v := p.verifier(t, clk, WithRevocations(store))
+			v := p.verifier(t, clk, WithRevocationStore(store))
 			_, err := v.Verify(context.Background(), refreshed)
 			assertRefused(t, err, signout.ErrTokenRevoked, refreshed)
 			_, err = v.Verify(context.Background(), signedInAfter)
@@ -495,7 +495,7 @@ func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
 	}
 }
 
-func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
+func TestVerifyRevocationStoreFailureFailsClosed(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
 	tests := []struct {
@@ -508,7 +508,7 @@ func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := p.verifier(t, clk, WithRevocations(&fakeChecker{err: tc.err}))
+			v := p.verifier(t, clk, WithRevocationStore(&fakeStore{err: tc.err}))
 			tok := p.mint(t, p.claims(clk.Now()))
 			_, err := v.Verify(context.Background(), tok)
 			assertRefused(t, err, tc.kind, tok)
@@ -543,7 +543,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"empty group", []Option{pool, WithGroups("")}, "WithGroups"},
 		{"negative leeway", []Option{pool, WithLeeway(-time.Second)}, "WithLeeway"},
 		{"huge leeway", []Option{pool, WithLeeway(time.Hour)}, "WithLeeway"},
-		{"nil revocations", []Option{pool, WithRevocations(nil)}, "WithRevocations"},
+		{"nil revocations", []Option{pool, WithRevocationStore(nil)}, "WithRevocationStore"},
 		{"negative cache", []Option{pool, WithCacheSize(-1)}, "WithCacheSize"},
 		{"negative interval", []Option{pool, WithRefreshInterval(-time.Second)}, "WithRefreshInterval"},
 	}
@@ -574,7 +574,7 @@ func TestWithPoolRepeatedMergesClients(t *testing.T) {
 
 func TestVerifyRepeatedTokenDoesNotAllocate(t *testing.T) {
 	p := newTestPool(t)
-	v := p.verifier(t, nil, WithRevocations(&fakeChecker{revoked: map[string]bool{}}))
+	v := p.verifier(t, nil, WithRevocationStore(&fakeStore{revoked: map[string]bool{}}))
 	tok := p.mint(t, p.claims(time.Now()))
 	_, err := v.Verify(context.Background(), tok)
 	require.NoError(t, err)

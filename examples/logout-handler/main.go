@@ -89,7 +89,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 		return nil, err
 	}
 	verifier, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL),
-		verify.WithRevocations(store))
+		verify.WithRevocationStore(store))
 	if err != nil {
 		return nil, err
 	}
