@@ -72,6 +72,15 @@ var (
 	// bad Option given to New (Error.Op names it), no region anywhere, or
 	// no app client for revoking a refresh token.
 	ErrInvalidOption = newSentinel("ErrInvalidOption", "invalid option", nil)
+	// ErrQueued means the sign-out holds at the application's API and is on
+	// its way to Cognito: the sessions were recorded in the
+	// RevocationStore, and the Cognito call, which failed for a passing
+	// reason (throttling, a fault, a timeout, no network), waits in the
+	// Outbox, from which the Client retries it until Cognito confirms. The
+	// user may be told they are signed out. The Error keeps Cognito's
+	// answer (Code, Message, RequestID, StatusCode) and the cause in Err;
+	// it matches no other sentinel and is not Retryable.
+	ErrQueued = newSentinel("ErrQueued", "recorded, and queued for Cognito", nil)
 )
 
 // sentinel is the type of the sentinel errors. It knows the name of the

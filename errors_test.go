@@ -230,6 +230,7 @@ func TestErrorMethods(t *testing.T) {
 		"ErrResourceNotFound": signout.ErrResourceNotFound, "ErrForbidden": signout.ErrForbidden, "ErrThrottled": signout.ErrThrottled,
 		"ErrInvalidParameter": signout.ErrInvalidParameter, "ErrOperationNotEnabled": signout.ErrOperationNotEnabled,
 		"ErrService": signout.ErrService, "ErrNetwork": signout.ErrNetwork, "ErrTimeout": signout.ErrTimeout, "ErrInvalidOption": signout.ErrInvalidOption,
+		"ErrQueued": signout.ErrQueued,
 	}
 	require.Len(t, signout.Sentinels, len(names), "every sentinel is exported")
 	for name, s := range names {

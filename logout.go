@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout/internal/cognito"
@@ -48,34 +49,44 @@ func (r Reach) String() string {
 // client), Logout signs the user out of all sessions instead, which ends
 // more, never less, and returns AllSessions.
 //
-// AllSessions calls GlobalSignOut with the access token. When that cannot be
-// done (no access token, or Cognito refuses it: expired, revoked, invalid)
-// and there is a refresh token, Logout revokes it, returns ThisSession, and
+// AllSessions calls GlobalSignOut with the access token (or, with
+// WithAdmin, AdminUserGlobalSignOut for a verified token lacking the
+// aws.cognito.signin.user.admin scope). When that cannot be done (no
+// access token, or Cognito refuses it: expired, revoked, invalid) and
+// there is a refresh token, Logout revokes it, returns ThisSession, and
 // returns GlobalSignOut's error, since the user's other sessions may live
 // on. A revoked access token does not tell whether they do.
 //
-// Throttling, network and service faults end nothing and are returned as
-// they are: see Error.Retryable. The whole Logout, all its requests
-// included, gets one WithTimeout.
+// After revoking a refresh token, Logout asks Cognito (GetUser, one
+// request) whether an access token with the admin scope given with it is
+// now refused. Cognito answers success for a refresh token it does not
+// know, such as one planted in a cookie: if the access token still works,
+// the refresh token was not its session's, and Logout signs the user out
+// of all sessions instead. Without an answer, the revocation stands.
 //
-// After revoking a refresh token, Logout asks Cognito (GetUser) whether
-// the access token given with it is now refused. Cognito answers success
-// for a refresh token it does not know, such as one planted in a cookie: if
-// the access token still works, the refresh token was not its session's,
-// and Logout signs the user out of all sessions instead.
+// With WithRevocationStore, before Cognito is asked, the sessions are
+// recorded, when the access token's signature verified (see WithPool): the
+// session the access token names by its origin_jti for ThisSession, every
+// session of its user for AllSessions (and for ThisSession falling back to
+// it). They stay recorded whatever Cognito answers, and a retry records
+// them again. Without a verified access token nothing is recorded, and
+// the application's API accepts the session's access tokens until they
+// expire: pass the access token too.
 //
-// With WithRevocationStore, what ended is recorded there: every session of
-// the user for AllSessions; for ThisSession, the session the access token
-// names by its origin_jti, once Cognito has answered that this access token
-// is refused as revoked, so that a forged or mismatched access token cannot
-// get another session recorded. Pass the access token too: without it, or
-// when Cognito does not confirm, nothing is recorded for the session, and
-// the application's API accepts its access tokens until they expire.
+// The result says how far the logout holds:
 //
-// The error is nil exactly when at least the sessions asked for have ended,
-// and, with a store, have been recorded. When Cognito ended them but the
-// store failed, the returned Reach says what ended and the error's Op is
-// "RevocationStore".
+//   - (reach, nil): Cognito ended the sessions reach says, at least those
+//     asked for, and they are recorded.
+//   - (reach, an error matching ErrQueued): they are recorded, and the
+//     Cognito call, which failed for a passing reason (throttled, a 5xx,
+//     a timeout, no network), waits in the Outbox (WithOutbox) until
+//     Cognito confirms.
+//   - any other error: not done as asked, and reach says what Cognito
+//     ended. Op "RevocationStore" or "JWKS" means that Cognito ended the
+//     sessions but they could not be recorded: retry.
+//
+// The whole Logout, all its requests and store calls included, gets one
+// WithTimeout.
 func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error) {
 	if reach != ThisSession && reach != AllSessions {
 		return 0, &Error{Op: "Logout", Kind: ErrInvalidParameter, Message: "reach must be ThisSession or AllSessions"}
@@ -85,32 +96,28 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	}
 	ctx, cancel := c.budget(ctx)
 	defer cancel()
-	var claims *token.Claims
-	checkErr := errors.New("no access token")
-	if accessToken != "" {
-		claims, checkErr = c.parseAccess(accessToken)
-	}
-	region := ""
-	if claims != nil {
-		region = claims.Pool.Region
-	}
+	l, done := c.begin(ctx, accessToken)
+	defer done()
 	canRevoke := refreshToken != "" && c.clientID != ""
 
 	if reach == ThisSession {
 		if canRevoke {
-			err := c.revoke(ctx, refreshToken, region)
+			recorded := l.record(true)
+			err := c.revoke(l.cognito, refreshToken, l.region())
 			switch k := kind(err); {
 			case err == nil:
-				// Cognito, as OAuth's token revocation (RFC 7009) has it,
-				// answers success for a refresh token it does not know: ask
-				// it about the access token to learn what ended.
-				switch c.accessState(ctx, accessToken, claims, checkErr) {
-				case revoked:
-					return ThisSession, c.record(ctx, claims, true)
-				case unknown:
-					return ThisSession, nil
+				if c.accessState(l.cognito, &l.a) != accepted {
+					return ThisSession, l.unrecorded
 				}
 				// Still accepted: the refresh token was not this session's.
+			case retryableErr(err) && recorded:
+				a := l.a.claims
+				cl := &call{Op: opRevokeToken, Pool: a.Pool.PoolID, Region: a.Pool.Region, Subject: a.Subject,
+					OriginJTI: a.OriginJTI, ClientID: c.clientID, Token: refreshToken, At: l.at, RecordExpires: l.recordExpires()}
+				if qerr := c.queue(ctx, c.callID(opRevokeToken, refreshToken), cl, err); kind(qerr) == ErrQueued {
+					return ThisSession, qerr
+				}
+				return 0, err
 			case (k == ErrOperationNotEnabled || k == ErrInvalidToken) && accessToken != "":
 				// Revocation turned off, or a refresh token that is none: it
 				// cannot end the session, but the access token can.
@@ -123,23 +130,23 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 		}
 		// Revocation cannot end this session: end them all.
 	}
-	err := c.globalSignOut(ctx, accessToken, claims, checkErr)
-	if err == nil {
-		return AllSessions, c.record(ctx, claims, false)
-	}
-	if reach == ThisSession || !canRevoke || !errors.Is(err, ErrNotAuthorized) {
+	err := l.endAll()
+	switch {
+	case err == nil:
+		return AllSessions, l.unrecorded
+	case kind(err) == ErrQueued:
+		return AllSessions, err
+	case reach == ThisSession && kind(err) == ErrTokenRevoked:
+		// The access token's session has ended, now or before: what was
+		// asked.
+		return ThisSession, l.unrecorded
+	case reach == ThisSession || !canRevoke || !errors.Is(err, ErrNotAuthorized):
 		return 0, err
 	}
 	// GlobalSignOut cannot be made with this access token: end this session
 	// at least, and report that the others may live on.
-	if re := c.revoke(ctx, refreshToken, region); re != nil {
+	if re := c.revoke(l.cognito, refreshToken, l.region()); re != nil {
 		return 0, re
-	}
-	// GlobalSignOut's own "revoked" already said what GetUser would.
-	if kind(err) == ErrTokenRevoked || c.accessState(ctx, accessToken, claims, checkErr) == revoked {
-		if rerr := c.record(ctx, claims, true); rerr != nil {
-			return ThisSession, rerr
-		}
 	}
 	return ThisSession, err
 }
@@ -153,27 +160,123 @@ func (c *Client) budget(ctx context.Context) (context.Context, context.CancelFun
 	return ctx, func() {}
 }
 
+// logout is one SignOut or Logout under way.
+type logout struct {
+	c *Client
+	// ctx bounds the whole call; cognito, its Cognito requests, ending
+	// earlier to leave time for queueing a call that failed.
+	ctx, cognito context.Context
+	a            access
+	at           time.Time // the sign-out's time, in its records
+	// unrecorded says why sessions that end are not recorded: the store
+	// failed, or the token's signature could not be checked.
+	unrecorded error
+}
+
+// begin starts a call: it reads the access token and splits the budget.
+// Call done when the call ends.
+func (c *Client) begin(ctx context.Context, accessToken string) (l *logout, done func()) {
+	l = &logout{c: c, ctx: ctx, cognito: ctx, at: time.Now()}
+	done = func() {}
+	if dl, ok := ctx.Deadline(); ok && c.box != nil {
+		l.cognito, done = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/5, time.Second)))
+	}
+	l.a = c.readAccess(ctx, accessToken)
+	if c.store != nil && l.a.authErr != nil {
+		l.unrecorded = l.a.authErr
+	}
+	return l, done
+}
+
+// region is the access token's region, a hint for requests.
+func (l *logout) region() string {
+	if l.a.claims == nil {
+		return ""
+	}
+	return l.a.claims.Pool.Region
+}
+
+// recordExpires is when the records of the call lapse: when the last
+// token they cover expires.
+func (l *logout) recordExpires() time.Time { return l.at.Add(cognito.MaxTokenLifetime) }
+
+// record writes the Revocation of the access token's session, or of every
+// session of its user, when there is a store and the token verified, and
+// reports whether it did.
+func (l *logout) record(thisSession bool) bool {
+	c, a := l.c, &l.a
+	if c.store == nil || !a.verified || thisSession && a.claims.OriginJTI == "" {
+		return false
+	}
+	r := Revocation{UserPoolID: a.claims.Pool.PoolID, Subject: a.claims.Subject, At: l.at, Expires: l.recordExpires()}
+	if thisSession {
+		r.OriginJTI = a.claims.OriginJTI
+	}
+	if err := c.store.Revoke(l.ctx, r); err != nil {
+		l.unrecorded = c.run.Fail(l.ctx, "RevocationStore", storeError(l.ctx, "RevocationStore", err))
+		return false
+	}
+	return true
+}
+
+// endAll records every session of the access token's user, then ends them
+// at Cognito: GlobalSignOut, or AdminUserGlobalSignOut with WithAdmin for
+// a verified token that cannot make it. A call that failed for a passing
+// reason after the record is queued, and its error matches ErrQueued.
+func (l *logout) endAll() error {
+	c, a := l.c, &l.a
+	recorded := l.record(false)
+	useAdmin := c.admin != nil && a.verified && a.checkErr != nil // lacking the scope
+	var err error
+	if !useAdmin {
+		err = c.globalSignOut(l.cognito, a)
+		useAdmin = c.admin != nil && a.verified && kind(err) == ErrMissingScope
+	}
+	if useAdmin {
+		err = c.adminSignOut(l.cognito, a.claims.Pool.PoolID, a.claims.Username)
+	}
+	if err == nil || !recorded || !retryableErr(err) {
+		return err
+	}
+	cl := &call{Op: opGlobalSignOut, Pool: a.claims.Pool.PoolID, Region: a.claims.Pool.Region, Subject: a.claims.Subject,
+		Username: a.claims.Username, At: l.at, RecordExpires: l.recordExpires()}
+	id := c.callID(opGlobalSignOut, a.token)
+	if useAdmin {
+		cl.Op, id = opAdminSignOut, c.callID(opAdminSignOut, cl.Pool, cl.Username)
+	} else {
+		cl.Token, cl.TokenExp = a.token, a.claims.Expiry
+	}
+	return c.queue(l.ctx, id, cl, err)
+}
+
+// callID names a call in the Outbox; "" without one.
+func (c *Client) callID(parts ...string) string {
+	if c.box == nil {
+		return ""
+	}
+	return c.box.id(parts...)
+}
+
 // tokenState is what Cognito says of an access token after its session
 // was revoked.
 type tokenState int
 
 const (
 	unknown  tokenState = iota // not asked, or no clear answer
-	revoked                    // refused as revoked: Cognito issued it, and its session ended
+	revoked                    // refused as revoked: its session ended
 	accepted                   // still accepted: its session lives on
 )
 
-// accessState asks Cognito (GetUser) about an access token that passed the
-// local checks. Its claims are not verified here; a "revoked" answer proves
-// that Cognito issued the token and that its session has ended, so the
-// claims may then be recorded.
-func (c *Client) accessState(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) tokenState {
-	if checkErr != nil {
+// accessState asks Cognito (GetUser, one request, as the answer only
+// decides whether to end more) about an access token that passed the local
+// checks.
+func (c *Client) accessState(ctx context.Context, a *access) tokenState {
+	if a.checkErr != nil {
 		return unknown
 	}
-	in := &cip.GetUserInput{AccessToken: &accessToken}
-	err := c.run.Run(ctx, opGetUser, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
-		_, err := c.api.GetUser(ctx, in, optFns...)
+	in := &cip.GetUserInput{AccessToken: &a.token}
+	err := c.run.Run(ctx, opGetUser, a.claims.Pool.Region, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		_, err := c.api.GetUser(ctx, in, append(optFns, func(o *cip.Options) { o.Retryer = aws.NopRetryer{} })...)
 		return err
 	})
 	switch {
@@ -206,30 +309,15 @@ func (c *Client) revoke(ctx context.Context, refreshToken, region string) error 
 	})
 }
 
-// record writes the Revocation of a sign-out to the store, if one is set:
-// the session of the access token whose claims are given, or every session
-// of its user. It records nothing without the claims that name them. The
-// claims must be authenticated by Cognito: it accepted the token, or
-// confirmed it revoked.
-func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession bool) error {
-	if c.store == nil || claims == nil || claims.Pool.PoolID == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
-		return nil
-	}
-	now := time.Now()
-	r := Revocation{UserPoolID: claims.Pool.PoolID, Subject: claims.Subject, At: now, Expires: now.Add(cognito.MaxTokenLifetime)}
-	if thisSession {
-		r.OriginJTI = claims.OriginJTI
-	}
-	err := c.store.Revoke(ctx, r)
-	if err == nil {
-		return nil
-	}
-	e := &Error{Op: "RevocationStore", Kind: ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
+// storeError makes the *Error of a store (or another part the application
+// gave) that failed op; ctx is the call's.
+func storeError(ctx context.Context, op string, err error) *Error {
+	e := &Error{Op: op, Kind: ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		e.Kind = context.Canceled
 	case ctx.Err() != nil:
 		e.Kind = ErrTimeout
 	}
-	return c.run.Fail(ctx, e.Op, e)
+	return e
 }

@@ -3,6 +3,8 @@ package signout
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,6 +42,12 @@ type options struct {
 	clientID         string
 	clientSecret     string
 	store            RevocationStore
+	pools            []string // user pool ids, in the order given
+	admin            Admin
+	outbox           Outbox
+	outboxKey        []byte
+	rates            map[string]float64 // the outbox's pace, by quota category
+	refreshValidity  time.Duration
 
 	given []string // the names of the options given, for conflicts
 	err   *Error
@@ -51,6 +59,11 @@ func defaultOptions() options {
 		readTimeout:    5 * time.Second,
 		timeout:        10 * time.Second,
 		leeway:         2 * time.Minute,
+		// Below Cognito's quotas (UserUpdate 25 requests/s, shared with
+		// every other user update of the account; UserToken 120/s), so the
+		// application's own calls keep a share.
+		rates:           map[string]float64{quotaUserUpdate: 20, quotaUserToken: 100},
+		refreshValidity: 30 * 24 * time.Hour, // Cognito's default
 	}
 }
 
@@ -97,6 +110,22 @@ func (o *options) check() *Error {
 			}
 		}
 		return nil
+	}
+	needs := func(name, needed, why string) *Error {
+		return &Error{Op: name, Kind: ErrInvalidOption, Message: "needs " + needed + ": " + why}
+	}
+	switch {
+	case o.store != nil && len(o.pools) == 0:
+		return needs("WithRevocationStore", "WithPool", "only the sign-outs of the user pools it names are recorded")
+	case o.admin != nil && len(o.pools) == 0:
+		return needs("WithAdmin", "WithPool", "only tokens whose signature the Client checked name the user to sign out")
+	case o.outbox != nil && o.store == nil:
+		return needs("WithOutbox", "WithRevocationStore", "a call is queued once its sessions are recorded")
+	}
+	for _, name := range []string{"WithOutboxKey", "WithOutboxRate"} {
+		if o.outbox == nil && slices.Contains(o.given, name) {
+			return needs(name, "WithOutbox", "it sets how the outbox is used")
+		}
 	}
 	switch {
 	case o.api != nil:
@@ -314,6 +343,109 @@ func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
 		if o.set("WithRevocationStore", problemIf(store == nil, "nil RevocationStore")) {
 			o.store = store
+		}
+	}
+}
+
+// WithPool names a user pool, by its id (such as us-east-1_AbC123xyz),
+// whose tokens the Client signs out; give it once for each pool. With it,
+// before anything is recorded or sent, an access token's signature is
+// checked against its pool's JWKS, fetched once (and again for an unknown
+// key) through the Client's own transport and WithEndpoint; a token of
+// another pool, or whose signature does not verify, is refused without a
+// request, as ErrInvalidToken. WithRevocationStore and WithAdmin need it.
+// Without it, tokens of every pool are sent to Cognito unchecked.
+func WithPool(userPoolID string) Option {
+	return func(o *options) {
+		if o.set("WithPool", problemIf(!token.IsPoolID(userPoolID), "not a user pool id, such as us-east-1_AbC123xyz")) &&
+			!slices.Contains(o.pools, userPoolID) {
+			o.pools = append(o.pools, userPoolID)
+		}
+	}
+}
+
+// WithAdmin lets the Client sign a user out of all sessions with AWS
+// credentials (Cognito's AdminUserGlobalSignOut), where GlobalSignOut
+// cannot be made with the user's access token: one without the
+// aws.cognito.signin.user.admin scope (as managed login issues them), or
+// one that expired while its sign-out waited in the Outbox. Only tokens
+// whose signature the Client checked name the user, so it needs WithPool.
+// An *admin.Client implements Admin; give it no admin.WithRevocationStore,
+// as the Client records the sign-out itself. Its credentials need
+// cognito-idp:AdminUserGlobalSignOut on the pools.
+func WithAdmin(a Admin) Option {
+	return func(o *options) {
+		if o.set("WithAdmin", problemIf(a == nil, "nil Admin")) {
+			o.admin = a
+		}
+	}
+}
+
+// WithOutbox keeps the Cognito calls that fail for a passing reason
+// (throttling, a 5xx, a timeout, no network) in outbox, once their
+// sessions are recorded, and has the Client retry them in the background,
+// paced below Cognito's quotas (WithOutboxRate), until Cognito confirms:
+// the call then returns an error matching ErrQueued. It needs
+// WithRevocationStore, and is usually the same store: revocation.Store for
+// one process, redisstore for a fleet. The Client then runs a goroutine:
+// Close it when done.
+func WithOutbox(outbox Outbox) Option {
+	return func(o *options) {
+		if o.set("WithOutbox", problemIf(outbox == nil, "nil Outbox")) {
+			o.outbox = outbox
+		}
+	}
+}
+
+// WithOutboxKey sets the AES-256 key (32 bytes, random) that seals what
+// the Client puts in the Outbox: the token a call needs and whom it signs
+// out. Clients sharing an outbox, as a fleet sharing a redisstore does,
+// must share the key, or an entry left by one that stopped cannot be read
+// by the others. Without it New makes a random key, which serves an outbox
+// that lives no longer than the Client, as revocation.Store's does. It needs
+// WithOutbox.
+func WithOutboxKey(key []byte) Option {
+	return func(o *options) {
+		if o.set("WithOutboxKey", problemIf(len(key) != 32, "%d bytes; want 32", len(key))) {
+			o.outboxKey = slices.Clone(key)
+		}
+	}
+}
+
+// Cognito's request rate quota categories that sign-outs use.
+const (
+	quotaUserUpdate = "UserUpdate" // GlobalSignOut, AdminUserGlobalSignOut
+	quotaUserToken  = "UserToken"  // RevokeToken
+)
+
+// WithOutboxRate sets how many calls of a Cognito quota category a Client
+// makes from the Outbox a second: "UserUpdate" (GlobalSignOut and
+// AdminUserGlobalSignOut, whose quota is 25 a second per account and
+// region, shared with every other user update and not adjustable; default
+// 20) or "UserToken" (RevokeToken: quota 120, adjustable; default 100). A
+// fleet's Clients each keep their own pace, so divide by their number.
+// It needs WithOutbox.
+func WithOutboxRate(category string, perSecond float64) Option {
+	return func(o *options) {
+		switch {
+		case !o.set("WithOutboxRate", problemIf(category != quotaUserUpdate && category != quotaUserToken,
+			"the category is UserUpdate or UserToken")):
+		case !o.set("WithOutboxRate", problemIf(!(perSecond > 0) || math.IsInf(perSecond, 1), "the rate must be above 0")):
+		default:
+			o.rates = maps.Clone(o.rates)
+			o.rates[category] = perSecond
+		}
+	}
+}
+
+// WithRefreshTokenValidity is how long the app client's refresh tokens
+// last (its RefreshTokenValidity). An Outbox entry is given up that long
+// after its sign-out, when no refresh token it would end can still be
+// used. Default 30 days, Cognito's default.
+func WithRefreshTokenValidity(d time.Duration) Option {
+	return func(o *options) {
+		if o.set("WithRefreshTokenValidity", problemIf(d <= 0, "want a duration above 0")) {
+			o.refreshValidity = d
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
 )
 
@@ -51,6 +52,14 @@ func TestOptionValues(t *testing.T) {
 		{"bad app client id", signout.WithAppClient("not an id", ""), "WithAppClient"},
 		{"short client secret", signout.WithAppClient("abc", "short"), "WithAppClient"},
 		{"client secret with a space", signout.WithAppClient("abc", "a secret of twenty chars"), "WithAppClient"},
+		{"pool id a token", signout.WithPool("eyJhbGciOiJSUzI1NiJ9secretsecret"), "WithPool"},
+		{"empty pool id", signout.WithPool(""), "WithPool"},
+		{"nil admin", signout.WithAdmin(nil), "WithAdmin"},
+		{"nil outbox", signout.WithOutbox(nil), "WithOutbox"},
+		{"short outbox key", signout.WithOutboxKey(make([]byte, 16)), "WithOutboxKey"},
+		{"outbox rate of another category", signout.WithOutboxRate("UserRead", 10), "WithOutboxRate"},
+		{"zero outbox rate", signout.WithOutboxRate("UserUpdate", 0), "WithOutboxRate"},
+		{"zero refresh token validity", signout.WithRefreshTokenValidity(0), "WithRefreshTokenValidity"},
 	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	for _, tc := range tests {
@@ -98,6 +107,36 @@ func TestOptionConflicts(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestOptionNeeds: an option that needs another fails New without it,
+// whatever the order of the rest.
+func TestOptionNeeds(t *testing.T) {
+	store := revocation.New()
+	tests := []struct {
+		name   string
+		opts   []signout.Option
+		naming string
+	}{
+		{"store without pool", []signout.Option{signout.WithRevocationStore(store)}, "WithRevocationStore"},
+		{"admin without pool", []signout.Option{signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9"))}, "WithAdmin"},
+		{"outbox without store", []signout.Option{signout.WithPool("us-east-1_abc"), signout.WithOutbox(store)}, "WithOutbox"},
+		{"outbox key without outbox", []signout.Option{signout.WithOutboxKey(make([]byte, 32))}, "WithOutboxKey"},
+		{"outbox rate without outbox", []signout.Option{signout.WithOutboxRate("UserToken", 50)}, "WithOutboxRate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := signout.New(tc.opts...)
+			require.ErrorIs(t, err, signout.ErrInvalidOption)
+			assert.Equal(t, tc.naming, asError(t, err).Op)
+			assert.Contains(t, err.Error(), "needs ")
+		})
+	}
+	c, err := signout.New(signout.WithOutbox(store), signout.WithOutboxKey(make([]byte, 32)), signout.WithRevocationStore(store),
+		signout.WithPool("us-east-1_abc"), signout.WithOutboxRate("UserToken", 50), signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9")))
+	require.NoError(t, err, "all needs met, in any order")
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close(), "Close twice")
 }
 
 // TestOptionsApplyInOrder: a later option replaces an earlier one of the

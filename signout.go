@@ -3,7 +3,9 @@ package signout
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -32,6 +34,13 @@ type CognitoAPI interface {
 	GetUser(ctx context.Context, in *cip.GetUserInput, optFns ...func(*cip.Options)) (*cip.GetUserOutput, error)
 }
 
+// Admin signs a user out of every device with AWS credentials, as
+// Cognito's AdminUserGlobalSignOut does; *admin.Client implements it. See
+// WithAdmin.
+type Admin interface {
+	SignOut(ctx context.Context, userPoolID, username string) error
+}
+
 var (
 	_ Signer     = (*Client)(nil)
 	_ CognitoAPI = (*cip.Client)(nil)
@@ -39,20 +48,26 @@ var (
 
 // Client signs users out of Cognito. It needs no AWS credentials: the
 // tokens alone authorize its calls. A Client is safe for concurrent use;
-// share one per process.
+// share one per process. A Client given WithOutbox runs a goroutine until
+// Close.
 type Client struct {
-	api          CognitoAPI
-	run          cognito.Runner
-	leeway       time.Duration
-	clientID     string
-	clientSecret string
-	store        RevocationStore
+	api             CognitoAPI
+	run             cognito.Runner
+	leeway          time.Duration
+	clientID        string
+	clientSecret    string
+	store           RevocationStore
+	keys            map[string]keySet // by user pool id: WithPool's
+	admin           Admin
+	box             *outbox // nil without WithOutbox
+	refreshValidity time.Duration
 }
 
 // New returns a Client configured by opts. It does no network I/O and reads
 // no files unless WithProfile, AWS_CA_BUNDLE or the profile's ca_bundle ask
 // it to. Its errors are *Error matching ErrInvalidOption, whose Op names the
-// option or environment variable at fault.
+// option or environment variable at fault. With WithOutbox it starts the
+// goroutine that drains the Outbox: Close the Client when done.
 func New(opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -62,28 +77,64 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		api:          o.api,
-		leeway:       o.leeway,
-		clientID:     o.clientID,
-		clientSecret: o.clientSecret,
-		store:        o.store,
-		run:          cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
+		api:             o.api,
+		leeway:          o.leeway,
+		clientID:        o.clientID,
+		clientSecret:    o.clientSecret,
+		store:           o.store,
+		admin:           o.admin,
+		refreshValidity: o.refreshValidity,
+		run:             cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
 	}
+	var doer transport.HTTPClient
+	endpoint := ""
 	if c.api != nil {
 		c.run.DefaultRegion = envRegion()
-		return c, nil
+		if len(o.pools) > 0 {
+			// The JWKS is fetched through a transport of the Client's own,
+			// as the SDK client would have been built.
+			tr, _ := transport.New(transport.Config{ConnectTimeout: o.connectTimeout, MaxConnsPerHost: 4}) // no CA bundle: no error
+			doer = transport.NewDoer(&http.Client{Transport: tr}, o.readTimeout, nil)
+		}
+	} else {
+		s, caSource, err := o.sdk()
+		if err != nil {
+			return nil, err
+		}
+		c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
+		d, sdkErr := cognito.NewDoer(s, &c.run)
+		if sdkErr != nil {
+			return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
+		}
+		c.api, doer, endpoint = cognito.NewSDKWith(s, d), d, s.Endpoint
 	}
-	s, caSource, err := o.sdk()
-	if err != nil {
-		return nil, err
+	if len(o.pools) > 0 {
+		c.keys = map[string]keySet{}
+		for _, pool := range o.pools {
+			c.keys[pool] = &interimKeys{url: jwksURL(endpoint, pool), doer: doer}
+		}
 	}
-	c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
-	api, sdkErr := cognito.NewSDK(s, &c.run)
-	if sdkErr != nil {
-		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
+	if o.outbox != nil {
+		box, err := newOutbox(&o)
+		if err != nil {
+			return nil, &Error{Op: "WithOutboxKey", Kind: ErrInvalidOption, Message: err.Error()}
+		}
+		c.box = box
+		ctx, stop := context.WithCancel(context.Background())
+		box.stop = stop
+		go c.drain(ctx)
 	}
-	c.api = api
 	return c, nil
+}
+
+// jwksURL is where a user pool's JWKS is served: under its issuer URL, or
+// under the endpoint, as Cognito's emulators serve it.
+func jwksURL(endpoint, pool string) string {
+	if endpoint != "" {
+		return strings.TrimSuffix(endpoint, "/") + "/" + pool + "/.well-known/jwks.json"
+	}
+	region, _ := token.PoolRegion(pool)
+	return token.Issuer{Region: region, PoolID: pool}.String() + "/.well-known/jwks.json"
 }
 
 func envRegion() string {
@@ -158,33 +209,39 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 // Cognito's GlobalSignOut: Cognito revokes that user's access, ID and
 // refresh tokens. A token that fails the local checks (malformed, not an
 // access token, expired beyond WithExpiryLeeway, lacking the
-// aws.cognito.signin.user.admin scope) is refused without a request. With
-// WithRevocationStore the sign-out is then recorded there, inside the same
-// WithTimeout budget.
+// aws.cognito.signin.user.admin scope; with WithPool, of another pool or
+// with a signature that does not verify) is refused without a request.
+// With WithAdmin, a verified token lacking the scope is signed out with
+// AdminUserGlobalSignOut instead.
+//
+// With WithRevocationStore, the user's sessions are recorded before
+// Cognito is asked, once the token's signature verified, whatever Cognito
+// answers next; a retry records them again. The result says how far the
+// sign-out holds:
+//
+//   - nil: Cognito ended the sessions, and they are recorded.
+//   - an error matching ErrQueued: they are recorded, and the call, which
+//     failed for a passing reason, waits in the Outbox (WithOutbox) until
+//     Cognito confirms.
+//   - any other error: not done, or not everywhere. ErrTokenRevoked means
+//     that Cognito had already revoked the token; its user's sessions are
+//     recorded. Op "RevocationStore" or "JWKS" means that Cognito ended
+//     the sessions but they could not be recorded.
 //
 // Every error is an *Error: use errors.Is with ErrTokenRevoked,
 // ErrNotAuthorized, ErrThrottled, ... and Retryable to decide what to do.
 // Cancelling ctx makes it match context.Canceled, a deadline
-// context.DeadlineExceeded.
+// context.DeadlineExceeded. The whole call, store and Outbox included,
+// gets one WithTimeout.
 func (c *Client) SignOut(ctx context.Context, accessToken string) error {
 	ctx, cancel := c.budget(ctx)
 	defer cancel()
-	claims, checkErr := c.parseAccess(accessToken)
-	if err := c.globalSignOut(ctx, accessToken, claims, checkErr); err != nil {
+	l, done := c.begin(ctx, accessToken)
+	defer done()
+	if err := l.endAll(); err != nil {
 		return err
 	}
-	return c.record(ctx, claims, false)
-}
-
-// parseAccess parses an access token once, for every later use: its local
-// checks (checkErr), its region and the claims a revocation record needs.
-// The claims are nil when the token cannot be parsed.
-func (c *Client) parseAccess(accessToken string) (claims *token.Claims, checkErr error) {
-	t, err := token.Parse(accessToken)
-	if err != nil {
-		return nil, err
-	}
-	return &t.Claims, t.CheckAccess(time.Now(), c.leeway)
+	return l.unrecorded
 }
 
 const (
@@ -193,15 +250,27 @@ const (
 	opGetUser       = "GetUser"
 )
 
-func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) error {
-	if checkErr != nil {
-		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, checkErr), accessToken)
+func (c *Client) globalSignOut(ctx context.Context, a *access) error {
+	if a.checkErr != nil {
+		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, a.checkErr), a.token)
 	}
-	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
-	return c.run.Run(ctx, opGlobalSignOut, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	in := &cip.GlobalSignOutInput{AccessToken: &a.token}
+	return c.run.Run(ctx, opGlobalSignOut, a.claims.Pool.Region, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})
+}
+
+// adminSignOut signs username out with WithAdmin's Admin. An error that is
+// not an *Error becomes one, as a failing store's does.
+func (c *Client) adminSignOut(ctx context.Context, pool, username string) error {
+	err := c.admin.SignOut(ctx, pool, username)
+	if err != nil {
+		if _, ok := err.(*Error); !ok {
+			err = storeError(ctx, opAdminSignOut, err)
+		}
+	}
+	return c.run.Fail(ctx, opAdminSignOut, err)
 }
 
 // localError turns a failed token check into an *Error; no request was sent.

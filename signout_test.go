@@ -33,7 +33,9 @@ import (
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/moto"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -474,9 +476,102 @@ func (m *memStore) records() []signout.Revocation {
 	return append([]signout.Revocation(nil), m.recs...)
 }
 
+// recordingClient returns a Client for srv that records its sign-outs in store.
+func recordingClient(t *testing.T, srv *signouttest.Server, store signout.RevocationStore, opts ...signout.Option) *signout.Client {
+	t.Helper()
+	base := []signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, srv.ClientSecret),
+		signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID)}
+	if o, ok := store.(signout.Outbox); ok {
+		base = append(base, signout.WithOutbox(o))
+	}
+	c, err := signout.New(append(base, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// apiOf returns whether an API verifying srv's tokens against store
+// refuses a token as signed out.
+func apiOf(t *testing.T, srv *signouttest.Server, store verify.RevocationStore) func(tok string) bool {
+	t.Helper()
+	v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store),
+		verify.WithCacheSize(0))
+	require.NoError(t, err)
+	return func(tok string) bool {
+		_, err := v.Verify(context.Background(), tok)
+		return errors.Is(err, signout.ErrTokenRevoked)
+	}
+}
+
+// flakyStore is a revocation.Store whose Revoke fails while down is set.
+type flakyStore struct {
+	*revocation.Store
+	mu   sync.Mutex
+	down bool
+}
+
+func (f *flakyStore) Revoke(ctx context.Context, r signout.Revocation) error {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return errors.New("store down")
+	}
+	return f.Store.Revoke(ctx, r)
+}
+
+func (f *flakyStore) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// router is the Cognito endpoint of a region: it serves every pool,
+// sending each token's call to the stand-in of its pool.
+type router struct {
+	pools    map[string]*signouttest.Server // by issuer
+	fallback *signouttest.Server            // for refresh tokens, which name no pool
+}
+
+func (r *router) server(tok string) *signouttest.Server {
+	if s := r.pools[issOf(tok)]; s != nil {
+		return s
+	}
+	return r.fallback
+}
+
+// issOf returns a token's iss claim, or "".
+func issOf(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	return c.Iss
+}
+
+func (r *router) GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, o ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error) {
+	return r.server(aws.ToString(in.AccessToken)).Client().GlobalSignOut(ctx, in, o...)
+}
+
+func (r *router) GetUser(ctx context.Context, in *cip.GetUserInput, o ...func(*cip.Options)) (*cip.GetUserOutput, error) {
+	return r.server(aws.ToString(in.AccessToken)).Client().GetUser(ctx, in, o...)
+}
+
+func (r *router) RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, o ...func(*cip.Options)) (*cip.RevokeTokenOutput, error) {
+	return r.fallback.Client().RevokeToken(ctx, in, o...)
+}
+
 func TestSignOutRecordsTheSignOut(t *testing.T) {
 	store := &memStore{}
-	srv, c := startServer(t, signout.WithRevocationStore(store))
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID))
+	require.NoError(t, err)
 	before := time.Now()
 	tok := srv.SignIn("alice").AccessToken
 	require.NoError(t, c.SignOut(context.Background(), tok))
@@ -491,7 +586,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 	assert.Zero(t, store.noDeadlines, "the store write is inside WithTimeout")
 
 	store.err = errors.New("store down")
-	err := c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
+	err = c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
 	require.ErrorIs(t, err, signout.ErrService, "signed out at Cognito, but not at the API")
 	assert.Equal(t, "RevocationStore", asError(t, err).Op)
 	assert.True(t, asError(t, err).Retryable(), "a store may come back")
@@ -721,4 +816,51 @@ func BenchmarkLocalReject(b *testing.B) {
 			b.ReportMetric(float64(requests.Load()), "requests")
 		})
 	}
+}
+
+// TestSignOutRetryAfterStoreFailure: a store that failed leaves a
+// retryable error though Cognito signed the user out; the retry, which
+// Cognito answers ErrTokenRevoked, records the sign-out.
+func TestSignOutRetryAfterStoreFailure(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := &flakyStore{Store: revocation.New()}
+	c := recordingClient(t, srv, store)
+	refused := apiOf(t, srv, store)
+	s := srv.SignIn("alice")
+	store.setDown(true)
+	err := c.SignOut(context.Background(), s.AccessToken)
+	require.Error(t, err)
+	assert.True(t, asError(t, err).Retryable())
+	store.setDown(false)
+	err = c.SignOut(context.Background(), s.AccessToken)
+	if err != nil {
+		require.ErrorIs(t, err, signout.ErrTokenRevoked)
+	}
+	assert.True(t, refused(s.AccessToken), "the retry recorded the sign-out")
+}
+
+// TestSignOutRefusesForeignPools: tokens of a pool WithPool does not name,
+// such as an attacker's own pool, are refused without a request and
+// recorded nowhere.
+func TestSignOutRefusesForeignPools(t *testing.T) {
+	ours, theirs := signouttest.NewServer(), signouttest.NewServer()
+	t.Cleanup(ours.Close)
+	t.Cleanup(theirs.Close)
+	store := revocation.New()
+	c, err := signout.New(signout.WithCognitoAPI(&router{pools: map[string]*signouttest.Server{ours.Issuer: ours, theirs.Issuer: theirs}, fallback: ours}),
+		signout.WithAppClient(ours.ClientID, ""), signout.WithRevocationStore(store), signout.WithPool(ours.UserPoolID))
+	require.NoError(t, err)
+	refused := apiOf(t, theirs, store)
+	for _, reach := range []signout.Reach{signout.ThisSession, signout.AllSessions} {
+		s := theirs.SignIn("mallory")
+		_, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, reach)
+		t.Logf("%v: %v", reach, err)
+		assert.False(t, refused(s.AccessToken), "nothing recorded for another pool")
+	}
+	eve := theirs.SignIn("eve")
+	err = c.SignOut(context.Background(), eve.AccessToken)
+	assert.ErrorIs(t, err, signout.ErrInvalidToken)
+	assert.False(t, refused(eve.AccessToken), "nothing recorded for another pool")
+	assert.Zero(t, theirs.Requests("GlobalSignOut")+theirs.Requests("GetUser"), "no request for another pool's tokens")
 }

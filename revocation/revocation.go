@@ -17,8 +17,9 @@ const sweepEvery = time.Minute
 const defaultLifetime = 24 * time.Hour
 
 // Store is an in-memory signout.RevocationStore that also answers
-// verify.RevocationStore. It is safe for concurrent use; Revoked does not
-// allocate. Use New to make one.
+// verify.RevocationStore, and a signout.Outbox for the Cognito calls of
+// the sign-outs it records. It is safe for concurrent use; Revoked does
+// not allocate. Use New to make one.
 type Store struct {
 	now func() time.Time
 
@@ -27,6 +28,9 @@ type Store struct {
 	users     map[userKey]entry    // by pool id and subject
 	sessions  map[sessionKey]entry // by pool id and origin_jti
 	nextSweep time.Time
+
+	omu    sync.Mutex
+	outbox map[string]*queued // by entry id
 }
 
 type userKey struct{ pool, subject string }
@@ -48,6 +52,7 @@ func New() *Store {
 		pools:    map[string]entry{},
 		users:    map[userKey]entry{},
 		sessions: map[sessionKey]entry{},
+		outbox:   map[string]*queued{},
 	}
 }
 
