@@ -2,25 +2,14 @@ package signout
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha256"
 	"errors"
+	"net/http"
 	"time"
 
+	"github.com/cognitogo/signout/internal/jwks"
 	"github.com/cognitogo/signout/internal/token"
+	"github.com/cognitogo/signout/internal/transport"
 )
-
-// keySet is one user pool's signing keys, read from its JWKS.
-type keySet interface {
-	// Key returns the key named kid. It fails with errUnknownKey when the
-	// JWKS has no such key, else with an *Error for a JWKS that could not
-	// be fetched.
-	Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
-}
-
-// errUnknownKey is what a keySet returns for a kid its pool's JWKS lacks.
-var errUnknownKey = errors.New("unknown key")
 
 // access is what a call knows of the access token it was given.
 type access struct {
@@ -77,23 +66,24 @@ func (c *Client) readAccess(ctx context.Context, accessToken string) access {
 	return a
 }
 
-// checkSignature checks t's RS256 signature with its pool's key named by
-// its kid. A token the keys refuse gets a *token.Error; a JWKS that could
-// not be fetched, the fetch's *Error.
-func checkSignature(ctx context.Context, keys keySet, t *token.Token) error {
-	if t.Alg != "RS256" || len(t.Crit) > 0 || t.Kid == "" {
-		return &token.Error{Kind: token.Invalid, Reason: "the token is not signed as Cognito signs: RS256, a kid, no crit"}
-	}
-	pub, err := keys.Key(ctx, t.Kid)
-	if errors.Is(err, errUnknownKey) {
-		return &token.Error{Kind: token.Invalid, Reason: "the token is signed by a key not in its pool's JWKS"}
-	}
-	if err != nil {
+// checkSignature checks t's signature with its pool's keys, the code
+// package verify uses too. A token the keys refuse gets a *token.Error; a
+// JWKS that could not be fetched, an *Error with Op "JWKS".
+func checkSignature(ctx context.Context, keys *jwks.Set, t *token.Token) error {
+	err := keys.Verify(ctx, t)
+	var je *jwks.Error
+	if err == nil || !errors.As(err, &je) {
 		return err
 	}
-	sum := sha256.Sum256([]byte(t.SigningInput))
-	if rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], t.Signature) != nil {
-		return &token.Error{Kind: token.Invalid, Reason: "the token's signature does not verify"}
+	kinds := map[jwks.Kind]error{jwks.Network: ErrNetwork, jwks.Timeout: ErrTimeout, jwks.Service: ErrService, jwks.Canceled: context.Canceled}
+	if k := kinds[je.Kind]; k != nil {
+		return &Error{Op: "JWKS", Kind: k, Message: je.Reason, Err: je.Err}
 	}
-	return nil
+	return &token.Error{Kind: token.Invalid, Reason: je.Reason}
 }
+
+// roundTripper sends requests through the HTTP client the SDK client sends
+// through, for a JWKS: redirects refused, answers bounded.
+type roundTripper struct{ transport.HTTPClient }
+
+func (r roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return r.Do(req) }

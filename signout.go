@@ -12,6 +12,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/jwks"
 	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/token"
@@ -57,7 +58,7 @@ type Client struct {
 	clientID        string
 	clientSecret    string
 	store           RevocationStore
-	keys            map[string]keySet // by user pool id: WithPool's
+	keys            map[string]*jwks.Set // by user pool id: WithPool's
 	admin           Admin
 	box             *outbox // nil without WithOutbox
 	refreshValidity time.Duration
@@ -109,9 +110,11 @@ func New(opts ...Option) (*Client, error) {
 		c.api, doer, endpoint = cognito.NewSDKWith(s, d), d, s.Endpoint
 	}
 	if len(o.pools) > 0 {
-		c.keys = map[string]keySet{}
+		c.keys = map[string]*jwks.Set{}
+		hc := &http.Client{Transport: roundTripper{doer},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		for _, pool := range o.pools {
-			c.keys[pool] = &interimKeys{url: jwksURL(endpoint, pool), doer: doer}
+			c.keys[pool] = jwks.New(jwks.Config{URLs: []string{jwksURL(endpoint, pool)}, Client: hc})
 		}
 	}
 	if o.outbox != nil {
@@ -131,10 +134,10 @@ func New(opts ...Option) (*Client, error) {
 // under the endpoint, as Cognito's emulators serve it.
 func jwksURL(endpoint, pool string) string {
 	if endpoint != "" {
-		return strings.TrimSuffix(endpoint, "/") + "/" + pool + "/.well-known/jwks.json"
+		return strings.TrimSuffix(endpoint, "/") + "/" + pool + jwks.WellKnown
 	}
 	region, _ := token.PoolRegion(pool)
-	return token.Issuer{Region: region, PoolID: pool}.String() + "/.well-known/jwks.json"
+	return token.Issuer{Region: region, PoolID: pool}.String() + jwks.WellKnown
 }
 
 func envRegion() string {
