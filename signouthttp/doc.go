@@ -1,8 +1,8 @@
 // Package signouthttp serves a logout endpoint for a web application that
 // keeps Cognito tokens in cookies. Its handler ends the session at Cognito
 // (the refresh token revoked, or the user signed out everywhere), expires
-// the cookies, and has the browser drop its caches of the site, even when
-// Cognito cannot be reached.
+// the cookies, has the browser drop its caches of the site, and says
+// whether the logout holds.
 //
 //	logout, err := signouthttp.New(client, // a *signout.Client with WithAppClient
 //		signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token"),
@@ -26,9 +26,31 @@
 // position, first with first, and calls [Logouter] once a pair; it cannot
 // tell which tokens belong together, and need not: Cognito ends only what
 // a call's own tokens name, and [signout.Client.Logout] records a
-// session's revocation only for what Cognito confirms, so a mismatched pair
-// records nothing wrong. More than 8 values of one token are refused with
-// 400 ([ErrTooManyTokens]), the cookies expired all the same.
+// session's revocation only for an access token whose signature verified,
+// so a junk or forged cookie records nothing and a mismatched pair nothing
+// wrong. More than 8 values of one token are refused with 400
+// ([ErrTooManyTokens]), the cookies expired all the same.
+//
+// # What the answer says
+//
+// The status tells the page whether it may tell the user they are signed
+// out:
+//
+//   - 204 No Content (or WithRedirect's 303): every session named ended at
+//     Cognito, and, with a revocation store, is recorded at the API; or
+//     nothing a retry could end was left (a token already revoked, expired
+//     or invalid: [WithOnError] hears why).
+//   - 202 Accepted (or the 303): as 204, except that some session is
+//     recorded at the API and its Cognito call queued
+//     ([signout.ErrQueued]), to be made when Cognito answers again. The user
+//     is signed out.
+//   - 503 Service Unavailable, with Retry-After: a session could not be
+//     ended or queued for a passing reason (Cognito, the revocation store
+//     or the JWKS unreachable, and no outbox to carry the call). The
+//     cookies are kept and no Clear-Site-Data is sent, so the page can try
+//     again rather than leave a live session behind unseen.
+//
+// In the first two cases, and for 400, the cookies are expired.
 //
 // # Back after logout
 //

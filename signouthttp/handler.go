@@ -83,7 +83,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Cognito is not asked to end sessions the handler cannot tell
 		// apart, but the browser still forgets its own.
-		h.respond(w, r, "too many session cookies\n")
+		h.respond(w, r, "too many session cookies\n", http.StatusBadRequest)
 		h.onError(r, 0, err)
 		return
 	}
@@ -92,18 +92,52 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err   error
 	}
 	var failures []failure
+	queued, retry := false, false
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.timeout)
 	for _, s := range sessions {
-		if ended, err := h.l.Logout(ctx, s.access, s.refresh, h.reach); err != nil {
-			failures = append(failures, failure{ended, err})
+		ended, err := h.l.Logout(ctx, s.access, s.refresh, h.reach)
+		if err == nil {
+			continue
+		}
+		failures = append(failures, failure{ended, err})
+		var se *signout.Error
+		switch {
+		case errors.Is(err, signout.ErrQueued):
+			queued = true
+		case errors.As(err, &se) && se.Retryable():
+			retry = true
 		}
 	}
 	cancel()
-	h.respond(w, r, "")
-	// The answer is out, so a hook that panics cannot keep the cookies alive.
+	switch {
+	case retry:
+		h.unavailable(w)
+	case queued:
+		h.respond(w, r, "", http.StatusAccepted)
+	default:
+		h.respond(w, r, "", http.StatusNoContent)
+	}
+	// The answer is out, so a hook that panics cannot spoil it.
 	for _, f := range failures {
 		h.onError(r, f.ended, f.err)
 	}
+}
+
+// unavailable answers a logout that did not hold, and could if tried again
+// (Cognito, the revocation store or the JWKS could not be reached, and the
+// call could not be queued): 503 with Retry-After, and the cookies kept,
+// so that the page can try again rather than leave the sessions alive
+// unseen.
+func (h *handler) unavailable(w http.ResponseWriter) {
+	const msg = "logout not completed: try again\n"
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, msg)
+	_ = http.NewResponseController(w).Flush()
 }
 
 func (h *handler) onError(r *http.Request, ended signout.Reach, err error) {
@@ -164,9 +198,10 @@ func values(r *http.Request, name, first string) []string {
 
 // respond expires the cookies, sends Clear-Site-Data, and sends the whole
 // answer, flushed, so that nothing the handler does afterwards can hold it
-// back: 400 with the text refused when it is set, else the redirect or 204.
-// Every body has a Content-Length, so the answer is complete once flushed.
-func (h *handler) respond(w http.ResponseWriter, r *http.Request, refused string) {
+// back: 400 with the text refused when it is set, else the redirect, else
+// status (204, or 202 when a call was queued). Every body has a
+// Content-Length, so the answer is complete once flushed.
+func (h *handler) respond(w http.ResponseWriter, r *http.Request, refused string, status int) {
 	h.expireCookies(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	if h.clear != "" {
@@ -183,7 +218,7 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, refused string
 		w.Header().Set("Content-Length", "0")
 		http.Redirect(w, r, h.redirect, http.StatusSeeOther)
 	default:
-		w.WriteHeader(http.StatusNoContent)
+		w.WriteHeader(status)
 	}
 	_ = http.NewResponseController(w).Flush()
 }

@@ -19,8 +19,10 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouthttp"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -205,10 +207,29 @@ func TestHandler(t *testing.T) {
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name:          "Cognito unreachable: cookies expired, hook told",
+			name:          "Cognito unreachable: 503, cookies kept to try again, hook told",
 			client:        &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
 			req:           post("", ""),
 			authorization: "bearer AT5",
+			wantStatus:    http.StatusServiceUnavailable,
+			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
+			wantOnError:   true,
+		},
+		{
+			name:          "recorded and queued: 202, cookies expired, hook told",
+			client:        &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrQueued, Code: "TooManyRequestsException"}},
+			req:           post("", ""),
+			authorization: "Bearer AT5",
+			wantStatus:    http.StatusAccepted,
+			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
+			wantExpired:   []string{"at", "rt", "sid"},
+			wantOnError:   true,
+		},
+		{
+			name:          "nothing a retry would end: cookies expired, hook told",
+			client:        &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrTokenExpired}},
+			req:           post("", ""),
+			authorization: "Bearer AT5",
 			wantStatus:    http.StatusNoContent,
 			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
 			wantExpired:   []string{"at", "rt", "sid"},
@@ -257,7 +278,10 @@ func TestHandler(t *testing.T) {
 				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 				assert.Equal(t, `"cache"`, resp.Header.Get("Clear-Site-Data"), "by default")
 			} else {
-				assert.Empty(t, resp.Header.Values("Clear-Site-Data"), "a refused request changes nothing")
+				assert.Empty(t, resp.Header.Values("Clear-Site-Data"), "a refused or failed request changes nothing")
+			}
+			if tc.wantStatus == http.StatusServiceUnavailable {
+				assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 			}
 		})
 	}
@@ -284,14 +308,17 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 // logout; the cookies are expired and the answer sent before any hook runs.
 func TestHandlerPanickingHook(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		redirect string
-		cookie   string
-		want     int
+		name        string
+		redirect    string
+		cookie      string
+		kind        error
+		want        int
+		wantExpired []string
 	}{
-		{"no redirect", "", "at=AT", http.StatusNoContent},
-		{"redirect", "/", "at=AT", http.StatusSeeOther},
-		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", http.StatusBadRequest},
+		{"no redirect", "", "at=AT", signout.ErrTokenExpired, http.StatusNoContent, []string{"at", "rt"}},
+		{"redirect", "/", "at=AT", signout.ErrTokenExpired, http.StatusSeeOther, []string{"at", "rt"}},
+		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", signout.ErrNetwork, http.StatusBadRequest, []string{"at", "rt"}},
+		{"not done", "", "at=AT", signout.ErrNetwork, http.StatusServiceUnavailable, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var hooked atomic.Bool
@@ -302,7 +329,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			if tc.redirect != "" {
 				opts = append(opts, signouthttp.WithRedirect(tc.redirect))
 			}
-			h := newHandler(t, &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}}, opts...)
+			h := newHandler(t, &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: tc.kind}}, opts...)
 			ts := httptest.NewUnstartedServer(h)
 			ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the server reports the panic
 			ts.Start()
@@ -320,7 +347,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			assert.NoError(t, err, "and it is complete")
 			ts.Close() // waits for the handler, which calls the hook after answering
 			assert.True(t, hooked.Load())
-			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
+			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
 			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
@@ -373,8 +400,8 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "not done")
+	assert.Empty(t, expired(rec.Result()), "the cookies are kept, to try again")
 	assert.ErrorIs(t, hookErr, signout.ErrTimeout)
 	assert.Equal(t, 1, srv.Requests(""), "one call hung until the budget ran out; none followed")
 }
@@ -638,8 +665,9 @@ func TestHandlerOnStandIn(t *testing.T) {
 	}
 }
 
-// TestHandlerCognitoDown ends a logout while Cognito is unreachable: the
-// cookies are still expired and the hook hears of the typed failure.
+// TestHandlerCognitoDown ends a logout while Cognito is unreachable, with
+// no outbox to carry it: the answer says it is not done (503), the cookies
+// are kept to try again, and the hook hears of the typed failure.
 func TestHandlerCognitoDown(t *testing.T) {
 	srv := signouttest.NewServer()
 	tokens := srv.SignIn("alice")
@@ -653,8 +681,8 @@ func TestHandlerCognitoDown(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "cookies expired all the same")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Empty(t, expired(rec.Result()), "cookies kept, to try again")
 	assert.Zero(t, hookEnded, "nothing ended")
 	require.ErrorIs(t, hookErr, signout.ErrNetwork)
 	var se *signout.Error
@@ -671,5 +699,75 @@ func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) si
 	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(5 * time.Second)}, opts...)
 	c, err := signout.New(opts...)
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// recording returns the options of a Client that records its sign-outs in
+// store and carries failed calls in its outbox.
+func recording(srv *signouttest.Server, store *revocation.Store) []signout.Option {
+	return []signout.Option{signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store)}
+}
+
+// TestHandlerPlantedCookie: a page on a sibling subdomain plants one junk
+// token cookie that the browser sends before the victim's own. The
+// victim's session is refused at the API when the handler answers.
+func TestHandlerPlantedCookie(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cookies func(victim signouttest.Tokens) []string
+	}{
+		{"junk access token first", func(v signouttest.Tokens) []string {
+			return []string{"at=eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "at=" + v.AccessToken, "rt=" + v.RefreshToken}
+		}},
+		{"junk refresh token first", func(v signouttest.Tokens) []string {
+			return []string{"at=" + v.AccessToken, "rt=planted-junk", "rt=" + v.RefreshToken}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := signouttest.NewServer()
+			t.Cleanup(srv.Close)
+			store := revocation.New()
+			h := newHandler(t, newClient(t, srv, recording(srv, store)...))
+			v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store))
+			require.NoError(t, err)
+			victim := srv.SignIn("alice")
+
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, post("", "", tc.cookies(victim)...))
+			assert.Less(t, rec.Code, 300)
+			_, err = v.Verify(context.Background(), victim.AccessToken)
+			assert.ErrorIs(t, err, signout.ErrTokenRevoked, "the victim's session is refused at the API")
+			assert.False(t, srv.Accepts(victim.RefreshToken), "and ended at Cognito")
+		})
+	}
+}
+
+// TestHandlerQueuesOnStandIn: with Cognito throttling every attempt, the
+// session is recorded and its revocation queued: the answer (202) says the
+// user is signed out, the API refuses the token at once, and the outbox
+// ends the session at Cognito when it can.
+func TestHandlerQueuesOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := revocation.New()
+	client := newClient(t, srv, append(recording(srv, store), signout.WithRetryMaxAttempts(1))...)
+	var hookEnded signout.Reach
+	var hookErr error
+	h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }))
+	v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store))
+	require.NoError(t, err)
+	alice := srv.SignIn("alice")
+	srv.InjectFault("RevokeToken", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded", Times: 1})
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, post("", "", "at="+alice.AccessToken, "rt="+alice.RefreshToken))
+	assert.Equal(t, http.StatusAccepted, rec.Code)
+	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
+	assert.Equal(t, signout.ThisSession, hookEnded)
+	assert.ErrorIs(t, hookErr, signout.ErrQueued)
+	_, err = v.Verify(context.Background(), alice.AccessToken)
+	assert.ErrorIs(t, err, signout.ErrTokenRevoked, "refused at the API")
+	require.Eventually(t, func() bool { return !srv.Accepts(alice.RefreshToken) }, 10*time.Second, 20*time.Millisecond,
+		"ended at Cognito")
 }

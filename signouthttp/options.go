@@ -63,7 +63,7 @@ func WithReach(r signout.Reach) Option {
 
 // WithTokenCookies names the cookies holding the access and refresh tokens;
 // either may be "". The access token is taken from "Authorization: Bearer"
-// first. The cookies are expired by every logout.
+// first. The cookies are expired by every logout but one answered 503.
 func WithTokenCookies(access, refresh string) Option {
 	return func(o *options) {
 		for _, name := range []string{access, refresh} {
@@ -176,12 +176,14 @@ func WithRedirect(url string) Option {
 }
 
 // WithOnError sets a hook that hears of each session a logout did not end
-// as far as asked: ended is what did end (0 for nothing,
+// at Cognito as far as asked: ended is what did end (0 for nothing,
 // signout.ThisSession when AllSessions was asked but only this session
-// could be ended), err why (Cognito unreachable, throttled, the access
-// token expired, ...). It runs after the answer, expired cookies included,
-// has been sent, so it cannot change the answer, nor spoil it by panicking.
-// It also hears ErrTooManyTokens. err never holds a token.
+// could be ended), err why. An err matching signout.ErrQueued means the
+// session is recorded at the API and its Cognito call queued: the user is
+// signed out. Any other err (Cognito unreachable, the access token
+// expired, ...) means it is not. The hook runs after the answer has been
+// sent, so it cannot change the answer, nor spoil it by panicking. It also
+// hears ErrTooManyTokens. err never holds a token.
 func WithOnError(f func(r *http.Request, ended signout.Reach, err error)) Option {
 	return func(o *options) {
 		if f == nil {
