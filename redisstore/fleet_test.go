@@ -268,7 +268,7 @@ func TestFleet(t *testing.T) {
 	// which writes the records.
 	store := &recordingStore{Store: newStore(t, rds)}
 	signer, err := signout.New(signout.WithEndpoint(cognito.URL), signout.WithAppClient(cognito.ClientID, ""),
-		signout.WithRevocationStore(store))
+		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store))
 	require.NoError(t, err)
 	claimsOf, err := verify.New(verify.WithPool(cognito.Issuer, cognito.ClientID), verify.WithEndpoint(cognito.URL))
 	require.NoError(t, err)

@@ -58,6 +58,7 @@ func serve(addr string) error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	hs := &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -86,15 +87,20 @@ const (
 type app struct {
 	*http.ServeMux
 	srv      *signouttest.Server
+	client   *signout.Client
 	verifier *verify.Verifier
 }
 
+// Close stops the Client's outbox.
+func (a *app) Close() error { return a.client.Close() }
+
 func newApp(srv *signouttest.Server) (*app, error) {
-	// One store in memory for this one process; a fleet would share a
+	// One store in memory for this one process, for the records and the
+	// outbox of Cognito calls to retry; a fleet would share a
 	// redisstore.Store instead.
 	store := revocation.New()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""),
-		signout.WithRevocationStore(store))
+		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store))
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +126,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{ServeMux: http.NewServeMux(), srv: srv, verifier: verifier}
+	a := &app{ServeMux: http.NewServeMux(), srv: srv, client: client, verifier: verifier}
 	// The logout handler refuses posts from other origins by itself; the
 	// login needs the same check, or a page elsewhere could sign the
 	// visitor in as someone else (login CSRF). Both are net/http's
