@@ -29,7 +29,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := signout.New(signout.WithRevocationStore(store))
+	client, err := signout.New(signout.WithPool("eu-west-1_AbC123"), signout.WithRevocationStore(store))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -14,16 +14,19 @@ import (
 )
 
 // One store serves both sides in one process: the Client records each
-// sign-out in it, and the API's verifier refuses what it records.
+// sign-out in it, and keeps there the Cognito calls to retry; the API's
+// verifier refuses what it records.
 func Example() {
 	srv := signouttest.NewServer() // stands in for Cognito
 	defer srv.Close()
 	store := revocation.New()
 
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID),
+		signout.WithRevocationStore(store), signout.WithOutbox(store))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer client.Close()
 	v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL),
 		verify.WithRevocationStore(store))
 	if err != nil {
