@@ -50,14 +50,16 @@ func (c *Client) readAccess(ctx context.Context, accessToken string) access {
 		return a
 	}
 	a.claims, a.checkErr = &t.Claims, t.CheckAccess(time.Now(), c.leeway)
-	if keys == nil {
+	var te *token.Error
+	scopeOnly := errors.As(a.checkErr, &te) && te.Kind == token.MissingScope
+	if keys == nil || a.checkErr != nil && !scopeOnly {
+		// An expired or malformed token is refused anyway, and names
+		// nothing that could be recorded.
 		return a
 	}
 	switch err := checkSignature(ctx, keys, t); {
 	case err == nil:
-		var te *token.Error
-		scopeOnly := errors.As(a.checkErr, &te) && te.Kind == token.MissingScope
-		a.verified = (a.checkErr == nil || scopeOnly) && t.Subject != ""
+		a.verified = t.Subject != ""
 	case errors.As(err, new(*token.Error)):
 		a.claims, a.checkErr = nil, err
 	default:
@@ -68,18 +70,25 @@ func (c *Client) readAccess(ctx context.Context, accessToken string) access {
 
 // checkSignature checks t's signature with its pool's keys, the code
 // package verify uses too. A token the keys refuse gets a *token.Error; a
-// JWKS that could not be fetched, an *Error with Op "JWKS".
+// key that is not known, or a JWKS that could not be fetched, an *Error
+// with Op "JWKS".
 func checkSignature(ctx context.Context, keys *jwks.Set, t *token.Token) error {
 	err := keys.Verify(ctx, t)
 	var je *jwks.Error
 	if err == nil || !errors.As(err, &je) {
 		return err
 	}
-	kinds := map[jwks.Kind]error{jwks.Network: ErrNetwork, jwks.Timeout: ErrTimeout, jwks.Service: ErrService, jwks.Canceled: context.Canceled}
-	if k := kinds[je.Kind]; k != nil {
-		return &Error{Op: "JWKS", Kind: k, Message: je.Reason, Err: je.Err}
+	if je.Kind == jwks.Invalid {
+		return &token.Error{Kind: token.Invalid, Reason: je.Reason}
 	}
-	return &token.Error{Kind: token.Invalid, Reason: je.Reason}
+	// A key not in the JWKS may be one Cognito has just started to use,
+	// which may not be fetched again yet: Cognito is left to judge.
+	kinds := map[jwks.Kind]error{jwks.Network: ErrNetwork, jwks.Timeout: ErrTimeout, jwks.Canceled: context.Canceled}
+	kind := kinds[je.Kind]
+	if kind == nil {
+		kind = ErrService
+	}
+	return &Error{Op: "JWKS", Kind: kind, Message: je.Reason, Err: je.Err}
 }
 
 // roundTripper sends requests through the HTTP client the SDK client sends

@@ -107,7 +107,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 			switch k := kind(err); {
 			case err == nil:
 				if c.accessState(l.cognito, &l.a) != accepted {
-					return ThisSession, l.unrecorded
+					return ThisSession, l.held(nil)
 				}
 				// Still accepted: the refresh token was not this session's.
 			case retryableErr(err) && recorded:
@@ -133,13 +133,13 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	err := l.endAll()
 	switch {
 	case err == nil:
-		return AllSessions, l.unrecorded
+		return AllSessions, l.held(nil)
 	case kind(err) == ErrQueued:
 		return AllSessions, err
 	case reach == ThisSession && kind(err) == ErrTokenRevoked:
 		// The access token's session has ended, now or before: what was
 		// asked.
-		return ThisSession, l.unrecorded
+		return ThisSession, l.held(nil)
 	case reach == ThisSession || !canRevoke || !errors.Is(err, ErrNotAuthorized):
 		return 0, err
 	}
@@ -186,6 +186,16 @@ func (c *Client) begin(ctx context.Context, accessToken string) (l *logout, done
 		l.unrecorded = l.a.authErr
 	}
 	return l, done
+}
+
+// held returns the error of a call whose Cognito part ended with err: the
+// reason the sessions are not recorded, when Cognito ended them (err nil)
+// or had (ErrTokenRevoked) and they should have been; else err.
+func (l *logout) held(err error) error {
+	if l.unrecorded != nil && (err == nil || kind(err) == ErrTokenRevoked) {
+		return l.unrecorded
+	}
+	return err
 }
 
 // region is the access token's region, a hint for requests.

@@ -48,6 +48,8 @@ type options struct {
 	outboxKey        []byte
 	rates            map[string]float64 // the outbox's pace, by quota category
 	refreshValidity  time.Duration
+	retryMin         time.Duration // an Outbox entry's first retry; tests shorten it
+	retryMax         time.Duration
 
 	given []string // the names of the options given, for conflicts
 	err   *Error
@@ -64,6 +66,8 @@ func defaultOptions() options {
 		// application's own calls keep a share.
 		rates:           map[string]float64{quotaUserUpdate: 20, quotaUserToken: 100},
 		refreshValidity: 30 * 24 * time.Hour, // Cognito's default
+		retryMin:        time.Second,
+		retryMax:        8 * time.Second,
 	}
 }
 

@@ -141,10 +141,6 @@ const (
 	// drainPoll is how often the Outbox is asked for due entries when this
 	// Client queued none: entries come due, and other Clients queue some.
 	drainPoll = 500 * time.Millisecond
-	// The delay before a queued call's first retry, doubled for each
-	// further one up to retryMax, jittered down by up to half.
-	retryMin = time.Second
-	retryMax = 8 * time.Second
 	// storeTimeout bounds each of the drain's calls into the Outbox and the
 	// RevocationStore without WithTimeout.
 	storeTimeout = 10 * time.Second
@@ -162,6 +158,9 @@ type outbox struct {
 	limits map[string]*rate.Limiter
 	lease  time.Duration
 	wake   chan struct{}
+	// retryMin is the delay before a queued call's first retry, doubled for
+	// each further one up to retryMax, jittered down by up to half.
+	retryMin, retryMax time.Duration
 
 	stop      context.CancelFunc
 	done      chan struct{}
@@ -190,7 +189,8 @@ func newOutbox(o *options) (*outbox, error) {
 		return nil, err
 	}
 	b := &outbox{outbox: o.outbox, owner: rand.Text(), aead: aead, idKey: idKey.Sum(nil),
-		limits: map[string]*rate.Limiter{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		limits: map[string]*rate.Limiter{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		retryMin: o.retryMin, retryMax: o.retryMax}
 	slowest := 0.0
 	for category, perSecond := range o.rates {
 		b.limits[category] = rate.NewLimiter(rate.Limit(perSecond), 1)
@@ -282,10 +282,10 @@ func (b *outbox) limiter(op string) *rate.Limiter {
 }
 
 // retryAt returns when to retry a call that has failed attempts times.
-func retryAt(now time.Time, attempts int) time.Time {
-	d := retryMax
-	if attempts < 4 {
-		d = min(retryMin<<attempts, retryMax)
+func (b *outbox) retryAt(now time.Time, attempts int) time.Time {
+	d := b.retryMax
+	if attempts < 8 {
+		d = min(b.retryMin<<attempts, b.retryMax)
 	}
 	return now.Add(d/2 + mrand.N(d/2+1))
 }
@@ -300,7 +300,7 @@ func (c *Client) queue(ctx context.Context, id string, cl *call, cause error) er
 	}
 	now := time.Now()
 	cl.LastError = ce.Error()
-	e := OutboxEntry{ID: id, Created: now, Due: retryAt(now, 0)}
+	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(now, 0)}
 	e.Data = c.box.seal(id, cl)
 	if err := c.box.outbox.Enqueue(ctx, e); err != nil {
 		c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
@@ -394,7 +394,8 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 		cl.Op, cl.Token = opAdminSignOut, ""
 	}
 	if err := b.limiter(cl.Op).Wait(ctx); err != nil {
-		return // closing: the lease ends
+		c.release(ctx, e)
+		return
 	}
 	cctx, cancel := c.storeContext(ctx)
 	defer cancel()
@@ -407,7 +408,8 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 	}
 	err = c.send(cctx, cl)
 	if ctx.Err() != nil {
-		return // closing: the lease ends
+		c.release(ctx, e)
+		return
 	}
 	switch k := kind(err); {
 	case err == nil, k == ErrUserNotFound:
@@ -425,7 +427,7 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 		b.retried.Add(1)
 		cl.LastError = err.Error()
 		e.Attempts++
-		e.Due, e.Data = retryAt(time.Now(), e.Attempts), b.seal(e.ID, cl)
+		e.Due, e.Data = b.retryAt(time.Now(), e.Attempts), b.seal(e.ID, cl)
 		c.reschedule(ctx, e)
 	default:
 		c.giveUp(ctx, e, cl, "Cognito refused the call: "+err.Error())
@@ -507,6 +509,15 @@ func (c *Client) reschedule(ctx context.Context, e OutboxEntry) {
 	if err := c.box.outbox.Reschedule(sctx, c.box.owner, e); err != nil {
 		c.log(ctx, slog.LevelWarn, "signout: outbox reschedule failed", slog.String("id", e.ID), slog.String("error", storeError(sctx, "Outbox", err).Error()))
 	}
+}
+
+// release puts back an entry the Client claimed but is closing before it
+// could finish, as it was, for another Client to take at once rather than
+// when the lease ends.
+func (c *Client) release(ctx context.Context, e OutboxEntry) {
+	sctx, cancel := c.storeContext(context.WithoutCancel(ctx))
+	defer cancel()
+	_ = c.box.outbox.Reschedule(sctx, c.box.owner, e)
 }
 
 // retryableErr reports whether err, an *Error, may succeed later.

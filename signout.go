@@ -241,10 +241,7 @@ func (c *Client) SignOut(ctx context.Context, accessToken string) error {
 	defer cancel()
 	l, done := c.begin(ctx, accessToken)
 	defer done()
-	if err := l.endAll(); err != nil {
-		return err
-	}
-	return l.unrecorded
+	return l.held(l.endAll())
 }
 
 const (
