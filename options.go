@@ -279,8 +279,9 @@ func WithHTTPClient(c *http.Client) Option {
 
 // WithLogger logs each attempt at slog.LevelDebug (operation, region,
 // endpoint, attempt, status, request id, latency) and each outcome, as
-// --debug does, with tokens and secrets redacted. Without it nothing is
-// logged.
+// --debug does, with tokens and secrets redacted; and the Outbox's events:
+// each call queued or completed at slog.LevelInfo, each given up at
+// slog.LevelError. Without it nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if o.set("WithLogger", problemIf(l == nil, "nil *slog.Logger")) {
@@ -341,8 +342,10 @@ func WithAppClient(id, secret string) Option {
 
 // WithRevocationStore records every sign-out the Client makes in store, so
 // that an API verifying tokens locally (package verify, reading the same
-// store) refuses the ended sessions' tokens at once. Without it, such an API
-// accepts them until they expire.
+// store) refuses the ended sessions' tokens at once. A sign-out is recorded
+// before Cognito is asked, once the access token's signature verified,
+// whatever Cognito answers next, so it needs WithPool. Without it, such an
+// API accepts the tokens until they expire.
 func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
 		if o.set("WithRevocationStore", problemIf(store == nil, "nil RevocationStore")) {

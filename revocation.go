@@ -7,7 +7,8 @@ import (
 
 // Revocation records a sign-out, so that an API that verifies Cognito tokens
 // locally (package verify) refuses the tokens it ended as Cognito does. A
-// Client given WithRevocationStore writes one after each sign-out.
+// Client given WithRevocationStore writes one for each sign-out, before it
+// asks Cognito.
 type Revocation struct {
 	// UserPoolID is the user pool whose tokens the record covers, under
 	// every issuer form the pool's tokens carry (ORIGINAL or UPDATED, and
