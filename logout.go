@@ -47,7 +47,9 @@ func (r Reach) String() string {
 // that cannot be done (no refresh token, one that is malformed or of
 // another kind, no app client, or revocation not enabled for the app
 // client), Logout signs the user out of all sessions instead, which ends
-// more, never less, and returns AllSessions.
+// more, never less, and returns AllSessions; if Cognito answers that the
+// access token is already revoked, its session has ended, as asked, and
+// Logout returns ThisSession.
 //
 // AllSessions calls GlobalSignOut with the access token (or, with
 // WithAdmin, AdminUserGlobalSignOut for a verified token lacking the

@@ -40,10 +40,15 @@ import (
 // entry whose lease ends before either is claimable again.
 //
 // An Outbox must be safe for concurrent use by the Clients of every
-// process that shares it. Each method is given a context carrying the
-// caller's deadline, and must return by it. Its errors are reported to the
-// caller of SignOut and Logout as *Error with Op "Outbox", and logged by
-// the Client that drains it.
+// process that shares it, and make each method atomic: two Claims racing,
+// from any processes, never lease the same entry. Each method is given a
+// context carrying the caller's deadline, and must return by it. Due and
+// lease times are read on the Outbox's own clock, so Clients whose clocks
+// differ by seconds share it safely. An Outbox shared by processes should
+// keep its entries as durably as its records: an entry lost is a sign-out
+// Cognito never hears of. Its errors are logged by the Client that drains
+// it; an Enqueue that fails leaves the caller of SignOut or Logout with
+// Cognito's error, not ErrQueued.
 type Outbox interface {
 	// Enqueue adds e. When an entry with e's ID is present, it leaves that
 	// one as it is and returns nil: the same call queued twice is one entry.
@@ -328,6 +333,7 @@ func (c *Client) drain(ctx context.Context) {
 	defer close(c.box.done)
 	poll := time.NewTimer(0)
 	defer poll.Stop()
+	failing := false // the last Claim failed; its failure was logged
 	for {
 		select {
 		case <-ctx.Done():
@@ -335,20 +341,25 @@ func (c *Client) drain(ctx context.Context) {
 		case <-c.box.wake:
 		case <-poll.C:
 		}
-		for c.drainOnce(ctx) == drainBatch {
+		for c.drainOnce(ctx, &failing) == drainBatch {
 		}
 		poll.Reset(drainPoll)
 	}
 }
 
 // drainOnce claims a batch of due entries and works on them, each at its
-// quota's pace, and returns how many it claimed.
-func (c *Client) drainOnce(ctx context.Context) int {
+// quota's pace, and returns how many it claimed. It logs a Claim that
+// fails when the one before did not, and one that works again.
+func (c *Client) drainOnce(ctx context.Context, failing *bool) int {
 	sctx, cancel := c.storeContext(ctx)
 	entries, err := c.box.outbox.Claim(sctx, c.box.owner, c.box.lease, drainBatch)
-	if err != nil {
-		c.log(ctx, slog.LevelWarn, "signout: outbox claim failed", slog.String("error", storeError(sctx, "Outbox", err).Error()))
+	switch {
+	case err != nil && !*failing && ctx.Err() == nil:
+		c.log(ctx, slog.LevelError, "signout: outbox unreachable", slog.String("error", storeError(sctx, "Outbox", err).Error()))
+	case err == nil && *failing:
+		c.log(ctx, slog.LevelInfo, "signout: outbox reachable again")
 	}
+	*failing = err != nil
 	cancel()
 	var wg sync.WaitGroup
 	for _, e := range entries {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -410,6 +411,46 @@ func TestOutboxCloseReleases(t *testing.T) {
 	taken, err := store.Claim(context.Background(), "another", time.Minute, 10)
 	require.NoError(t, err)
 	assert.Len(t, taken, 1, "claimable at once")
+}
+
+// downOutbox is a revocation.Store whose Claim fails while down is set,
+// and reports each Claim on claims.
+type downOutbox struct {
+	*revocation.Store
+	down   atomic.Bool
+	claims chan struct{}
+}
+
+func (d *downOutbox) Claim(ctx context.Context, owner string, lease time.Duration, max int) ([]signout.OutboxEntry, error) {
+	select {
+	case d.claims <- struct{}{}:
+	default:
+	}
+	if d.down.Load() {
+		return nil, errors.New("outbox down")
+	}
+	return d.Store.Claim(ctx, owner, lease, max)
+}
+
+// TestOutboxUnreachableLoggedOnce: an Outbox that fails is logged as an
+// error once, not at every poll, and again when it answers.
+func TestOutboxUnreachableLoggedOnce(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := &downOutbox{Store: revocation.New(), claims: make(chan struct{})}
+	store.down.Store(true)
+	var logs logBuffer
+	recordingClient(t, srv, store, signout.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	for range 3 {
+		<-store.claims
+	}
+	store.down.Store(false)
+	for range 2 {
+		<-store.claims
+	}
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, `"level":"ERROR","msg":"signout: outbox unreachable"`), out)
+	assert.Equal(t, 1, strings.Count(out, `"msg":"signout: outbox reachable again"`), out)
 }
 
 // BenchmarkOutboxDrain measures how fast a Client drains an outbox in
