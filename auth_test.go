@@ -79,6 +79,7 @@ func TestSignatureChecked(t *testing.T) {
 // sign-out still goes to Cognito, which checks the token itself, and the
 // error says that it could not be recorded; a retry records it.
 func TestSignatureUncheckable(t *testing.T) {
+	t.Parallel() // it waits for the JWKS to be fetched again
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := revocation.New()

@@ -260,6 +260,7 @@ func (s *spyStore) Pending(ctx context.Context) (int, time.Time, error) {
 // its call needs, the client secret, or whom it signs out, in any encoding
 // the redactor knows.
 func TestOutboxSealsWhatItKeeps(t *testing.T) {
+	t.Parallel() // it waits for the outbox, not on the CPU
 	srv := signouttest.NewServer(signouttest.Confidential())
 	t.Cleanup(srv.Close)
 	store := &spyStore{Store: revocation.New()}
@@ -292,6 +293,7 @@ func TestOutboxSealsWhatItKeeps(t *testing.T) {
 // and one whose holder stopped without finishing it is made by another
 // Client once its lease ends; a Client without the key leaves it alone.
 func TestOutboxSharedByClients(t *testing.T) {
+	t.Parallel() // it waits for the outbox, not on the CPU
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := revocation.New()
@@ -397,6 +399,7 @@ func TestOutboxBurstAtTheQuota(t *testing.T) {
 // outbox puts the entry back, for another Client to take at once rather
 // than when the lease ends.
 func TestOutboxCloseReleases(t *testing.T) {
+	t.Parallel() // it waits for the outbox, not on the CPU
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := revocation.New()
@@ -435,6 +438,7 @@ func (d *downOutbox) Claim(ctx context.Context, owner string, lease time.Duratio
 // TestOutboxUnreachableLoggedOnce: an Outbox that fails is logged as an
 // error once, not at every poll, and again when it answers.
 func TestOutboxUnreachableLoggedOnce(t *testing.T) {
+	t.Parallel() // it waits for the outbox, not on the CPU
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := &downOutbox{Store: revocation.New(), claims: make(chan struct{})}
