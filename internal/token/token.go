@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -42,31 +41,68 @@ func invalid(format string, args ...any) *Error {
 	return &Error{Kind: Invalid, Reason: fmt.Sprintf(format, args...)}
 }
 
-// region is the one rule for an AWS region name, such as us-east-1 or
-// us-gov-west-1. It is strict so that a crafted token cannot steer a request
-// to another host through the region taken from its issuer.
-const region = `[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}`
+// IsRegion reports whether s is an AWS region name, such as us-east-1 or
+// us-gov-west-1: two lower-case letters, one or more dash-separated words of
+// lower-case letters, and a dash and one or two digits. It is strict so that
+// a crafted token cannot steer a request to another host through the region
+// taken from its issuer. Loops rather than regular expressions keep this
+// package's start free of their compilation.
+func IsRegion(s string) bool {
+	first, rest, _ := strings.Cut(s, "-")
+	i := strings.LastIndexByte(rest, '-')
+	if len(first) != 2 || !all(first, isLower) || i < 0 {
+		return false
+	}
+	words, n := rest[:i], rest[i+1:]
+	for w := range strings.SplitSeq(words, "-") {
+		if w == "" || !all(w, isLower) {
+			return false
+		}
+	}
+	return len(n) >= 1 && len(n) <= 2 && all(n, isDigit)
+}
 
-var (
-	regionRE = regexp.MustCompile(`^` + region + `$`)
-	// A user pool id is its region, an underscore and letters or digits.
-	poolRE = regexp.MustCompile(`^(` + region + `)_[0-9A-Za-z]{1,40}$`)
-	// A user pool's issuer, as in https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCd.
-	issuerRE = regexp.MustCompile(`^https://cognito-idp\.(` + region + `)\.amazonaws\.com(?:\.cn)?/(` + region + `_[0-9A-Za-z]{1,40})$`)
-)
-
-// IsRegion reports whether s is an AWS region name.
-func IsRegion(s string) bool { return regionRE.MatchString(s) }
-
-// PoolRegion returns the region of a user pool id, and false when id is not
-// one.
+// PoolRegion returns the region of a user pool id, its region, an
+// underscore and 1 to 40 letters or digits; false when id is not one.
 func PoolRegion(id string) (string, bool) {
-	m := poolRE.FindStringSubmatch(id)
-	if m == nil {
+	region, suffix, _ := strings.Cut(id, "_")
+	if !IsRegion(region) || len(suffix) < 1 || len(suffix) > 40 || !all(suffix, isAlnum) {
 		return "", false
 	}
-	return m[1], true
+	return region, true
 }
+
+// issuerPool returns the region and pool id of a user pool's issuer, as in
+// https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCd (or
+// .amazonaws.com.cn), where both name the same region; false otherwise.
+func issuerPool(iss string) (region, pool string, ok bool) {
+	rest, ok := strings.CutPrefix(iss, "https://cognito-idp.")
+	if !ok {
+		return "", "", false
+	}
+	host, pool, _ := strings.Cut(rest, "/")
+	region, ok = strings.CutSuffix(host, ".amazonaws.com.cn")
+	if !ok {
+		region, ok = strings.CutSuffix(host, ".amazonaws.com")
+	}
+	if r, poolOK := PoolRegion(pool); !ok || !poolOK || r != region {
+		return "", "", false
+	}
+	return region, pool, true
+}
+
+func all(s string, is func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !is(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isDigit(c) || 'A' <= c && c <= 'Z' }
 
 // Claims are the parts of a token the library uses.
 type Claims struct {
@@ -153,8 +189,8 @@ func Parse(tok string) (*Claims, error) {
 		TokenUse:  p.TokenUse,
 		Scope:     p.Scope,
 	}
-	if m := issuerRE.FindStringSubmatch(p.Iss); m != nil && strings.HasPrefix(m[2], m[1]+"_") {
-		c.Region, c.UserPoolID = m[1], m[2]
+	if region, pool, ok := issuerPool(p.Iss); ok {
+		c.Region, c.UserPoolID = region, pool
 	}
 	if p.Exp != nil {
 		exp := *p.Exp

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,39 @@ func FuzzParse(f *testing.F) {
 		if strings.ContainsAny(c.Region, "/.:@#?") {
 			t.Fatalf("region %q could steer the host", c.Region)
 		}
+	})
+}
+
+// FuzzRegionRules: IsRegion, PoolRegion and the issuer's region and pool
+// accept exactly what the patterns they replaced accepted.
+func FuzzRegionRules(f *testing.F) {
+	const region = `[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}`
+	regionRE := regexp.MustCompile(`^` + region + `$`)
+	poolRE := regexp.MustCompile(`^(` + region + `)_[0-9A-Za-z]{1,40}$`)
+	issuerRE := regexp.MustCompile(`^https://cognito-idp\.(` + region + `)\.amazonaws\.com(?:\.cn)?/(` + region + `_[0-9A-Za-z]{1,40})$`)
+	for _, s := range []string{
+		"us-east-1", "us-gov-west-1", "eu-isoe-west-12", "us-east-123", "us--east-1", "us-east-", "u-east-1", "usa-east-1",
+		"us-1", "us-east-1_AbC", "us-east-1_", "us-east-1_a_b", "us-east-1_" + strings.Repeat("Z", 40), "us-east-1_" + strings.Repeat("Z", 41),
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x",
+		"https://cognito-idp.us-east-1.amazonaws.com/eu-west-1_AbC", "https://cognito-idp.us-east-1.amazonaws.com.cn.amazonaws.com/us-east-1_a",
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_a/b", "https://cognito-idp.us-east-1.amazonaws.com/", "us-east-1\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		assert.Equal(t, regionRE.MatchString(s), IsRegion(s), "IsRegion(%q)", s)
+		var want string
+		if m := poolRE.FindStringSubmatch(s); m != nil {
+			want = m[1]
+		}
+		got, ok := PoolRegion(s)
+		assert.Equal(t, want, got, "PoolRegion(%q)", s)
+		assert.Equal(t, want != "", ok, "PoolRegion(%q)", s)
+		var wantRegion, wantPool string
+		if m := issuerRE.FindStringSubmatch(s); m != nil && strings.HasPrefix(m[2], m[1]+"_") {
+			wantRegion, wantPool = m[1], m[2]
+		}
+		region, pool, ok := issuerPool(s)
+		assert.Equal(t, [3]any{wantRegion, wantPool, wantRegion != ""}, [3]any{region, pool, ok}, "issuerPool(%q)", s)
 	})
 }
