@@ -24,7 +24,7 @@ type checkpoint struct {
 	Version    int       `json:"version"`
 	UserPoolID string    `json:"user_pool_id"`
 	Filter     string    `json:"filter"`
-	Cutoff     time.Time `json:"cutoff"` // when the first run began
+	Cutoff     time.Time `json:"cutoff"` // when the last run began
 	Saved      time.Time `json:"saved"`
 	// Next is the pagination token of the next page to list; "" with
 	// Pages 0 is the first page.

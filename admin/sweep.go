@@ -76,7 +76,7 @@ type Progress struct {
 type Report struct {
 	Progress
 	Pages    int       // ListUsers pages read
-	Cutoff   time.Time // when the sweep's first run began: the At of its Revocation
+	Cutoff   time.Time // when the last run began: the At of the Revocations it recorded
 	Complete bool      // every user was listed and handled
 	Resumed  bool      // the run continued a checkpoint
 	// Failures are the users whose sign-out failed for good, with why, up
@@ -107,8 +107,9 @@ type Failure struct {
 //
 // With Sweep.Checkpoint, a run that stops at any point (killed, cancelled,
 // or stopped by an error) resumes where it was: no page is listed twice,
-// every user is signed out at least once and counted once, and the cutoff
-// keeps the first run's time.
+// and every user is signed out at least once and counted once. Each run
+// records the time it began, so that the sessions begun between runs, of
+// the users it signs out, are refused too.
 //
 // The Report is always filled in. The error is nil when the sweep
 // completed, failed users included; else it is a *signout.Error: bad input
@@ -185,11 +186,14 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 		case saved != nil && (saved.UserPoolID != userPoolID || saved.Filter != s.Filter):
 			return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption,
 				"the checkpoint is of a sweep of another user pool or filter")
-		case saved != nil:
+		case saved != nil && saved.complete():
 			r.led = newLedger(*saved, true, c.now)
-			if saved.complete() {
-				return r, nil
-			}
+			return r, nil
+		case saved != nil:
+			// A cutoff of this run's start: the first run's would spare the
+			// sessions begun since, and may have expired.
+			saved.Cutoff = cp.Cutoff
+			r.led = newLedger(*saved, true, c.now)
 		}
 		r.led.path = s.Checkpoint
 	}
@@ -200,8 +204,8 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 	if s.DryRun {
 		r.led.pace = func() float64 { return s.Rate }
 	} else {
-		// Saved first, so that a run killed from here on resumes with the
-		// same cutoff.
+		// Saved first, so that a file that cannot be written stops the
+		// sweep before anything is recorded or sent.
 		if e := r.led.save(); e != nil {
 			return r, e
 		}

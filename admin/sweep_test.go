@@ -412,13 +412,74 @@ func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
 	assert.Equal(t, signout.Revocation{UserPoolID: srv.UserPoolID, At: cut.At, Expires: cut.At.Add(24 * time.Hour)}, cut)
 	assert.WithinRange(t, cut.At, start.Add(-time.Second), time.Now())
 
+	resumed := time.Now()
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, Checkpoint: cp})
 	require.NoError(t, err)
 	assert.True(t, rep.Complete)
 	recs = st.all()
-	require.Len(t, recs, 2, "the resumed run writes the cutoff again")
-	assert.True(t, recs[1].At.Equal(cut.At), "with the first run's time")
-	assert.True(t, rep.Cutoff.Equal(cut.At))
+	require.Len(t, recs, 2, "the resumed run writes a cutoff too")
+	assert.WithinRange(t, recs[1].At, resumed, time.Now(), "with its own start time")
+	assert.True(t, rep.Cutoff.Equal(recs[1].At))
+}
+
+// shiftCheckpoint moves the times saved in a checkpoint file by d, as if
+// its run had been d later (or earlier, d < 0).
+func shiftCheckpoint(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var cp map[string]any
+	require.NoError(t, json.Unmarshal(b, &cp))
+	for _, k := range []string{"cutoff", "saved"} {
+		at, err := time.Parse(time.RFC3339Nano, cp[k].(string))
+		require.NoError(t, err)
+		cp[k] = at.Add(d)
+	}
+	b, err = json.Marshal(cp)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+}
+
+// A resumed run records a cutoff of its own start: a user who signed in
+// between the runs and whom it signs out at Cognito is refused by the API
+// too, and a run resumed a day after the first still records a cutoff that
+// has not expired.
+func TestSignOutAllResumedRunRecordsItsOwnCutoff(t *testing.T) {
+	for _, tc := range []struct{ name, filter string }{
+		{"every user", ""},
+		{"filtered", `username ^= "user000"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, p := standIn(t, 130)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var signOuts atomic.Int32
+			p.After(func(c *tap.Call) {
+				if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 20 {
+					cancel()
+				}
+			})
+			st := &store{}
+			c := newClient(t, p.URL, admin.WithRevocationStore(st))
+			sweep := admin.Sweep{Filter: tc.filter, Rate: 1000, Checkpoint: filepath.Join(t.TempDir(), "sweep.json")}
+			_, err := c.SignOutAll(ctx, srv.UserPoolID, sweep)
+			require.ErrorIs(t, err, context.Canceled)
+			shiftCheckpoint(t, sweep.Checkpoint, -25*time.Hour)
+			before := len(st.all())
+
+			resumed := time.Now()
+			rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, sweep)
+			require.NoError(t, err)
+			require.True(t, rep.Complete)
+			recs := st.all()[before:]
+			require.NotEmpty(t, recs)
+			for _, r := range recs {
+				assert.WithinRange(t, r.At, resumed, time.Now(), "the resumed run's start")
+				assert.True(t, r.At.Equal(rep.Cutoff))
+				assert.Equal(t, r.At.Add(24*time.Hour), r.Expires)
+			}
+		})
+	}
 }
 
 func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
