@@ -48,7 +48,10 @@ type Sweep struct {
 	ListRate float64
 	// Checkpoint is a file where progress is saved after each page. When it
 	// exists, SignOutAll resumes the sweep it records, which must be of the
-	// same pool and Filter. Empty saves nothing.
+	// same pool and Filter. A file that is not a checkpoint a sweep saved,
+	// one whose times lie in the future, and a path that is not a regular
+	// file (a symbolic link, which a save would replace) are refused before
+	// anything is sent. Empty saves nothing.
 	Checkpoint string
 	// DryRun lists and counts the users, and signs out or records nothing;
 	// the Report's ETA is then how long the sweep would take.
@@ -179,7 +182,7 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 		return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "a dry run saves no checkpoint")
 	}
 	if s.Checkpoint != "" {
-		saved, err := loadCheckpoint(s.Checkpoint)
+		saved, err := loadCheckpoint(s.Checkpoint, c.now())
 		switch {
 		case err != nil:
 			return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "reading the checkpoint: "+err.Error())

@@ -482,6 +482,35 @@ func TestSignOutAllResumedRunRecordsItsOwnCutoff(t *testing.T) {
 	}
 }
 
+// A checkpoint whose times lie in the future, written by a machine whose
+// clock ran ahead or edited, is refused before anything is sent or
+// recorded: its cutoff would refuse every later sign-in at the API.
+func TestSignOutAllRefusesACheckpointFromTheFuture(t *testing.T) {
+	srv, p := standIn(t, 130)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var signOuts atomic.Int32
+	p.After(func(c *tap.Call) {
+		if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 20 {
+			cancel()
+		}
+	})
+	st := &store{}
+	c := newClient(t, p.URL, admin.WithRevocationStore(st))
+	sweep := admin.Sweep{Rate: 1000, Checkpoint: filepath.Join(t.TempDir(), "sweep.json")}
+	_, err := c.SignOutAll(ctx, srv.UserPoolID, sweep)
+	require.ErrorIs(t, err, context.Canceled)
+	shiftCheckpoint(t, sweep.Checkpoint, time.Hour)
+	sent, recorded := srv.Requests(""), len(st.all())
+
+	_, err = c.SignOutAll(context.Background(), srv.UserPoolID, sweep)
+	assert.ErrorIs(t, err, signout.ErrInvalidOption)
+	assert.Equal(t, "Sweep.Checkpoint", asError(t, err).Op)
+	assert.Contains(t, asError(t, err).Message, "in the future")
+	assert.Equal(t, sent, srv.Requests(""), "nothing was sent")
+	assert.Len(t, st.all(), recorded, "nothing was recorded")
+}
+
 func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
 	srv, p := standIn(t, 130)
 	subs := map[string]string{} // user by sub
