@@ -56,8 +56,9 @@ type Sweep struct {
 	// DryRun lists and counts the users, and signs out or records nothing;
 	// the Report's ETA is then how long the sweep would take.
 	DryRun bool
-	// Progress, if set, is called about twice a second while the sweep
-	// runs, and once at its end, never concurrently.
+	// Progress, if set, is called once the input is found valid and the
+	// checkpoint saved, before anything is sent; then about twice a second
+	// while the sweep runs, and once at its end; never concurrently.
 	Progress func(Progress)
 }
 
@@ -124,7 +125,12 @@ func (c *Client) SignOutAll(ctx context.Context, userPoolID string, s Sweep) (Re
 	if e != nil || r.led.complete() {
 		return r.led.report(), e
 	}
-	e = r.run(ctx)
+	if s.Progress != nil {
+		s.Progress(r.led.progress())
+	}
+	if e = r.begin(ctx); e == nil {
+		e = r.run(ctx)
+	}
 	rep := r.led.report()
 	if s.Progress != nil {
 		s.Progress(rep.Progress)
@@ -146,10 +152,10 @@ type sweepRun struct {
 	fatal  error // the first error that stopped the run
 }
 
-// prepare checks the input, reads the checkpoint, and does what must come
-// before the first request: save the checkpoint, check the credentials,
-// record the cutoff, and ask for the pool's size. The run it returns has a
-// ledger, for the Report, whatever the error.
+// prepare checks the input, reads the checkpoint and checks the
+// credentials, and saves the checkpoint, so that a file that cannot be
+// written stops the sweep before anything is recorded or sent. The run it
+// returns has a ledger, for the Report, whatever the error.
 func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*sweepRun, error) {
 	cp := checkpoint{Version: checkpointVersion, UserPoolID: userPoolID, Filter: s.Filter, Cutoff: c.now().UTC().Round(0)}
 	r := &sweepRun{led: newLedger(cp, false, c.now), progress: s.Progress}
@@ -206,28 +212,29 @@ func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*swee
 	r.list = &lister{c: c, pool: userPoolID, region: region, filter: s.Filter, pace: newPacer(s.ListRate, c.now)}
 	if s.DryRun {
 		r.led.pace = func() float64 { return s.Rate }
-	} else {
-		// Saved first, so that a file that cannot be written stops the
-		// sweep before anything is recorded or sent.
-		if e := r.led.save(); e != nil {
-			return r, e
+		return r, nil
+	}
+	r.send = &sender{c: c, pool: userPoolID, region: region, pace: newPacer(s.Rate, c.now),
+		record: c.store != nil && s.Filter != "", at: cp.Cutoff}
+	r.led.pace = r.send.pace.rate
+	return r, r.led.save()
+}
+
+// begin does what must come before the first request to Cognito: record
+// the cutoff of an unfiltered sweep, and ask for the pool's size.
+func (r *sweepRun) begin(ctx context.Context) error {
+	l := r.list
+	if r.send != nil && l.c.store != nil && l.filter == "" {
+		at := r.send.at
+		if e := l.c.revoke(ctx, signout.Revocation{UserPoolID: l.pool, At: at, Expires: at.Add(cognito.MaxTokenLifetime)}); e != nil {
+			return e
 		}
-		cutoff := r.led.cp.Cutoff
-		if c.store != nil && s.Filter == "" {
-			if e := c.revoke(ctx, signout.Revocation{UserPoolID: userPoolID, At: cutoff,
-				Expires: cutoff.Add(cognito.MaxTokenLifetime)}); e != nil {
-				return r, e
-			}
-		}
-		r.send = &sender{c: c, pool: userPoolID, region: region, pace: newPacer(s.Rate, c.now),
-			record: c.store != nil && s.Filter != "", at: cutoff}
-		r.led.pace = r.send.pace.rate
 	}
 	// No goroutine reads the ledger yet.
-	if cp := &r.led.cp; cp.Estimate == 0 && s.Filter == "" && !cp.ListedAll {
-		cp.Estimate = c.estimate(ctx, region, userPoolID)
+	if cp := &r.led.cp; cp.Estimate == 0 && l.filter == "" && !cp.ListedAll {
+		cp.Estimate = l.c.estimate(ctx, l.region, l.pool)
 	}
-	return r, nil
+	return nil
 }
 
 // filterRE is ListUsers' filter: an attribute, = or ^=, and a value in

@@ -616,6 +616,9 @@ func TestSignOutAllProgress(t *testing.T) {
 		defer inCall.Store(false)
 		mu.Lock()
 		defer mu.Unlock()
+		if len(calls) == 0 {
+			assert.Zero(t, srv.Requests(""), "the first call comes before any request")
+		}
 		calls = append(calls, p)
 	}}
 	rep, err := newClient(t, srv.URL).SignOutAll(context.Background(), srv.UserPoolID, s)

@@ -214,6 +214,7 @@ func TestKilledRunsResume(t *testing.T) {
 		}
 	}
 	assert.Empty(t, p.RelistedAfterUse(), "no page begun was listed again")
+	assert.Equal(t, []string{"sweep.json"}, files(t, filepath.Dir(cp)), "no temporary file is left")
 	perToken := map[string]int{}
 	for _, c := range p.Calls("ListUsers") {
 		perToken[c.Token]++
@@ -255,6 +256,8 @@ func TestInterruptSavesTheCheckpoint(t *testing.T) {
 	assert.Equal(t, s.SignedOut, saved.Done)
 	assert.Equal(t, s.Pending, len(saved.Pending))
 	assert.GreaterOrEqual(t, saved.Done, 75)
+
+	assert.Equal(t, []string{"sweep.json"}, files(t, filepath.Dir(cp)), "no temporary file is left")
 
 	proc = start(t, args...)
 	require.Equal(t, exitDone, proc.wait(t), proc.stderr.String())
