@@ -82,7 +82,7 @@
 // # Testing
 //
 // Code that signs users out should depend on the [Signer] interface. Package
-// signouttest provides a fake Signer for unit tests and an in-process Cognito
+// signouttest provides a FakeSigner for unit tests and an in-process Cognito
 // stand-in that issues real tokens and revokes them, for tests that need no
 // AWS account.
 package signout

@@ -17,7 +17,7 @@ import (
 )
 
 // Signer signs a user out of every device. Depend on it in handlers and
-// mock it in tests; *Client and signouttest.Signer implement it.
+// mock it in tests; *Client and signouttest.FakeSigner implement it.
 type Signer interface {
 	SignOut(ctx context.Context, accessToken string) error
 }

@@ -4,17 +4,18 @@
 // the cookies, and has the browser drop its caches of the site, even when
 // Cognito cannot be reached.
 //
-//	logout, err := signouthttp.NewHandler(signouthttp.Config{
-//		Client:             client, // a *signout.Client with WithAppClient
-//		AccessTokenCookie:  "access_token",
-//		RefreshTokenCookie: "refresh_token",
-//		RedirectURL:        "/",
-//	})
+//	logout, err := signouthttp.New(client, // a *signout.Client with WithAppClient
+//		signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token"),
+//		signouthttp.WithRedirect("/"))
 //	mux.Handle("POST /logout", logout)
+//
+// Like every constructor of the module, [New] takes what it cannot do
+// without, then options that each say what to do, and reports a bad one as
+// an error naming it.
 //
 // # Which sessions end
 //
-// [Config.Reach] is [signout.ThisSession] by default: "Log out" ends the
+// [WithReach] is [signout.ThisSession] by default: "Log out" ends the
 // session of this browser and leaves the user's phone signed in. Mount a
 // second handler with [signout.AllSessions] for "Log out of all devices".
 //
@@ -22,7 +23,7 @@
 // subdomain can set cookies of the same names, which the browser sends
 // along with the user's own. The handler ends every session named. It pairs
 // the access tokens (the bearer token first) with the refresh tokens by
-// position, first with first, and calls [Client] once a pair; it cannot
+// position, first with first, and calls [Logouter] once a pair; it cannot
 // tell which tokens belong together, and need not: Cognito ends only what
 // a call's own tokens name, and [signout.Client.Logout] records a
 // session's revocation only for what Cognito confirms, so a mismatched pair
@@ -49,7 +50,7 @@
 // # Forged requests
 //
 // The handler accepts POST only, and only from pages of its own origin
-// ([Config.AllowedOrigins] adds more), with net/http's
+// ([WithCrossOriginProtection] trusts more), with net/http's
 // CrossOriginProtection. A login form needs the same protection, or a page
 // elsewhere can sign the visitor in as its own user:
 //

@@ -11,7 +11,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func ExampleNewHandler() {
+func ExampleNew() {
 	srv := signouttest.NewServer() // stands in for Cognito
 	defer srv.Close()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
@@ -19,13 +19,10 @@ func ExampleNewHandler() {
 		log.Fatal(err)
 	}
 
-	h, err := signouthttp.NewHandler(signouthttp.Config{
-		Client:             client,
-		AccessTokenCookie:  "access_token",
-		RefreshTokenCookie: "refresh_token",
-		ClearCookies:       []string{"session"},
-		RedirectURL:        "/",
-	})
+	h, err := signouthttp.New(client,
+		signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token"),
+		signouthttp.WithClearCookies("session"),
+		signouthttp.WithRedirect("/"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,8 +30,8 @@ func ExampleNewHandler() {
 	tokens := srv.SignIn("alice")
 	req := httptest.NewRequest(http.MethodPost, "https://app.example.com/logout", nil)
 	req.Header.Set("Origin", "https://app.example.com")
-	req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
-	req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+	req.AddCookie(&http.Cookie{Name: "__Host-access_token", Value: tokens.AccessToken})
+	req.AddCookie(&http.Cookie{Name: "__Host-refresh_token", Value: tokens.RefreshToken})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 
@@ -44,13 +41,13 @@ func ExampleNewHandler() {
 	}
 	// Output:
 	// 303 / "cache"
-	// expired: access_token
-	// expired: refresh_token
+	// expired: __Host-access_token
+	// expired: __Host-refresh_token
 	// expired: session
 }
 
 // A second handler serves "Log out of all devices".
-func ExampleNewHandler_allSessions() {
+func ExampleNew_allSessions() {
 	srv := signouttest.NewServer()
 	defer srv.Close()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
@@ -58,18 +55,12 @@ func ExampleNewHandler_allSessions() {
 		log.Fatal(err)
 	}
 
-	cfg := signouthttp.Config{
-		Client:             client,
-		AccessTokenCookie:  "access_token",
-		RefreshTokenCookie: "refresh_token",
-		RedirectURL:        "/",
-	}
-	logout, err := signouthttp.NewHandler(cfg) // ThisSession, the default
+	cookies := signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token")
+	logout, err := signouthttp.New(client, cookies) // ThisSession, the default
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg.Reach = signout.AllSessions
-	logoutAll, err := signouthttp.NewHandler(cfg)
+	logoutAll, err := signouthttp.New(client, cookies, signouthttp.WithReach(signout.AllSessions))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -79,8 +70,8 @@ func ExampleNewHandler_allSessions() {
 
 	logoutWith := func(path string, tokens signouttest.Tokens) {
 		req := httptest.NewRequest(http.MethodPost, path, nil)
-		req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
-		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+		req.AddCookie(&http.Cookie{Name: "__Host-access_token", Value: tokens.AccessToken})
+		req.AddCookie(&http.Cookie{Name: "__Host-refresh_token", Value: tokens.RefreshToken})
 		mux.ServeHTTP(httptest.NewRecorder(), req)
 		fmt.Printf("%s: RevokeToken %d, GlobalSignOut %d\n", path, srv.Requests("RevokeToken"), srv.Requests("GlobalSignOut"))
 	}

@@ -62,17 +62,27 @@ func (f *fakeClient) Calls() []call {
 	return slices.Clone(f.calls)
 }
 
-func newHandler(t *testing.T, cfg signouthttp.Config) http.Handler {
+// newHandler returns a handler ending sessions with l, with the token
+// cookies "at" and "rt" unless opts name others.
+func newHandler(t *testing.T, l signouthttp.Logouter, opts ...signouthttp.Option) http.Handler {
 	t.Helper()
-	if cfg.AccessTokenCookie == "" {
-		cfg.AccessTokenCookie = "at"
-	}
-	if cfg.RefreshTokenCookie == "" {
-		cfg.RefreshTokenCookie = "rt"
-	}
-	h, err := signouthttp.NewHandler(cfg)
+	h, err := signouthttp.New(l, append([]signouthttp.Option{signouthttp.WithTokenCookies("at", "rt")}, opts...)...)
 	require.NoError(t, err)
 	return h
+}
+
+// trusting returns a CrossOriginProtection that also trusts origin.
+func trusting(t *testing.T, origin string) *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	require.NoError(t, p.AddTrustedOrigin(origin))
+	return p
+}
+
+// anyOrigin returns a CrossOriginProtection that lets every request through.
+func anyOrigin() *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	p.AddInsecureBypassPattern("/")
+	return p
 }
 
 // expired reports which cookies the response expires.
@@ -106,7 +116,8 @@ func post(origin, secFetchSite string, cookies ...string) *http.Request {
 func TestHandler(t *testing.T) {
 	tests := []struct {
 		name          string
-		cfg           signouthttp.Config
+		opts          []signouthttp.Option
+		redirect      string
 		req           *http.Request
 		authorization string // the request's Authorization header, when set
 		client        *fakeClient
@@ -132,7 +143,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "all sessions",
-			cfg:         signouthttp.Config{Reach: signout.AllSessions},
+			opts:        []signouthttp.Option{signouthttp.WithReach(signout.AllSessions)},
 			req:         post("", "", "at=AT2", "rt=RT2"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT2", "RT2", signout.AllSessions}},
@@ -145,7 +156,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:       "foreign origin is refused and changes nothing",
-			cfg:        signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			opts:       []signouthttp.Option{signouthttp.WithCrossOriginProtection(trusting(t, "https://app.example.com"))},
 			req:        post("https://evil.example", "", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
@@ -173,7 +184,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "allowed origin",
-			cfg:         signouthttp.Config{AllowedOrigins: []string{"https://App.example.com"}},
+			opts:        []signouthttp.Option{signouthttp.WithCrossOriginProtection(trusting(t, "https://app.example.com"))},
 			req:         post("https://app.example.com", "same-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
@@ -181,7 +192,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "any origin, when the check is turned off",
-			cfg:         signouthttp.Config{AllowAnyOrigin: true},
+			opts:        []signouthttp.Option{signouthttp.WithCrossOriginProtection(anyOrigin())},
 			req:         post("https://evil.example", "cross-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
@@ -205,7 +216,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:          "redirect",
-			cfg:           signouthttp.Config{RedirectURL: "https://auth.example.com/logout?client_id=c&logout_uri=x"},
+			redirect:      "https://auth.example.com/logout?client_id=c&logout_uri=x",
 			req:           post("", ""),
 			authorization: "Bearer AT6",
 			wantStatus:    http.StatusSeeOther,
@@ -220,18 +231,18 @@ func TestHandler(t *testing.T) {
 				client = &fakeClient{}
 			}
 			var hookErr error
-			cfg := tc.cfg
-			cfg.Client = client
-			cfg.ClearCookies = []string{"sid"}
-			cfg.OnError = func(_ *http.Request, ended signout.Reach, err error) {
+			opts := append(tc.opts, signouthttp.WithClearCookies("sid"), signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) {
 				assert.Zero(t, ended)
 				hookErr = err
+			}))
+			if tc.redirect != "" {
+				opts = append(opts, signouthttp.WithRedirect(tc.redirect))
 			}
 			if tc.authorization != "" {
 				tc.req.Header.Set("Authorization", tc.authorization)
 			}
 			rec := httptest.NewRecorder()
-			newHandler(t, cfg).ServeHTTP(rec, tc.req)
+			newHandler(t, client, opts...).ServeHTTP(rec, tc.req)
 			resp := rec.Result()
 			defer resp.Body.Close()
 
@@ -240,7 +251,7 @@ func TestHandler(t *testing.T) {
 			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
 			assert.Equal(t, tc.wantOnError, hookErr != nil)
 			if tc.wantStatus == http.StatusSeeOther {
-				assert.Equal(t, tc.cfg.RedirectURL, resp.Header.Get("Location"))
+				assert.Equal(t, tc.redirect, resp.Header.Get("Location"))
 			}
 			if tc.wantStatus < 300 || tc.wantStatus == http.StatusSeeOther {
 				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
@@ -264,7 +275,7 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the browser tab is already gone
 	r := post("", "", "at=AT").WithContext(ctx)
-	newHandler(t, signouthttp.Config{Client: client}).ServeHTTP(httptest.NewRecorder(), r)
+	newHandler(t, client).ServeHTTP(httptest.NewRecorder(), r)
 	require.Len(t, client.Calls(), 1)
 	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
 }
@@ -284,14 +295,14 @@ func TestHandlerPanickingHook(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var hooked atomic.Bool
-			h := newHandler(t, signouthttp.Config{
-				Client:      &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
-				RedirectURL: tc.redirect,
-				OnError: func(*http.Request, signout.Reach, error) {
-					hooked.Store(true)
-					panic("hook bug")
-				},
-			})
+			opts := []signouthttp.Option{signouthttp.WithOnError(func(*http.Request, signout.Reach, error) {
+				hooked.Store(true)
+				panic("hook bug")
+			})}
+			if tc.redirect != "" {
+				opts = append(opts, signouthttp.WithRedirect(tc.redirect))
+			}
+			h := newHandler(t, &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}}, opts...)
 			ts := httptest.NewUnstartedServer(h)
 			ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the server reports the panic
 			ts.Start()
@@ -333,8 +344,12 @@ func TestHandlerTimeBudget(t *testing.T) {
 				deadline, hasDeadline = ctx.Deadline()
 				return c.Reach, nil
 			}}
+			var opts []signouthttp.Option
+			if tc.budget != 0 {
+				opts = append(opts, signouthttp.WithTimeout(tc.budget))
+			}
 			start := time.Now()
-			newHandler(t, signouthttp.Config{Client: client, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), post("", "", "at=AT"))
+			newHandler(t, client, opts...).ServeHTTP(httptest.NewRecorder(), post("", "", "at=AT"))
 			end := time.Now()
 			require.True(t, hasDeadline, "the logout is bounded")
 			assert.False(t, deadline.Before(start.Add(tc.want)), "deadline %v is before %v", deadline, start.Add(tc.want))
@@ -352,8 +367,8 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	srv.InjectFault("", signouttest.Fault{Mode: signouttest.Hang})
 	client := newClient(t, srv, signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: client, Timeout: 100 * time.Millisecond,
-		OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
+	h := newHandler(t, client, signouthttp.WithTimeout(100*time.Millisecond),
+		signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
 	tokens := srv.SignIn("alice")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
@@ -405,8 +420,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client := &fakeClient{}
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: client,
-				OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
+			h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
 			var cookies []string
 			for _, v := range tc.at {
 				cookies = append(cookies, "at="+v)
@@ -439,7 +453,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	h := newHandler(t, signouthttp.Config{Client: newClient(t, srv)})
+	h := newHandler(t, newClient(t, srv))
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
 	rec := httptest.NewRecorder()
@@ -454,17 +468,16 @@ func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 func TestHandlerClearSiteData(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  signouthttp.Config
+		opts []signouthttp.Option
 		want []string
 	}{
-		{"default", signouthttp.Config{}, []string{`"cache"`}},
-		{"wider", signouthttp.Config{ClearSiteData: []string{"cache", "cookies", "storage"}}, []string{`"cache", "cookies", "storage"`}},
-		{"off", signouthttp.Config{NoClearSiteData: true}, nil},
+		{"default", nil, []string{`"cache"`}},
+		{"wider", []signouthttp.Option{signouthttp.WithClearSiteData("cache", "cookies", "storage")}, []string{`"cache", "cookies", "storage"`}},
+		{"off", []signouthttp.Option{signouthttp.WithClearSiteData()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Client = &fakeClient{}
 			rec := httptest.NewRecorder()
-			newHandler(t, tc.cfg).ServeHTTP(rec, post("", ""))
+			newHandler(t, &fakeClient{}, tc.opts...).ServeHTTP(rec, post("", ""))
 			assert.Equal(t, http.StatusNoContent, rec.Code)
 			assert.Equal(t, tc.want, rec.Header().Values("Clear-Site-Data"))
 		})
@@ -475,8 +488,8 @@ func TestHandlerClearSiteData(t *testing.T) {
 // the attributes its prefix demands; any cookie is expired with Secure over HTTPS, and only
 // there, as a browser ignores a Secure cookie set over plain HTTP.
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at",
-		ClearCookies: []string{"__Secure-sid"}, CookiePath: "/app", CookieDomain: "example.com"})
+	h := newHandler(t, &fakeClient{}, signouthttp.WithTokenCookies("__Host-at", "rt"),
+		signouthttp.WithClearCookies("__Secure-sid"), signouthttp.WithCookieScope("/app", "example.com"))
 	for _, target := range []string{"http://example.com/logout", "https://example.com/logout"} {
 		t.Run(target, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, target, nil)
@@ -507,46 +520,53 @@ func TestHandlerSecureCookies(t *testing.T) {
 	}
 }
 
-func TestNewHandlerRejectsBadConfig(t *testing.T) {
-	for name, cfg := range map[string]signouthttp.Config{
-		"no ender":           {},
-		"bad cookie name":    {Client: &fakeClient{}, AccessTokenCookie: "a b"},
-		"bad origin":         {Client: &fakeClient{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":     {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"negative timeout":   {Client: &fakeClient{}, Timeout: -time.Second},
-		"unknown site data":  {Client: &fakeClient{}, ClearSiteData: []string{"cache", "everything"}},
-		"quoted site data":   {Client: &fakeClient{}, ClearSiteData: []string{`"cache"`}},
-		"site data and none": {Client: &fakeClient{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
-		"unknown reach":      {Client: &fakeClient{}, Reach: signout.AllSessions + 1},
-		"origins and any":    {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":       {Client: &fakeClient{}, RedirectURL: "relative/path"},
+func TestNewRefusesBadOptions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		l    signouthttp.Logouter
+		opts []signouthttp.Option
+		op   string
+	}{
+		"no logouter":       {nil, nil, "New"},
+		"bad cookie name":   {&fakeClient{}, []signouthttp.Option{signouthttp.WithTokenCookies("a b", "rt")}, "WithTokenCookies"},
+		"bad clear cookie":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearCookies("sid", "a;b")}, "WithClearCookies"},
+		"relative path":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithCookieScope("app", "")}, "WithCookieScope"},
+		"nil protection":    {&fakeClient{}, []signouthttp.Option{signouthttp.WithCrossOriginProtection(nil)}, "WithCrossOriginProtection"},
+		"negative timeout":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(-time.Second)}, "WithTimeout"},
+		"zero timeout":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(0)}, "WithTimeout"},
+		"unknown site data": {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearSiteData("cache", "everything")}, "WithClearSiteData"},
+		"quoted site data":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearSiteData(`"cache"`)}, "WithClearSiteData"},
+		"unknown reach":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithReach(signout.AllSessions + 1)}, "WithReach"},
+		"nil hook":          {&fakeClient{}, []signouthttp.Option{signouthttp.WithOnError(nil)}, "WithOnError"},
+		"bad redirect":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("relative/path")}, "WithRedirect"},
 		// Each of these sends the browser to another host or runs a script.
-		"protocol-relative redirect": {Client: &fakeClient{}, RedirectURL: "//evil.example/"},
-		"backslash redirect":         {Client: &fakeClient{}, RedirectURL: `/\evil.example/`},
-		"javascript redirect":        {Client: &fakeClient{}, RedirectURL: "javascript:alert(1)"},
-		"data redirect":              {Client: &fakeClient{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
-		"hostless http redirect":     {Client: &fakeClient{}, RedirectURL: "https:evil.example"},
-		"redirect with user info":    {Client: &fakeClient{}, RedirectURL: "https://app.example.com@evil.example/"},
-		"tab in redirect":            {Client: &fakeClient{}, RedirectURL: "/\t/evil.example/"},
+		"protocol-relative redirect": {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("//evil.example/")}, "WithRedirect"},
+		"backslash redirect":         {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect(`/\evil.example/`)}, "WithRedirect"},
+		"javascript redirect":        {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("javascript:alert(1)")}, "WithRedirect"},
+		"data redirect":              {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("data:text/html,<script>alert(1)</script>")}, "WithRedirect"},
+		"hostless http redirect":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("https:evil.example")}, "WithRedirect"},
+		"redirect with user info":    {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("https://app.example.com@evil.example/")}, "WithRedirect"},
+		"tab in redirect":            {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("/\t/evil.example/")}, "WithRedirect"},
+		"the first bad option wins":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(-1), signouthttp.WithRedirect("x")}, "WithTimeout"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h, err := signouthttp.NewHandler(cfg)
-			require.Error(t, err)
+			h, err := signouthttp.New(tc.l, tc.opts...)
+			require.ErrorIs(t, err, signout.ErrInvalidOption)
 			assert.Nil(t, h)
-			assert.True(t, strings.HasPrefix(err.Error(), "signouthttp: "), err.Error())
+			var se *signout.Error
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tc.op, se.Op)
 		})
 	}
 }
 
-func TestNewHandlerAcceptsRedirects(t *testing.T) {
+func TestNewAcceptsRedirects(t *testing.T) {
 	for _, u := range []string{
 		"/",
 		"/signed-out?from=logout#top",
 		"https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"http://localhost:8080/",
 	} {
-		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeClient{}, RedirectURL: u})
-		require.NoError(t, err, u)
+		h := newHandler(t, &fakeClient{}, signouthttp.WithRedirect(u))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, post("", ""))
 		assert.Equal(t, http.StatusSeeOther, rec.Code, u)
@@ -585,8 +605,8 @@ func TestHandlerOnStandIn(t *testing.T) {
 			t.Cleanup(srv.Close)
 			var hookEnded signout.Reach
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: newClient(t, srv), Reach: tc.reach,
-				OnError: func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }})
+			h := newHandler(t, newClient(t, srv), signouthttp.WithReach(tc.reach),
+				signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }))
 			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
 			var cookies []string
 			switch {
@@ -627,9 +647,9 @@ func TestHandlerCognitoDown(t *testing.T) {
 	client := newClient(t, srv, signout.WithRetryMaxAttempts(2))
 	hookEnded := signout.Reach(-1)
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signout.Reach, err error) {
+	h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) {
 		hookEnded, hookErr = ended, err
-	}})
+	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
@@ -646,7 +666,7 @@ func TestHandlerCognitoDown(t *testing.T) {
 
 // newClient returns a real Client for the stand-in, with the app client
 // set so that it can revoke refresh tokens; opts come last.
-func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Client {
+func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Logouter {
 	t.Helper()
 	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(5 * time.Second)}, opts...)
 	c, err := signout.New(opts...)

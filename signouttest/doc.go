@@ -1,7 +1,7 @@
 // Package signouttest provides test doubles for code that uses signout, for
 // tests and examples only.
 //
-// [Signer] is a fake signout.Signer that records calls and returns scripted errors.
+// [FakeSigner] is a fake signout.Signer that records calls and returns scripted errors.
 //
 // [Server] is an in-process stand-in for one Amazon Cognito user pool on a
 // loopback httptest server. It answers GlobalSignOut, GetUser, InitiateAuth

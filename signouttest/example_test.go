@@ -35,8 +35,8 @@ func logout(s signout.Signer) http.HandlerFunc {
 	}
 }
 
-func ExampleSigner() {
-	fake := &signouttest.Signer{Results: []error{nil, signout.ErrThrottled}}
+func ExampleFakeSigner() {
+	fake := &signouttest.FakeSigner{Results: []error{nil, signout.ErrThrottled}}
 	h := logout(fake)
 	for range 2 {
 		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
