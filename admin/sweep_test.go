@@ -83,6 +83,7 @@ func readCheckpoint(t *testing.T, path string) savedCheckpoint {
 }
 
 func TestSignOutAll(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 250)
 	var tokens []signouttest.Tokens
 	for i := 0; i < 250; i += 13 {
@@ -199,6 +200,7 @@ func TestSignOutAllSlowsDownWhenThrottled(t *testing.T) {
 }
 
 func TestSignOutAllFilter(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 0)
 	want := map[string]bool{}
 	for i := range 300 {
@@ -232,6 +234,7 @@ func TestSignOutAllFilter(t *testing.T) {
 }
 
 func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 200)
 	gone := map[string]bool{userName(5): true, userName(70): true, userName(199): true}
 	p.After(func(c *tap.Call) {
@@ -249,6 +252,7 @@ func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
 }
 
 func TestSignOutAllListsFailures(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 150)
 	bad := map[string]bool{userName(7): true, userName(100): true}
 	p.Before(func(c *tap.Call) *tap.Reply {
@@ -271,6 +275,7 @@ func TestSignOutAllListsFailures(t *testing.T) {
 }
 
 func TestSignOutAllStopsWhenEverySignOutFails(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 300)
 	var failing atomic.Bool
 	failing.Store(true)
@@ -300,6 +305,7 @@ func TestSignOutAllStopsWhenEverySignOutFails(t *testing.T) {
 }
 
 func TestSignOutAllStopsOnErrorsEveryUserWouldGet(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		code string
 		kind error
@@ -331,6 +337,7 @@ func TestSignOutAllStopsOnErrorsEveryUserWouldGet(t *testing.T) {
 // checkpoint saved, and a resumed run finishes the sweep without listing
 // a page it had begun, counting each user once.
 func TestSignOutAllCancelSavesTheCheckpoint(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 600)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -365,6 +372,7 @@ func TestSignOutAllCancelSavesTheCheckpoint(t *testing.T) {
 }
 
 func TestSignOutAllOnACompleteCheckpointSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 70)
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	c := newClient(t, p.URL)
@@ -382,6 +390,7 @@ func TestSignOutAllOnACompleteCheckpointSendsNothing(t *testing.T) {
 }
 
 func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 300)
 	st := &store{}
 	var sentBefore atomic.Int32
@@ -445,6 +454,7 @@ func shiftCheckpoint(t *testing.T, path string, d time.Duration) {
 // too, and a run resumed a day after the first still records a cutoff that
 // has not expired.
 func TestSignOutAllResumedRunRecordsItsOwnCutoff(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, filter string }{
 		{"every user", ""},
 		{"filtered", `username ^= "user000"`},
@@ -486,6 +496,7 @@ func TestSignOutAllResumedRunRecordsItsOwnCutoff(t *testing.T) {
 // clock ran ahead or edited, is refused before anything is sent or
 // recorded: its cutoff would refuse every later sign-in at the API.
 func TestSignOutAllRefusesACheckpointFromTheFuture(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 130)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -512,6 +523,7 @@ func TestSignOutAllRefusesACheckpointFromTheFuture(t *testing.T) {
 }
 
 func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 130)
 	subs := map[string]string{} // user by sub
 	for i := 100; i < 110; i++ {
@@ -535,6 +547,7 @@ func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
 }
 
 func TestSignOutAllStoreFailureSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, _ := standIn(t, 10)
 	st := &store{err: errors.New("redis: connection refused")}
 	cp := filepath.Join(t.TempDir(), "sweep.json")
@@ -548,6 +561,7 @@ func TestSignOutAllStoreFailureSendsNothing(t *testing.T) {
 }
 
 func TestSignOutAllRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	srv, _ := standIn(t, 10)
 	dir := t.TempDir()
 	other := filepath.Join(dir, "other.json")
@@ -592,6 +606,7 @@ func TestSignOutAllRefusesBadInput(t *testing.T) {
 }
 
 func TestSignOutAllDryRun(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 250)
 	st := &store{}
 	rep, err := newClient(t, p.URL, admin.WithRevocationStore(st)).SignOutAll(context.Background(), srv.UserPoolID,
@@ -607,6 +622,7 @@ func TestSignOutAllDryRun(t *testing.T) {
 }
 
 func TestSignOutAllProgress(t *testing.T) {
+	t.Parallel()
 	srv, _ := standIn(t, 280)
 	var mu sync.Mutex
 	var calls []admin.Progress
