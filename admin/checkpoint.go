@@ -45,7 +45,7 @@ type checkpoint struct {
 type pending struct {
 	Username string `json:"username"`
 	Sub      string `json:"sub,omitempty"`
-	page     int    // the page it was listed on in this run; -1 for a resumed one
+	page     int    // the page it was listed on in this run; -1 when the run began with it pending
 }
 
 // failure is a Failure as saved.
@@ -140,9 +140,6 @@ func loadCheckpoint(path string, now time.Time) (*checkpoint, error) {
 	}
 	if err := cp.check(now); err != nil {
 		return nil, errors.New("not a valid checkpoint: " + err.Error())
-	}
-	for i := range cp.Pending {
-		cp.Pending[i].page = -1
 	}
 	return &cp, nil
 }

@@ -47,6 +47,10 @@ type sample struct {
 func newLedger(cp checkpoint, resumed bool, now func() time.Time) *ledger {
 	l := &ledger{now: now, start: now(), cp: cp, resumed: resumed, left: map[int]int{},
 		base: cp.Done + cp.Skipped + cp.Failed}
+	// The users pending when the run began belong to no page of this run.
+	for i := range cp.Pending {
+		l.cp.Pending[i].page = -1
+	}
 	if len(cp.Pending) > 0 {
 		l.left[-1] = len(cp.Pending)
 	}

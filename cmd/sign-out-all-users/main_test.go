@@ -104,6 +104,7 @@ func long() bool { return os.Getenv("SIGNOUT_LONG") == "1" }
 // had begun again, and its summary's counts add up. With SIGNOUT_LONG=1,
 // 1,500 users and 6 kills; else 300 users and 3 kills.
 func TestKilledRunsResume(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(seed, seed))
@@ -225,6 +226,7 @@ func TestKilledRunsResume(t *testing.T) {
 // Interrupting the command stops it cleanly: exit 130, the summary
 // printed, the checkpoint saved; the same command with --resume finishes.
 func TestInterruptSavesTheCheckpoint(t *testing.T) {
+	t.Parallel()
 	const n = 300
 	srv := standIn(t, n)
 	p := tap.New(t, srv.URL)
