@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,4 +118,48 @@ func TestRefuseErrorCoversEveryKind(t *testing.T) {
 		refuseError(rec, &signout.Error{Kind: kind})
 		require.Equal(t, 503, rec.Code, kind)
 	}
+}
+
+// TestMiddlewareCallersHangingUpKeepTheRefetchLimit: requests with tokens
+// naming random keys, whose clients hang up while the JWKS is being
+// fetched, must not make one fetch each: a fetch a caller abandons still
+// completes and counts.
+func TestMiddlewareCallersHangingUpKeepTheRefetchLimit(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	_, err := v.Verify(context.Background(), p.mint(t, p.claims(clk.Now())))
+	require.NoError(t, err)
+	require.Equal(t, int32(1), p.fetches.Load())
+	clk.Advance(defaultRefreshInterval) // a fetch for an unknown key is allowed again
+
+	entered, release := make(chan struct{}, 16), make(chan struct{})
+	p.answer(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		p.mu.Lock()
+		body := p.jwksLocked()
+		p.mu.Unlock()
+		w.Write(body)
+	})
+	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("a token of an unknown key was accepted") }))
+	for i := range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api", nil)
+		req.Header.Set("Authorization", "Bearer "+signRS256(t, keyA(), fmt.Sprint("kid-random-", i), p.claims(clk.Now())))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+		select {
+		case <-entered: // this request caused a fetch: hang up during it
+			cancel()
+			<-done
+			release <- struct{}{}
+		case <-done:
+		}
+		cancel()
+	}
+	assert.Equal(t, int32(2), p.fetches.Load(), "one fetch for the five unknown keys")
 }

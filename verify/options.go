@@ -14,13 +14,7 @@ const (
 	defaultLeeway          = 30 * time.Second
 	defaultCacheSize       = 10_000
 	defaultRefreshInterval = time.Minute
-	// maxTokenSize bounds what Verify reads: Cognito's tokens are a few
-	// KiB even with many groups.
-	maxTokenSize = 16 << 10
 )
-
-// fetchTimeout bounds a JWKS fetch with the default HTTP client.
-const fetchTimeout = 10 * time.Second
 
 // Option configures New.
 type Option func(*options)

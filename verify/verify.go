@@ -3,16 +3,15 @@ package verify
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"time"
 	"unsafe"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/jwks"
+	tokenpkg "github.com/cognitogo/signout/internal/token"
 )
 
 // RevocationStore is where the Verifier reads the sign-outs recorded as
@@ -46,26 +45,6 @@ type Claims struct {
 	Expires    time.Time // exp
 }
 
-// wireClaims is the JSON payload; numbers that are not integers, or a
-// claim of the wrong type, make the token invalid.
-type wireClaims struct {
-	Iss             string   `json:"iss"`
-	Sub             string   `json:"sub"`
-	TokenUse        string   `json:"token_use"`
-	ClientID        string   `json:"client_id"`
-	Aud             string   `json:"aud"`
-	Username        string   `json:"username"`
-	CognitoUsername string   `json:"cognito:username"`
-	Scope           string   `json:"scope"`
-	Groups          []string `json:"cognito:groups"`
-	OriginJTI       string   `json:"origin_jti"`
-	JTI             string   `json:"jti"`
-	AuthTime        int64    `json:"auth_time"`
-	Iat             int64    `json:"iat"`
-	Exp             int64    `json:"exp"`
-	Nbf             int64    `json:"nbf"`
-}
-
 // Verifier checks Cognito tokens locally: signature, issuer, client,
 // token_use, time, scopes, groups and revocation. It is safe for concurrent
 // use; make one per process with New.
@@ -83,10 +62,8 @@ type Verifier struct {
 type pool struct {
 	id      string
 	clients []string
-	keys    *keySet
+	keys    *jwks.Set
 }
-
-var signingAlgs = []jose.SignatureAlgorithm{jose.RS256}
 
 // New returns a Verifier for the pools given with WithPool. It fetches
 // nothing: each pool's JWKS is fetched on first use. It returns an
@@ -105,7 +82,7 @@ func New(opts ...Option) (*Verifier, error) {
 	}
 	client := o.httpClient
 	if client == nil {
-		client = defaultHTTPClient()
+		client = jwks.DefaultClient()
 	}
 	v := &Verifier{
 		pools:       map[string]*pool{},
@@ -127,14 +104,15 @@ func New(opts ...Option) (*Verifier, error) {
 			existing.clients = append(existing.clients, p.clients...)
 			continue
 		}
-		url := p.issuer + "/.well-known/jwks.json"
+		url := p.issuer + jwks.WellKnown
 		if o.endpoint != "" {
-			url = o.endpoint + "/" + poolID(p.issuer) + "/.well-known/jwks.json"
+			url = o.endpoint + "/" + poolID(p.issuer) + jwks.WellKnown
 		}
 		v.pools[p.issuer] = &pool{
 			id:      poolID(p.issuer),
 			clients: slices.Clone(p.clients),
-			keys:    &keySet{url: url, client: client, interval: o.refreshInterval, now: func() time.Time { return v.now() }},
+			keys: jwks.New(jwks.Config{URLs: []string{url}, Client: client, Interval: o.refreshInterval,
+				Now: func() time.Time { return v.now() }}),
 		}
 	}
 	return v, nil
@@ -152,8 +130,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, invalid("no token")
 	}
-	if len(token) > maxTokenSize {
-		return nil, invalid("token is longer than 16 KiB")
+	if len(token) > tokenpkg.MaxLen {
+		// Refused before it is hashed for the cache.
+		return nil, invalid("token is longer than 32 KiB")
 	}
 	if v.cache == nil {
 		return v.verify(ctx, token)
@@ -177,43 +156,38 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
+// Load fetches the JWKS of every pool whose keys are not loaded yet, and
+// returns nil once all are. Call it at start, so that the first request
+// does not wait for a fetch; it returns at once when the keys are loaded, so
+// a readiness probe may call it too. A JWKS that failed to load is fetched
+// again at most once a second. Errors are those of Verify when a JWKS
+// cannot be fetched: signout.ErrNetwork, ErrTimeout, ErrService, or
+// context.Canceled.
+func (v *Verifier) Load(ctx context.Context) error {
+	for _, p := range v.pools {
+		if err := p.keys.Load(ctx); err != nil {
+			return keyError(err)
+		}
+	}
+	return nil
+}
+
 // verify is the whole check of a token not in the cache. The signature is
 // checked before any claim but iss (which picks the pool's keys), so that a
 // forged token learns nothing from which check refused it.
 func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
-	if strings.Count(token, ".") != 2 {
-		return nil, invalid("token is not a compact JWS")
+	t, err := tokenpkg.Parse(token)
+	if err != nil {
+		return nil, invalid(err.Error())
 	}
-	if strings.HasSuffix(token, ".") {
-		return nil, invalid("token has no signature")
-	}
-	jws, err := jose.ParseSignedCompact(token, signingAlgs)
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, invalid("token is not a compact JWS signed with RS256")
-	}
-	kid := jws.Signatures[0].Protected.KeyID
-	if kid == "" {
-		return nil, invalid("token header names no key (kid)")
-	}
-	var w wireClaims
-	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &w); err != nil {
-		return nil, invalid("token claims are not the JSON Cognito issues")
-	}
-	p := v.pools[w.Iss]
+	p := v.pools[t.Issuer]
 	if p == nil {
 		return nil, invalid("token issuer is not an accepted user pool")
 	}
-	pub, err := p.keys.key(ctx, kid)
-	if errors.Is(err, errUnknownKey) {
-		return nil, invalid("token is signed by a key not in the pool's JWKS")
+	if err := p.keys.Verify(ctx, t); err != nil {
+		return nil, keyError(err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := jws.Verify(pub); err != nil {
-		return nil, invalid("token signature does not verify")
-	}
-	c, err := v.check(p, &w)
+	c, err := v.check(p, t)
 	if err != nil {
 		return nil, err
 	}
@@ -224,31 +198,27 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 }
 
 // check applies the claim rules to a token whose signature verified.
-func (v *Verifier) check(p *pool, w *wireClaims) (*Claims, error) {
+func (v *Verifier) check(p *pool, t *tokenpkg.Token) (*Claims, error) {
+	w := &t.Claims
 	c := &Claims{
-		Issuer: w.Iss, UserPoolID: p.id, Subject: w.Sub, TokenUse: w.TokenUse, Scope: w.Scope, Groups: w.Groups,
-		OriginJTI: w.OriginJTI, JTI: w.JTI,
-		AuthTime: time.Unix(w.AuthTime, 0), IssuedAt: time.Unix(w.Iat, 0), Expires: time.Unix(w.Exp, 0),
+		Issuer: w.Issuer, UserPoolID: p.id, Subject: w.Subject, TokenUse: w.TokenUse, ClientID: w.ClientID,
+		Username: w.Username, Scope: w.Scope, Groups: w.Groups, OriginJTI: w.OriginJTI, JTI: w.JTI,
+		AuthTime: w.AuthTime, IssuedAt: w.IssuedAt, Expires: w.Expiry,
 	}
-	switch {
-	case w.TokenUse == "access" && v.access:
-		c.ClientID, c.Username = w.ClientID, w.Username
-	case w.TokenUse == "id" && v.id:
-		c.ClientID, c.Username = w.Aud, w.CognitoUsername
-	default:
+	if !(w.TokenUse == "access" && v.access || w.TokenUse == "id" && v.id) {
 		return nil, invalid("token_use is not accepted")
 	}
 	now := v.now()
 	switch {
 	case !slices.Contains(p.clients, c.ClientID):
 		return nil, invalid("token's app client is not accepted")
-	case w.Sub == "":
+	case w.Subject == "":
 		return nil, invalid("token has no sub")
-	case w.Exp == 0 || w.Iat == 0:
+	case w.Expiry.IsZero() || w.IssuedAt.IsZero():
 		return nil, invalid("token lacks exp or iat")
 	case now.After(c.Expires.Add(v.leeway)):
 		return nil, expired()
-	case c.IssuedAt.After(now.Add(v.leeway)) || (w.Nbf != 0 && time.Unix(w.Nbf, 0).After(now.Add(v.leeway))):
+	case c.IssuedAt.After(now.Add(v.leeway)) || w.NotBefore.After(now.Add(v.leeway)):
 		return nil, invalid("token is not valid yet")
 	}
 	for _, s := range v.scopes {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -26,15 +27,15 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redact"
+	tokenpkg "github.com/cognitogo/signout/internal/token"
 	"github.com/cognitogo/signout/revocation"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// RSA key generation is slow: three keys serve every test.
+// RSA key generation is slow: two keys serve every test.
 var (
 	keyA     = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
-	keyB     = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
 	attacker = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
 )
 
@@ -99,14 +100,6 @@ func (p *testPool) jwksLocked() []byte {
 	}
 	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: keys})
 	return b
-}
-
-// rotate makes key B the signing key, served beside key A, as Cognito does.
-func (p *testPool) rotate() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.keys["kid-b"] = keyB()
-	p.kid = "kid-b"
 }
 
 func (p *testPool) answer(h http.HandlerFunc) {
@@ -296,7 +289,7 @@ func TestVerifyRefuses(t *testing.T) {
 		noJWKS bool // refused before the JWKS is needed
 	}{
 		{"empty", "", signout.ErrInvalidToken, nil, true},
-		{"oversized", valid + strings.Repeat("A", maxTokenSize), signout.ErrInvalidToken, nil, true},
+		{"oversized", valid + strings.Repeat("A", tokenpkg.MaxLen), signout.ErrInvalidToken, nil, true},
 		{"two parts", parts[0] + "." + parts[1], signout.ErrInvalidToken, nil, true},
 		{"four parts", valid + ".AAAA", signout.ErrInvalidToken, nil, true},
 		{"not base64", "!!!." + parts[1] + "." + parts[2], signout.ErrInvalidToken, nil, true},
@@ -585,4 +578,105 @@ func TestVerifyRepeatedTokenDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// signRaw signs payload, JSON written by hand, so that a test controls the
+// order, case and repetition of claim names, which json.Marshal of a map
+// does not.
+func signRaw(t testing.TB, key *rsa.PrivateKey, kid, payload string) string {
+	t.Helper()
+	input := b64([]byte(`{"alg":"RS256","kid":"`+kid+`"}`)) + "." + b64([]byte(payload))
+	h := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
+	require.NoError(t, err)
+	return input + "." + b64(sig)
+}
+
+// TestVerifyClaimNamesAreCaseSensitive: a claim name in another case, or
+// given twice, must not stand in for the real claim. encoding/json matches
+// names case-insensitively and lets the last of two win.
+func TestVerifyClaimNamesAreCaseSensitive(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	now := clk.Now()
+	sub := p.claims(now)["sub"].(string)
+	// base is a valid access token's claims but for the ones each case
+	// gives, in order.
+	base := func(extra string) string {
+		return fmt.Sprintf(`{"iss":%q,"auth_time":%d,"iat":%d,"origin_jti":"o-1","jti":"j-1","username":"alice",%s}`,
+			p.issuer, now.Unix(), now.Unix(), extra)
+	}
+	exp, past := now.Add(time.Hour).Unix(), now.Add(-time.Hour).Unix()
+	tests := []struct {
+		name    string
+		payload string
+		opts    []Option
+		kind    error
+	}{
+		{"Token_Use", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","exp":%d,"token_use":"id","Token_Use":"access"`, sub, p.client, exp)), nil, signout.ErrInvalidToken},
+		{"EXP", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"EXP":%d`, sub, p.client, past, exp)), nil, signout.ErrTokenExpired},
+		{"CLIENT_ID", base(fmt.Sprintf(`"sub":%q,"scope":"openid","token_use":"access","exp":%d,"client_id":"other","CLIENT_ID":%q`, sub, exp, p.client)), nil, signout.ErrInvalidToken},
+		{"SUB", base(fmt.Sprintf(`"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"sub":"revoked-user","SUB":"someone-else"`, p.client, exp)), nil, signout.ErrTokenRevoked},
+		{"SCOPE", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"token_use":"access","exp":%d,"scope":"openid","SCOPE":"openid orders.write"`, sub, p.client, exp)), []Option{WithScopes("orders.write")}, signout.ErrMissingScope},
+		{"Cognito:Groups", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"cognito:groups":["staff"],"Cognito:Groups":["admins"]`, sub, p.client, exp)), []Option{WithGroups("admins")}, signout.ErrMissingScope},
+		{"exp twice", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"exp":%d`, sub, p.client, past, exp)), nil, signout.ErrInvalidToken},
+		{"sub twice", base(fmt.Sprintf(`"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"sub":"revoked-user","sub":"someone-else"`, p.client, exp)), nil, signout.ErrInvalidToken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &fakeStore{revoked: map[string]bool{"revoked-user": true}}
+			v := p.verifier(t, clk, append([]Option{WithRevocationStore(store)}, tc.opts...)...)
+			tok := signRaw(t, keyA(), "kid-a", tc.payload)
+			_, err := v.Verify(context.Background(), tok)
+			assertRefused(t, err, tc.kind, tok)
+		})
+	}
+}
+
+// TestVerifyTokenSpellingIsCanonical: one token has one spelling, so that
+// neither its meaning nor its cache key can be varied. Go's base64 decoder
+// skips CR and LF and accepts unused bits set; '=' padding is not part of a
+// JWS.
+func TestVerifyTokenSpellingIsCanonical(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	// A token whose claims segment has unused bits, so that padding and
+	// bits can be added to it.
+	var valid string
+	var parts []string
+	for i := 0; len(parts) == 0 || len(parts[1])%4 == 0; i++ {
+		c := p.claims(clk.Now())
+		c["jti"] = strings.Repeat("j", i)
+		valid = p.mint(t, c)
+		parts = strings.Split(valid, ".")
+	}
+	// lastBitsSet sets the unused low bits of a segment's last character,
+	// which decodes to the same bytes.
+	lastBitsSet := func(seg string) string {
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		unused := map[int]int{2: 4, 3: 2}[len(seg)%4]
+		require.NotZero(t, unused, "segment has no unused bits")
+		i := strings.IndexByte(alphabet, seg[len(seg)-1])
+		return seg[:len(seg)-1] + string(alphabet[i|(1<<unused-1)])
+	}
+	pad := func(seg string) string { return seg + strings.Repeat("=", (4-len(seg)%4)%4) }
+	mid := func(seg, insert string) string { return seg[:len(seg)/2] + insert + seg[len(seg)/2:] }
+	tests := []struct{ name, token string }{
+		{"CR LF in the claims", parts[0] + "." + mid(parts[1], "\r\n") + "." + parts[2]},
+		{"LF in the signature", parts[0] + "." + parts[1] + "." + mid(parts[2], "\n")},
+		{"unused bits set in the signature", parts[0] + "." + parts[1] + "." + lastBitsSet(parts[2])},
+		{"unused bits set in the claims", parts[0] + "." + lastBitsSet(parts[1]) + "." + parts[2]},
+		{"padding on the signature", parts[0] + "." + parts[1] + "." + pad(parts[2])},
+		{"padding on the claims", parts[0] + "." + pad(parts[1]) + "." + parts[2]},
+	}
+	v := p.verifier(t, clk)
+	_, err := v.Verify(context.Background(), valid)
+	require.NoError(t, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NotEqual(t, valid, tc.token)
+			_, err := v.Verify(context.Background(), tc.token)
+			assertRefused(t, err, signout.ErrInvalidToken, tc.token)
+		})
+	}
 }
