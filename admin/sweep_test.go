@@ -120,10 +120,10 @@ func zeroTimes(p admin.Progress) admin.Progress {
 
 // The pacing test: on a stand-in enforcing Cognito's quotas (scaled
 // up so that the run is short), a sweep at the quota sustains at least 95%
-// of it from its first sign-out to its last, with under 1% of its requests
-// throttled and no user skipped, for 31 s. That is a timed proof, which a
-// busy machine fails: it runs with SIGNOUT_LONG=1. By default the sweep
-// lasts 3 s and is checked not to go over the quota, and its rate logged.
+// of it, with under 1% of its requests throttled and no user skipped, over
+// 31 s. That is a timed proof, which a busy machine fails: it runs with
+// SIGNOUT_LONG=1. By default the sweep lasts 3 s and is checked not to go
+// over the quota, and its rate is logged.
 func TestSignOutAllAtTheQuota(t *testing.T) {
 	t.Parallel()
 	const scale = 4
@@ -133,32 +133,18 @@ func TestSignOutAllAtTheQuota(t *testing.T) {
 		seconds = 31
 	}
 	n := int(float64(seconds) * rate)
-	srv, p := standIn(t, n, signouttest.Quotas(scale))
+	srv, _ := standIn(t, n, signouttest.Quotas(scale))
 	sample := []signouttest.Tokens{}
 	for i := 0; i < n; i += n / 20 {
 		sample = append(sample, srv.SignIn(userName(i)))
 	}
-	var mu sync.Mutex
-	var first, last time.Time
-	p.After(func(c *tap.Call) {
-		if c.Op == "AdminUserGlobalSignOut" {
-			mu.Lock()
-			defer mu.Unlock()
-			if first.IsZero() {
-				first = time.Now()
-			}
-			last = time.Now()
-		}
-	})
-	c := newClient(t, p.URL)
+	c := newClient(t, srv.URL)
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: rate, ListRate: 30 * scale})
 	require.NoError(t, err)
 
 	served, throttled := srv.QuotaUsage("UserUpdate")
 	listServed, listThrottled := srv.QuotaUsage("UserList")
-	mu.Lock()
-	sustained := float64(n-1) / last.Sub(first).Seconds()
-	mu.Unlock()
+	sustained := float64(n) / rep.Elapsed.Seconds()
 	t.Logf("%d users in %v: %.1f/s against a quota of %.0f/s (%.1f%%); sign-outs: %d served, %d throttled; ListUsers: %d served, %d throttled",
 		n, rep.Elapsed.Round(time.Millisecond), sustained, rate, 100*sustained/rate, served, throttled, listServed, listThrottled)
 	assert.GreaterOrEqual(t, rep.Elapsed, time.Duration(seconds-1)*time.Second)
