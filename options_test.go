@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -234,4 +236,28 @@ func TestWithAWSConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, c.SignOut(context.Background(), srv.SignIn("carol").AccessToken), signout.ErrThrottled)
 	assert.Equal(t, 4, srv.Requests("GlobalSignOut"), "an explicit option beats the config")
+}
+
+// FuzzAppClientRules: WithAppClient accepts exactly what Cognito's patterns
+// for an app client id and a client secret accept, the patterns the option
+// used before it checked with a loop.
+func FuzzAppClientRules(f *testing.F) {
+	idRE := regexp.MustCompile(`^[\w+]{1,128}$`)
+	secretRE := regexp.MustCompile(`^[\w+]{16,128}$`)
+	for _, s := range [][2]string{
+		{"", ""}, {"abc", ""}, {"a+b_C9", "0123456789abcdef"}, {"abc", "0123456789abcde"},
+		{strings.Repeat("a", 128), strings.Repeat("b", 128)}, {strings.Repeat("a", 129), strings.Repeat("b", 129)},
+		{"a b", ""}, {"a-b", ""}, {"abc\n", ""}, {"é", ""}, {"a-b", "0123456789abcdef\n"}, {"abc", "0123456789abcde/"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, id, secret string) {
+		_, err := signout.New(signout.WithCognitoAPI(&mockAPI{}), signout.WithAppClient(id, secret))
+		want := idRE.MatchString(id) && (secret == "" || secretRE.MatchString(secret))
+		if want {
+			assert.NoError(t, err, "id %q secret %q", id, secret)
+		} else {
+			assert.ErrorIs(t, err, signout.ErrInvalidOption, "id %q secret %q", id, secret)
+		}
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout/internal/cognito"
@@ -180,9 +179,8 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 	}
 	if o.profile != "" {
 		p, err := profile.Load(o.profile)
-		var missing config.SharedConfigProfileNotExistError
 		switch {
-		case errors.As(err, &missing):
+		case errors.Is(err, profile.ErrNotFound):
 			return s, caSource, &Error{Op: "WithProfile", Kind: ErrInvalidOption,
 				Message: "no such profile in the shared config files"}
 		case err != nil:
@@ -192,10 +190,10 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 			s.Region = p.Region
 		}
 		if s.Endpoint == "" {
-			s.Endpoint = p.BaseEndpoint
+			s.Endpoint = p.Endpoint
 		}
-		if o.caBundle == nil && caPath == "" && p.CustomCABundle != "" {
-			caPath, caSource = p.CustomCABundle, "WithProfile"
+		if o.caBundle == nil && caPath == "" && p.CABundle != "" {
+			caPath, caSource = p.CABundle, "WithProfile"
 		}
 	}
 	if caPath != "" && o.httpClient == nil && (o.awsConfig == nil || o.awsConfig.HTTPClient == nil) {
