@@ -404,6 +404,15 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 		}
 		cl.Op, cl.Token = opAdminSignOut, ""
 	}
+	if cl.Op == opRevokeToken && cl.ClientID != c.clientID || cl.Op == opAdminSignOut && c.admin == nil {
+		// Queued by a Client of another app client, or with WithAdmin:
+		// leave it to one, until it is given up.
+		c.log(ctx, slog.LevelWarn, "signout: outbox entry left for a Client with another WithAppClient or with WithAdmin",
+			slog.String("op", cl.Op), slog.String("id", e.ID))
+		e.Due = now.Add(b.lease)
+		c.reschedule(ctx, e)
+		return
+	}
 	if err := b.limiter(cl.Op).Wait(ctx); err != nil {
 		c.release(ctx, e)
 		return
@@ -446,6 +455,7 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 }
 
 // send makes cl's call with one attempt: the Outbox retries, at its pace.
+// The Client has what the call needs (see retry).
 func (c *Client) send(ctx context.Context, cl *call) error {
 	once := func(o *cip.Options) { o.Retryer = aws.NopRetryer{} }
 	switch cl.Op {
@@ -456,9 +466,6 @@ func (c *Client) send(ctx context.Context, cl *call) error {
 			return err
 		})
 	case opRevokeToken:
-		if cl.ClientID != c.clientID {
-			return &Error{Op: opRevokeToken, Kind: ErrInvalidOption, Message: "queued for another app client than WithAppClient's"}
-		}
 		in := &cip.RevokeTokenInput{ClientId: &c.clientID, Token: &cl.Token}
 		if c.clientSecret != "" {
 			in.ClientSecret = &c.clientSecret
@@ -468,9 +475,6 @@ func (c *Client) send(ctx context.Context, cl *call) error {
 			return err
 		})
 	case opAdminSignOut:
-		if c.admin == nil {
-			return &Error{Op: opAdminSignOut, Kind: ErrInvalidOption, Message: "queued by a Client with WithAdmin, drained by one without"}
-		}
 		return c.adminSignOut(ctx, cl.Pool, cl.Username)
 	}
 	return &Error{Op: cl.Op, Kind: ErrInvalidParameter, Message: "not a call the outbox makes"}

@@ -416,6 +416,35 @@ func TestOutboxCloseReleases(t *testing.T) {
 	assert.Len(t, taken, 1, "claimable at once")
 }
 
+// TestOutboxLeavesWhatItCannotMake: an entry that needs WithAdmin, met by
+// a Client without it, is left for one with it, not given up.
+func TestOutboxLeavesWhatItCannotMake(t *testing.T) {
+	t.Parallel() // it waits for the outbox, not on the CPU
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := revocation.New()
+	key := bytes.Repeat([]byte{9}, 32)
+	withAdmin := []signout.Option{signout.WithOutboxKey(key), signout.WithAdmin(newAdmin(t, srv.URL)), signout.WithTimeout(time.Second)}
+	first := recordingClient(t, srv, store, withAdmin...)
+	s := srv.SignIn("alice", managedLogin)
+	srv.InjectFault("AdminUserGlobalSignOut", times(failing, 3))
+	require.ErrorIs(t, first.SignOut(context.Background(), s.AccessToken), signout.ErrQueued)
+	require.NoError(t, first.Close())
+
+	var logs logBuffer
+	without := recordingClient(t, srv, store, signout.WithOutboxKey(key), signout.WithTimeout(100*time.Millisecond),
+		signout.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "left for a Client") }, 5*time.Second, 10*time.Millisecond)
+	st, err := without.OutboxStats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, signout.OutboxStats{Pending: 1, OldestAge: st.OldestAge}, st, "left, not given up")
+	require.NoError(t, without.Close())
+
+	st = drained(t, recordingClient(t, srv, store, withAdmin...))
+	assert.Equal(t, int64(1), st.Completed)
+	assert.False(t, srv.Accepts(s.RefreshToken), "ended at Cognito")
+}
+
 // downOutbox is a revocation.Store whose Claim fails while down is set,
 // and reports each Claim on claims.
 type downOutbox struct {
