@@ -17,6 +17,7 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // The defaults of a Sweep, and its limits.
@@ -269,7 +270,7 @@ func validFilter(f string) bool {
 func (c *Client) estimate(ctx context.Context, region, userPoolID string) int {
 	n := 0
 	in := &cip.DescribeUserPoolInput{UserPoolId: &userPoolID}
-	c.run.Run(ctx, opDescribeUserPool, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	c.run.Run(ctx, opDescribeUserPool, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		out, err := c.api.DescribeUserPool(ctx, in, withAttempts(optFns, 1)...)
 		if err == nil && out.UserPool != nil {
 			n = int(out.UserPool.EstimatedNumberOfUsers)
@@ -450,7 +451,7 @@ func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, error) {
 		if err != nil {
 			return nil, "", stopped(ctx)
 		}
-		e := sw.c.run.Run(ctx, opListUsers, sw.region, nil, send)
+		e := sw.c.run.Run(ctx, opListUsers, token.Issuer{Region: sw.region, PoolID: sw.pool}, nil, send)
 		switch {
 		case e == nil:
 			sw.lists.passed()
