@@ -66,7 +66,7 @@ func New(opts ...Option) (*Client, error) {
 		clientID:     o.clientID,
 		clientSecret: o.clientSecret,
 		store:        o.store,
-		run:          cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
+		run:          cognito.Runner{Region: o.region, Replicas: o.replicas, Timeout: o.timeout, Logger: o.logger},
 	}
 	if c.api != nil {
 		c.run.DefaultRegion = envRegion()
@@ -77,6 +77,10 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
+	if c.run.HasEndpoint && len(o.replicas) > 0 {
+		return nil, &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+			Message: "cannot be combined with a fixed endpoint (WithEndpoint, the aws.Config's BaseEndpoint or the profile's endpoint_url), which is one place"}
+	}
 	api, sdkErr := cognito.NewSDK(s, &c.run)
 	if sdkErr != nil {
 		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
@@ -196,7 +200,7 @@ func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *
 		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, checkErr), accessToken)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
-	return c.run.Run(ctx, opGlobalSignOut, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opGlobalSignOut, claims.Pool, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})
