@@ -51,7 +51,7 @@ type keyServer struct {
 	handler http.HandlerFunc // when set, answers instead
 }
 
-func newKeyServer(t *testing.T) *keyServer {
+func newKeyServer(t testing.TB) *keyServer {
 	ks := &keyServer{keys: map[string]*ecdsa.PrivateKey{testKid: newECKey()}}
 	ks.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ks.requests.Add(1)
@@ -130,7 +130,7 @@ func albPayload(exp int64) string {
 
 // accessVerifier is a verifier for a pool no test token comes from: the
 // tests of Verify never reach it.
-func accessVerifier(t *testing.T) *verify.Verifier {
+func accessVerifier(t testing.TB) *verify.Verifier {
 	t.Helper()
 	v, err := verify.New(verify.WithPool(testIss, "client1"))
 	require.NoError(t, err)
