@@ -772,3 +772,30 @@ func TestHandlerALBOnStandIn(t *testing.T) {
 	assert.False(t, srv.Accepts(alice.AccessToken))
 	assert.False(t, srv.Accepts(phone.RefreshToken), "all sessions")
 }
+
+// TestHandlerALBWithoutAdminScope: a load balancer that asks for "openid"
+// alone forwards an access token GlobalSignOut refuses. The logout still
+// expires the cookies and ends the managed login's session, and the hook
+// hears why Cognito's sessions live on.
+func TestHandlerALBWithoutAdminScope(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	lb := signouttest.NewALB(srv, nil, signouttest.ALBScope("openid"))
+	t.Cleanup(lb.Close)
+	var hookErr error
+	h, err := signouthttp.New(newClient(t, srv), signouthttp.WithALB("AWSELBAuthSessionCookie", lb.LogoutURL(lb.URL+"/")),
+		signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
+	require.NoError(t, err)
+	tokens := srv.SignIn("alice", signouttest.Claims{"scope": "openid"})
+	r := post("", "", "AWSELBAuthSessionCookie-0=a")
+	for k, vs := range lb.Headers(tokens) {
+		r.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, lb.LogoutURL(lb.URL+"/"), rec.Header().Get("Location"))
+	assert.Equal(t, []string{"AWSELBAuthSessionCookie-0"}, expired(rec.Result()))
+	assert.ErrorIs(t, hookErr, signout.ErrMissingScope)
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "refused before any request: Cognito's sessions live on without the admin path")
+}
