@@ -29,6 +29,13 @@
 //	srv.SetDown(true)
 //	err := c.SignOut(ctx, tokens.AccessToken) // signed out at the replica
 //
+// [ALB] is a stand-in Application Load Balancer in front of an
+// http.Handler, signing users in with a Server's pool through a stand-in
+// managed login, and forwarding their requests with the headers AWS
+// documents (x-amzn-oidc-data signed with ES256 by a key its key endpoint
+// serves): for package alb, signouthttp.WithALB and the applications
+// using them.
+//
 // ListUsers pages hold at most 60 users, in the order they were made; its
 // Filter is `attribute = "value"` or `attribute ^= "value"` (a prefix) on
 // username, email, phone_number, name, given_name, family_name,
