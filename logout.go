@@ -105,7 +105,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if reach == ThisSession {
 		if canRevoke {
 			recorded := l.record(true)
-			err := c.revoke(l.cognito, refreshToken, l.region())
+			err := c.revoke(l.cognito, refreshToken, l.pool())
 			switch k := kind(err); {
 			case err == nil:
 				if c.accessState(l.cognito, &l.a) != accepted {
@@ -147,7 +147,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	}
 	// GlobalSignOut cannot be made with this access token: end this session
 	// at least, and report that the others may live on.
-	if re := c.revoke(l.cognito, refreshToken, l.region()); re != nil {
+	if re := c.revoke(l.cognito, refreshToken, l.pool()); re != nil {
 		return 0, re
 	}
 	return ThisSession, err
@@ -200,12 +200,13 @@ func (l *logout) held(err error) error {
 	return err
 }
 
-// region is the access token's region, a hint for requests.
-func (l *logout) region() string {
+// pool is the user pool the access token names, zero when there is none,
+// for the region of requests.
+func (l *logout) pool() token.Issuer {
 	if l.a.claims == nil {
-		return ""
+		return token.Issuer{}
 	}
-	return l.a.claims.Pool.Region
+	return l.a.claims.Pool
 }
 
 // recordExpires is when the records of the call lapse: when the last
@@ -287,7 +288,7 @@ func (c *Client) accessState(ctx context.Context, a *access) tokenState {
 		return unknown
 	}
 	in := &cip.GetUserInput{AccessToken: &a.token}
-	err := c.run.Run(ctx, opGetUser, a.claims.Pool.Region, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	err := c.run.Run(ctx, opGetUser, a.claims.Pool, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GetUser(ctx, in, append(optFns, func(o *cip.Options) { o.Retryer = aws.NopRetryer{} })...)
 		return err
 	})
@@ -300,7 +301,7 @@ func (c *Client) accessState(ctx context.Context, a *access) tokenState {
 	return unknown
 }
 
-func (c *Client) revoke(ctx context.Context, refreshToken, region string) error {
+func (c *Client) revoke(ctx context.Context, refreshToken string, pool token.Issuer) error {
 	secrets := []string{refreshToken, c.clientSecret}
 	if err := token.CheckShape(refreshToken); err != nil {
 		return c.run.Fail(ctx, opRevokeToken, localError(opRevokeToken, err), secrets...)
@@ -315,7 +316,7 @@ func (c *Client) revoke(ctx context.Context, refreshToken, region string) error 
 	if c.clientSecret != "" {
 		in.ClientSecret = &c.clientSecret
 	}
-	return c.run.Run(ctx, opRevokeToken, region, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opRevokeToken, pool, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.RevokeToken(ctx, in, optFns...)
 		return err
 	})

@@ -41,7 +41,8 @@ type options struct {
 	clientID         string
 	clientSecret     string
 	store            RevocationStore
-	pools            []string // user pool ids, in the order given
+	replicas         map[string][]string // by user pool id
+	pools            []string            // user pool ids, in the order given
 	admin            Admin
 	outbox           Outbox
 	outboxKey        []byte
@@ -131,6 +132,9 @@ func (o *options) check() *Error {
 		}
 	}
 	switch {
+	case len(o.replicas) > 0 && o.region != "":
+		return &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+			Message: "cannot be combined with WithRegion, which sends every call to one region"}
 	case o.api != nil:
 		return conflict("WithCognitoAPI", sdkOptions)
 	case o.httpClient != nil && o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
@@ -144,13 +148,60 @@ func (o *options) check() *Error {
 	return nil
 }
 
-// WithRegion sets the AWS region of every call, as --region does. Without
-// it, each call uses the region in the token's iss claim, then the
-// aws.Config's, AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
+// WithRegion sets the AWS region of every call, as --region does, and no
+// call is tried in another region (see WithReplicaRegions). Without it,
+// each call uses the region in the token's iss claim, then the aws.Config's,
+// AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
 func WithRegion(region string) Option {
 	return func(o *options) {
 		if o.set("WithRegion", problemIf(!token.IsRegion(region), "not a region name, such as us-east-1")) {
 			o.region = region
+		}
+	}
+}
+
+// WithReplicaRegions names the regions of the replicas of user pool
+// userPoolID (Cognito's multi-Region replication), so that a call for a
+// token of the pool survives the failure of a region. A call goes first to
+// the region the token's iss names, which for the UPDATED issuer form is
+// the pool's primary. When it fails there for a regional reason (no
+// answer, a timeout or a 5xx fault after the retries, or
+// OperationNotEnabledException, "not available in the current region"),
+// it is made in the primary region, the one userPoolID begins with, then
+// in regions in order, never twice in a region, each region given an equal
+// share of the time left to the call. A token error (revoked, expired,
+// invalid) or throttling is Cognito's answer and is returned at once. When
+// every region fails, the error is the last one that Error.Retryable calls
+// retryable, such as a region that could not be reached, or else the last.
+//
+// Give it once for each replicated pool; a later one for the same pool
+// replaces the earlier. It cannot be combined with WithRegion, which sends
+// every call to one region, nor with a fixed endpoint (WithEndpoint, the
+// aws.Config's BaseEndpoint, the profile's endpoint_url), which is one
+// place.
+func WithReplicaRegions(userPoolID string, regions ...string) Option {
+	return func(o *options) {
+		primary, isPool := token.PoolRegion(userPoolID)
+		problem := problemIf(!isPool, "not a user pool id, such as us-east-1_AbC123")
+		if problem == ok && len(regions) == 0 {
+			problem = "no region"
+		}
+		for i, r := range regions {
+			switch {
+			case problem != ok:
+			case !token.IsRegion(r):
+				problem = "not a region name, such as us-east-1"
+			case r == primary:
+				problem = "the pool's primary region is not a replica"
+			case slices.Contains(regions[:i], r):
+				problem = "a region named twice"
+			}
+		}
+		if o.set("WithReplicaRegions", problem) {
+			if o.replicas == nil {
+				o.replicas = map[string][]string{}
+			}
+			o.replicas[userPoolID] = slices.Clone(regions)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // Outbox keeps the Cognito calls of sign-outs that Cognito did not confirm
@@ -240,6 +241,9 @@ func (c *call) record(expires time.Time) Revocation {
 	}
 	return r
 }
+
+// issuer is the user pool of c's token, for the region of its requests.
+func (c *call) issuer() token.Issuer { return token.Issuer{Region: c.Region, PoolID: c.Pool} }
 
 // id names a call by what makes it the same call: its token, or for an
 // admin sign-out its user.
@@ -461,7 +465,7 @@ func (c *Client) send(ctx context.Context, cl *call) error {
 	switch cl.Op {
 	case opGlobalSignOut:
 		in := &cip.GlobalSignOutInput{AccessToken: &cl.Token}
-		return c.run.Run(ctx, opGlobalSignOut, cl.Region, []string{cl.Token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		return c.run.Run(ctx, opGlobalSignOut, cl.issuer(), []string{cl.Token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 			_, err := c.api.GlobalSignOut(ctx, in, append(optFns, once)...)
 			return err
 		})
@@ -470,7 +474,7 @@ func (c *Client) send(ctx context.Context, cl *call) error {
 		if c.clientSecret != "" {
 			in.ClientSecret = &c.clientSecret
 		}
-		return c.run.Run(ctx, opRevokeToken, cl.Region, []string{cl.Token, c.clientSecret}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		return c.run.Run(ctx, opRevokeToken, cl.issuer(), []string{cl.Token, c.clientSecret}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 			_, err := c.api.RevokeToken(ctx, in, append(optFns, once)...)
 			return err
 		})
@@ -483,10 +487,10 @@ func (c *Client) send(ctx context.Context, cl *call) error {
 // complete ends an entry Cognito confirmed. Its record is written again to
 // live as long as the tokens issued before now can.
 func (c *Client) complete(ctx context.Context, e OutboxEntry, cl *call) {
-	c.finish(ctx, e, cl)
-	c.box.completed.Add(1)
 	c.log(ctx, slog.LevelInfo, "signout: queued call done", slog.String("op", cl.Op), slog.String("id", e.ID),
 		slog.Int("attempts", e.Attempts+1), slog.Duration("waited", time.Since(e.Created)))
+	c.box.completed.Add(1)
+	c.finish(ctx, e, cl)
 }
 
 // giveUp drops an entry with nothing more to try; cl is nil when the entry
@@ -496,11 +500,11 @@ func (c *Client) giveUp(ctx context.Context, e OutboxEntry, cl *call, why string
 	if cl != nil {
 		op = cl.Op
 	}
-	c.finish(ctx, e, cl)
-	c.box.givenUp.Add(1)
 	c.log(ctx, slog.LevelError, "signout: queued call given up: the sessions may live on at Cognito", slog.String("op", op),
 		slog.String("id", e.ID), slog.String("reason", redact.String(why)), slog.Int("attempts", e.Attempts),
 		slog.Duration("waited", time.Since(e.Created)))
+	c.box.givenUp.Add(1)
+	c.finish(ctx, e, cl)
 }
 
 // finish rewrites cl's record so that it lasts as long as the tokens issued

@@ -84,7 +84,7 @@ func New(opts ...Option) (*Client, error) {
 		store:           o.store,
 		admin:           o.admin,
 		refreshValidity: o.refreshValidity,
-		run:             cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
+		run:             cognito.Runner{Region: o.region, Replicas: o.replicas, Timeout: o.timeout, Logger: o.logger},
 	}
 	var doer transport.HTTPClient
 	endpoint := ""
@@ -102,6 +102,10 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
+		if c.run.HasEndpoint && len(o.replicas) > 0 {
+			return nil, &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+				Message: "cannot be combined with a fixed endpoint (WithEndpoint, the aws.Config's BaseEndpoint or the profile's endpoint_url), which is one place"}
+		}
 		d, sdkErr := cognito.NewDoer(s, &c.run)
 		if sdkErr != nil {
 			return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
@@ -113,7 +117,7 @@ func New(opts ...Option) (*Client, error) {
 		hc := &http.Client{Transport: roundTripper{doer},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		for _, pool := range o.pools {
-			c.keys[pool] = jwks.New(jwks.Config{URLs: []string{jwksURL(endpoint, pool)}, Client: hc})
+			c.keys[pool] = jwks.New(jwks.Config{URLs: jwksURLs(endpoint, pool, o.replicas[pool]), Client: hc})
 		}
 	}
 	if o.outbox != nil {
@@ -129,14 +133,19 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// jwksURL is where a user pool's JWKS is served: under its issuer URL, or
-// under the endpoint, as Cognito's emulators serve it.
-func jwksURL(endpoint, pool string) string {
+// jwksURLs are where a user pool's JWKS is served: under the endpoint, as
+// Cognito's emulators serve it, or under its issuer URL in its primary
+// region and in each of its replicas'.
+func jwksURLs(endpoint, pool string, replicas []string) []string {
 	if endpoint != "" {
-		return strings.TrimSuffix(endpoint, "/") + "/" + pool + jwks.WellKnown
+		return []string{strings.TrimSuffix(endpoint, "/") + "/" + pool + jwks.WellKnown}
 	}
-	region, _ := token.PoolRegion(pool)
-	return token.Issuer{Region: region, PoolID: pool}.String() + jwks.WellKnown
+	primary, _ := token.PoolRegion(pool)
+	var urls []string
+	for _, region := range append([]string{primary}, replicas...) {
+		urls = append(urls, token.Issuer{Region: region, PoolID: pool}.String()+jwks.WellKnown)
+	}
+	return urls
 }
 
 func envRegion() string {
@@ -253,7 +262,7 @@ func (c *Client) globalSignOut(ctx context.Context, a *access) error {
 		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, a.checkErr), a.token)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &a.token}
-	return c.run.Run(ctx, opGlobalSignOut, a.claims.Pool.Region, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opGlobalSignOut, a.claims.Pool, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})

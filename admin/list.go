@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // pageSize is ListUsers' largest page.
@@ -18,20 +20,20 @@ type lister struct {
 	pace                 *pacer
 }
 
-// page reads the page that token names ("" for the first one), retrying
+// page reads the page that pageToken names ("" for the first one), retrying
 // throttled requests and faults that may pass. It returns the page's users
 // and the token of the next page, "" after the last one.
-func (l *lister) page(ctx context.Context, token string) ([]pending, string, error) {
+func (l *lister) page(ctx context.Context, pageToken string) ([]pending, string, error) {
 	in := &cip.ListUsersInput{UserPoolId: &l.pool, Limit: aws.Int32(pageSize), AttributesToGet: []string{"sub"}}
 	if l.filter != "" {
 		in.Filter = &l.filter
 	}
-	if token != "" {
-		in.PaginationToken = &token
+	if pageToken != "" {
+		in.PaginationToken = &pageToken
 	}
 	var out *cip.ListUsersOutput
 	e := l.pace.call(ctx, func() error {
-		return l.c.run.Run(ctx, opListUsers, l.region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		return l.c.run.Run(ctx, opListUsers, token.Issuer{Region: l.region, PoolID: l.pool}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 			var err error
 			out, err = l.c.api.ListUsers(ctx, in, withAttempts(optFns, 1)...)
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // The defaults of a Sweep, and its limits.
@@ -257,7 +258,7 @@ func validFilter(f string) bool {
 func (c *Client) estimate(ctx context.Context, region, userPoolID string) int {
 	n := 0
 	in := &cip.DescribeUserPoolInput{UserPoolId: &userPoolID}
-	c.run.Run(ctx, opDescribeUserPool, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	c.run.Run(ctx, opDescribeUserPool, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		out, err := c.api.DescribeUserPool(ctx, in, withAttempts(optFns, 1)...)
 		if err == nil && out.UserPool != nil {
 			n = int(out.UserPool.EstimatedNumberOfUsers)
@@ -338,11 +339,11 @@ func (r *sweepRun) listAll(ctx context.Context, hand func([]pending) bool) error
 		return nil
 	}
 	for {
-		token, more := r.led.next()
+		pageToken, more := r.led.next()
 		if !more {
 			return nil
 		}
-		users, next, e := r.list.page(ctx, token)
+		users, next, e := r.list.page(ctx, pageToken)
 		if e != nil {
 			return e
 		}
