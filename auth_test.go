@@ -159,3 +159,24 @@ func BenchmarkSignatureCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestSignatureKeysFromAReplica: with the pool's primary region down, its
+// keys are fetched from a replica's region, and the sign-out, made there,
+// is recorded.
+func TestSignatureKeysFromAReplica(t *testing.T) {
+	noRegion(t)
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	rep := srv.Replica("eu-west-1")
+	alice := srv.SignIn("alice")
+	srv.SetDown(true)
+	store := revocation.New()
+	c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()), signout.WithReplicaRegions(srv.UserPoolID, rep.Region),
+		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithTimeout(2*time.Second))
+	require.NoError(t, err)
+	require.NoError(t, c.SignOut(context.Background(), alice.AccessToken))
+	assert.Equal(t, 1, rep.Requests("JWKS"))
+	revoked, err := store.Revoked(srv.UserPoolID, claim(t, alice.AccessToken, "sub"), "", time.Now().Add(-time.Minute))
+	require.NoError(t, err)
+	assert.True(t, revoked, "recorded")
+}
