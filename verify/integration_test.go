@@ -59,7 +59,7 @@ func TestMotoTokens(t *testing.T) {
 	pool := moto.NewPool(t, admin)
 	issuer := "https://cognito-idp." + moto.Region + ".amazonaws.com/" + pool.ID
 	store := revocation.New()
-	v, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithScopes("aws.cognito.signin.user.admin"), WithRevocationStore(store))
+	v, err := New(WithPool(pool.ID, pool.ClientID), WithEndpoint(url), WithRequirements(AllScopes("aws.cognito.signin.user.admin")), WithRevocationStore(store))
 	require.NoError(t, err)
 	ids, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithTokenUse("id"))
 	require.NoError(t, err)
