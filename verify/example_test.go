@@ -2,10 +2,12 @@ package verify_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/cognitogo/signout"
@@ -189,4 +191,24 @@ func ExampleVerifier_Load() {
 	get(ready, "/readyz", "")
 	// Output:
 	// /readyz: 200 ready
+}
+
+// A token whose header lists critical extensions (crit) is refused before
+// any key is looked up, and the error says why.
+func ExampleVerifier_Verify() {
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	v, err := verify.New(verify.WithPool(srv.UserPoolID, srv.ClientID), verify.WithEndpoint(srv.URL))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	parts := strings.Split(srv.SignIn("frank").AccessToken, ".")
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k","crit":["urn:example:audit"],"urn:example:audit":true}`))
+	_, err = v.Verify(context.Background(), header+"."+parts[1]+"."+parts[2])
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, signout.ErrInvalidToken))
+	// Output:
+	// signout: Verify: invalid token (token header lists critical extensions (crit), which are not understood)
+	// true
 }

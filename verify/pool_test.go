@@ -258,3 +258,33 @@ func TestWithEndpointServesEveryForm(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), p.fetches.Load(), "one key set for the pool")
 }
+
+// TestRecordRefusesEveryForm: one record, made for the pool whichever form
+// the sign-out saw, refuses the user's tokens in every form and region.
+func TestRecordRefusesEveryForm(t *testing.T) {
+	const id, client = "us-east-1_Record1", "recordclient"
+	now := time.Now()
+	v, err := New(WithPool(id, client), WithReplicaRegions(id, "eu-west-1"), WithHTTPClient(&http.Client{Transport: &cognitoHosts{}}),
+		WithRevocationStore(func() RevocationStore {
+			s := revocation.New()
+			require.NoError(t, s.Revoke(context.Background(), signout.Revocation{UserPoolID: id, Subject: "user-1", At: now}))
+			return s
+		}()))
+	require.NoError(t, err)
+	for _, iss := range []string{
+		"https://cognito-idp.us-east-1.amazonaws.com/" + id,
+		"https://issuer-cognito-idp.us-east-1.amazonaws.com/" + id,
+		"https://cognito-idp.eu-west-1.amazonaws.com/" + id,
+	} {
+		for sub, want := range map[string]error{"user-1": signout.ErrTokenRevoked, "user-2": nil} {
+			tok := signRS256(t, keyA(), "kid-a", map[string]any{"iss": iss, "sub": sub, "client_id": client, "token_use": "access",
+				"auth_time": now.Add(-time.Minute).Unix(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+			_, err := v.Verify(context.Background(), tok)
+			if want == nil {
+				require.NoError(t, err, iss)
+				continue
+			}
+			assertRefused(t, err, want, tok)
+		}
+	}
+}
