@@ -13,8 +13,9 @@
 //
 // No AWS credentials are needed: the tokens alone authorize the calls, which
 // are sent unsigned. The region is taken from the token's iss claim unless
-// [WithRegion] sets one, so one [Client] serves pools in every region. A
-// Client is safe for concurrent use; share one per process.
+// [WithRegion] sets one, so one [Client] serves pools in every region;
+// [WithReplicaRegions] lets a call for a replicated pool fail over to the
+// next region. A Client is safe for concurrent use; share one per process.
 //
 // # Logout
 //

@@ -255,6 +255,26 @@ func (mapper) Retryable(err error) bool {
 	return e.Retryable()
 }
 
+// Regional reports whether err, an *Error, is a failure of the region the
+// call went to, which another region of the user pool may not share: no
+// answer or a timeout (retries included), a fault on Cognito's side, or
+// Cognito's OperationNotEnabledException, "not available in the current
+// region". Throttling and token, parameter and configuration errors are
+// answers the next region would repeat, or should not be asked for.
+func (mapper) Regional(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Kind {
+	case ErrNetwork, ErrTimeout, ErrService:
+		return e.Retryable()
+	case ErrOperationNotEnabled:
+		return e.Code == "OperationNotEnabledException"
+	}
+	return false
+}
+
 // final reports whether err is a fault of the answer's kind that no retry
 // mends: a refused TLS peer, a redirect, an oversized or encoded body.
 func final(err error) bool {

@@ -90,15 +90,15 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if accessToken != "" {
 		claims, checkErr = c.parseAccess(accessToken)
 	}
-	region := ""
+	var pool token.Issuer
 	if claims != nil {
-		region = claims.Pool.Region
+		pool = claims.Pool
 	}
 	canRevoke := refreshToken != "" && c.clientID != ""
 
 	if reach == ThisSession {
 		if canRevoke {
-			err := c.revoke(ctx, refreshToken, region)
+			err := c.revoke(ctx, refreshToken, pool)
 			switch k := kind(err); {
 			case err == nil:
 				// Cognito, as OAuth's token revocation (RFC 7009) has it,
@@ -132,7 +132,7 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	}
 	// GlobalSignOut cannot be made with this access token: end this session
 	// at least, and report that the others may live on.
-	if re := c.revoke(ctx, refreshToken, region); re != nil {
+	if re := c.revoke(ctx, refreshToken, pool); re != nil {
 		return 0, re
 	}
 	// GlobalSignOut's own "revoked" already said what GetUser would.
@@ -172,7 +172,7 @@ func (c *Client) accessState(ctx context.Context, accessToken string, claims *to
 		return unknown
 	}
 	in := &cip.GetUserInput{AccessToken: &accessToken}
-	err := c.run.Run(ctx, opGetUser, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	err := c.run.Run(ctx, opGetUser, claims.Pool, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GetUser(ctx, in, optFns...)
 		return err
 	})
@@ -185,7 +185,7 @@ func (c *Client) accessState(ctx context.Context, accessToken string, claims *to
 	return unknown
 }
 
-func (c *Client) revoke(ctx context.Context, refreshToken, region string) error {
+func (c *Client) revoke(ctx context.Context, refreshToken string, pool token.Issuer) error {
 	secrets := []string{refreshToken, c.clientSecret}
 	if err := token.CheckShape(refreshToken); err != nil {
 		return c.run.Fail(ctx, opRevokeToken, localError(opRevokeToken, err), secrets...)
@@ -200,7 +200,7 @@ func (c *Client) revoke(ctx context.Context, refreshToken, region string) error 
 	if c.clientSecret != "" {
 		in.ClientSecret = &c.clientSecret
 	}
-	return c.run.Run(ctx, opRevokeToken, region, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opRevokeToken, pool, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.RevokeToken(ctx, in, optFns...)
 		return err
 	})

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +39,7 @@ type options struct {
 	clientID         string
 	clientSecret     string
 	store            RevocationStore
+	replicas         map[string][]string // by user pool id
 
 	given []string // the names of the options given, for conflicts
 	err   *Error
@@ -99,6 +99,9 @@ func (o *options) check() *Error {
 		return nil
 	}
 	switch {
+	case len(o.replicas) > 0 && o.region != "":
+		return &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+			Message: "cannot be combined with WithRegion, which sends every call to one region"}
 	case o.api != nil:
 		return conflict("WithCognitoAPI", sdkOptions)
 	case o.httpClient != nil && o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
@@ -112,13 +115,60 @@ func (o *options) check() *Error {
 	return nil
 }
 
-// WithRegion sets the AWS region of every call, as --region does. Without
-// it, each call uses the region in the token's iss claim, then the
-// aws.Config's, AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
+// WithRegion sets the AWS region of every call, as --region does, and no
+// call is tried in another region (see WithReplicaRegions). Without it,
+// each call uses the region in the token's iss claim, then the aws.Config's,
+// AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
 func WithRegion(region string) Option {
 	return func(o *options) {
 		if o.set("WithRegion", problemIf(!token.IsRegion(region), "not a region name, such as us-east-1")) {
 			o.region = region
+		}
+	}
+}
+
+// WithReplicaRegions names the regions of the replicas of user pool
+// userPoolID (Cognito's multi-Region replication), so that a call for a
+// token of the pool survives the failure of a region. A call goes first to
+// the region the token's iss names, which for the UPDATED issuer form is
+// the pool's primary. When it fails there for a regional reason (no
+// answer, a timeout or a 5xx fault after the retries, or
+// OperationNotEnabledException, "not available in the current region"),
+// it is made in the primary region, the one userPoolID begins with, then
+// in regions in order, never twice in a region, each region given an equal
+// share of the time left to the call. A token error (revoked, expired,
+// invalid) or throttling is Cognito's answer and is returned at once. When
+// every region fails, the error is the last one that Error.Retryable calls
+// retryable, such as a region that could not be reached, or else the last.
+//
+// Give it once for each replicated pool; a later one for the same pool
+// replaces the earlier. It cannot be combined with WithRegion, which sends
+// every call to one region, nor with a fixed endpoint (WithEndpoint, the
+// aws.Config's BaseEndpoint, the profile's endpoint_url), which is one
+// place.
+func WithReplicaRegions(userPoolID string, regions ...string) Option {
+	return func(o *options) {
+		primary, isPool := token.PoolRegion(userPoolID)
+		problem := problemIf(!isPool, "not a user pool id, such as us-east-1_AbC123")
+		if problem == ok && len(regions) == 0 {
+			problem = "no region"
+		}
+		for i, r := range regions {
+			switch {
+			case problem != ok:
+			case !token.IsRegion(r):
+				problem = "not a region name, such as us-east-1"
+			case r == primary:
+				problem = "the pool's primary region is not a replica"
+			case slices.Contains(regions[:i], r):
+				problem = "a region named twice"
+			}
+		}
+		if o.set("WithReplicaRegions", problem) {
+			if o.replicas == nil {
+				o.replicas = map[string][]string{}
+			}
+			o.replicas[userPoolID] = slices.Clone(regions)
 		}
 	}
 }
@@ -281,14 +331,25 @@ func WithExpiryLeeway(d time.Duration) Option {
 	}
 }
 
-var (
-	// clientIDRE is Cognito's pattern for an app client id.
-	clientIDRE = regexp.MustCompile(`^[\w+]{1,128}$`)
-	// clientSecretRE is Cognito's pattern for a client secret, at the
-	// length below which a value is no secret and could not be masked
-	// without garbling other text.
-	clientSecretRE = regexp.MustCompile(`^[\w+]{16,128}$`)
-)
+// isClientValue reports whether s is minLen to 128 ASCII letters, digits, _
+// or +: Cognito's pattern for an app client id ([\w+]{1,128}) and, with
+// minLen 16, for a client secret, at the length below which a value is no
+// secret and could not be masked without garbling other text. A loop rather
+// than the patterns, whose compilation cost every program importing this
+// package 228 KB of allocations at start.
+func isClientValue(s string, minLen int) bool {
+	if len(s) < minLen || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '+':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // WithAppClient names the app client that issued the session's tokens,
 // which revoking a refresh token (Logout with ThisSession) needs, and its
@@ -297,8 +358,8 @@ var (
 func WithAppClient(id, secret string) Option {
 	return func(o *options) {
 		switch {
-		case !o.set("WithAppClient", problemIf(!clientIDRE.MatchString(id), "the app client id is not one (1 to 128 letters, digits, _ or +)")):
-		case !o.set("WithAppClient", problemIf(secret != "" && !clientSecretRE.MatchString(secret),
+		case !o.set("WithAppClient", problemIf(!isClientValue(id, 1), "the app client id is not one (1 to 128 letters, digits, _ or +)")):
+		case !o.set("WithAppClient", problemIf(secret != "" && !isClientValue(secret, 16),
 			"the client secret is not one (16 to 128 letters, digits, _ or +)")):
 		default:
 			o.clientID, o.clientSecret = id, secret

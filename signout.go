@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout/internal/cognito"
@@ -67,7 +66,7 @@ func New(opts ...Option) (*Client, error) {
 		clientID:     o.clientID,
 		clientSecret: o.clientSecret,
 		store:        o.store,
-		run:          cognito.Runner{Region: o.region, Timeout: o.timeout, Logger: o.logger},
+		run:          cognito.Runner{Region: o.region, Replicas: o.replicas, Timeout: o.timeout, Logger: o.logger},
 	}
 	if c.api != nil {
 		c.run.DefaultRegion = envRegion()
@@ -78,6 +77,10 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.run.DefaultRegion, c.run.HasEndpoint = s.Region, s.Endpoint != ""
+	if c.run.HasEndpoint && len(o.replicas) > 0 {
+		return nil, &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+			Message: "cannot be combined with a fixed endpoint (WithEndpoint, the aws.Config's BaseEndpoint or the profile's endpoint_url), which is one place"}
+	}
 	api, sdkErr := cognito.NewSDK(s, &c.run)
 	if sdkErr != nil {
 		return nil, &Error{Op: caSource, Kind: ErrInvalidOption, Message: sdkErr.Error()}
@@ -126,9 +129,8 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 	}
 	if o.profile != "" {
 		p, err := profile.Load(o.profile)
-		var missing config.SharedConfigProfileNotExistError
 		switch {
-		case errors.As(err, &missing):
+		case errors.Is(err, profile.ErrNotFound):
 			return s, caSource, &Error{Op: "WithProfile", Kind: ErrInvalidOption,
 				Message: "no such profile in the shared config files"}
 		case err != nil:
@@ -138,10 +140,10 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 			s.Region = p.Region
 		}
 		if s.Endpoint == "" {
-			s.Endpoint = p.BaseEndpoint
+			s.Endpoint = p.Endpoint
 		}
-		if o.caBundle == nil && caPath == "" && p.CustomCABundle != "" {
-			caPath, caSource = p.CustomCABundle, "WithProfile"
+		if o.caBundle == nil && caPath == "" && p.CABundle != "" {
+			caPath, caSource = p.CABundle, "WithProfile"
 		}
 	}
 	if caPath != "" && o.httpClient == nil && (o.awsConfig == nil || o.awsConfig.HTTPClient == nil) {
@@ -198,7 +200,7 @@ func (c *Client) globalSignOut(ctx context.Context, accessToken string, claims *
 		return c.run.Fail(ctx, opGlobalSignOut, localError(opGlobalSignOut, checkErr), accessToken)
 	}
 	in := &cip.GlobalSignOutInput{AccessToken: &accessToken}
-	return c.run.Run(ctx, opGlobalSignOut, claims.Pool.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opGlobalSignOut, claims.Pool, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.GlobalSignOut(ctx, in, optFns...)
 		return err
 	})

@@ -186,6 +186,150 @@ func TestSignOutRegion(t *testing.T) {
 	}
 }
 
+// noRegion leaves the test without a region from the environment, so that
+// only the token can name one.
+func noRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+}
+
+// TestSignOutRoutesByIssuer: with no region set anywhere, a sign-out goes to
+// Cognito's endpoint in the region the token's iss names, under each issuer
+// form, and so reaches the stand-in serving that region.
+func TestSignOutRoutesByIssuer(t *testing.T) {
+	noRegion(t)
+	tests := []struct {
+		name      string
+		opts      []signouttest.ServerOption
+		atReplica bool // the token was issued at the replica
+		toReplica bool // and is sent there
+	}{
+		{"original issuer, issued at the primary", nil, false, false},
+		{"original issuer, issued at the replica", nil, true, true},
+		{"updated issuer, issued at the primary", []signouttest.ServerOption{signouttest.UpdatedIssuer()}, false, false},
+		{"updated issuer, issued at the replica: the primary", []signouttest.ServerOption{signouttest.UpdatedIssuer()}, true, false},
+		{"original issuer in China", []signouttest.ServerOption{signouttest.Region("cn-north-1")}, true, true},
+		{"updated issuer in China", []signouttest.ServerOption{signouttest.Region("cn-north-1"), signouttest.UpdatedIssuer()}, true, false},
+	}
+	for _, tc := range tests {
+		for _, replicated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, WithReplicaRegions %t", tc.name, replicated), func(t *testing.T) {
+				srv := signouttest.NewServer(tc.opts...)
+				t.Cleanup(srv.Close)
+				rep := srv.Replica(map[string]string{"us-east-1": "eu-west-1", "cn-north-1": "cn-northwest-1"}[srv.Region])
+				srv.AddUser("alice", nil)
+				at, to, other := srv, srv, rep
+				if tc.atReplica {
+					at = rep
+				}
+				if tc.toReplica {
+					to, other = rep, srv
+				}
+				opts := []signout.Option{signout.WithHTTPClient(srv.HTTPClient())}
+				if replicated {
+					opts = append(opts, signout.WithReplicaRegions(srv.UserPoolID, rep.Region))
+				}
+				c, err := signout.New(opts...)
+				require.NoError(t, err)
+				tok := at.SignIn("alice").AccessToken
+				require.NoError(t, c.SignOut(context.Background(), tok))
+				assert.Equal(t, 1, to.Requests("GlobalSignOut"), "sent to %s", to.Region)
+				assert.Zero(t, other.Requests(""))
+				assert.False(t, srv.Accepts(tok))
+			})
+		}
+	}
+}
+
+// TestSignOutFailsOver: for a pool given WithReplicaRegions, a call that
+// fails in its region for a regional reason is made in the next one; an
+// answer, such as a token error, is not.
+func TestSignOutFailsOver(t *testing.T) {
+	noRegion(t)
+	tests := []struct {
+		name          string
+		original      bool // the ORIGINAL issuer form, else UPDATED
+		atReplica     bool // the token was issued at the replica
+		primaryDown   bool
+		primaryHangs  bool
+		replicaRefuse bool // the replica refuses sign-outs
+		revoked       bool // the token was signed out before
+		logout        bool // Logout ThisSession (RevokeToken, then GetUser) in place of SignOut
+		want          error
+		primary       int // requests to the primary
+		replica       int // requests to the replica
+	}{
+		{name: "the primary is down: done at the replica", primaryDown: true, primary: 3, replica: 1},
+		{name: "the primary hangs: done at the replica within the budget", primaryHangs: true, primary: 1, replica: 1},
+		{name: "the primary is down: a session revoked at the replica", logout: true, primaryDown: true, primary: 6, replica: 2},
+		{name: "a replica's token, the replica refuses: done at the primary", original: true, atReplica: true,
+			replicaRefuse: true, primary: 1, replica: 1},
+		{name: "the primary is down and the replica refuses: not done, retryable", primaryDown: true, replicaRefuse: true,
+			want: signout.ErrNetwork, primary: 3, replica: 1},
+		{name: "a token error is an answer: no failover", revoked: true, want: signout.ErrTokenRevoked, primary: 1},
+		{name: "the replica's token error after the primary's failure", primaryDown: true, revoked: true,
+			want: signout.ErrTokenRevoked, primary: 3, replica: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []signouttest.ServerOption
+			if !tc.original {
+				opts = append(opts, signouttest.UpdatedIssuer())
+			}
+			srv := signouttest.NewServer(opts...)
+			t.Cleanup(srv.Close)
+			rep := srv.Replica("eu-west-1")
+			srv.AddUser("alice", nil)
+			at := srv
+			if tc.atReplica {
+				at = rep
+			}
+			tokens, other := at.SignIn("alice"), srv.SignIn("alice")
+			if tc.revoked {
+				_, err := srv.Client().GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: &tokens.AccessToken})
+				require.NoError(t, err)
+				other = srv.SignIn("alice")
+			}
+			before := srv.Requests("")
+			srv.SetDown(tc.primaryDown)
+			rep.RefuseSignOut(tc.replicaRefuse)
+			if tc.primaryHangs {
+				srv.InjectFault("", signouttest.Fault{Mode: signouttest.Hang})
+			}
+			c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()), signout.WithReplicaRegions(srv.UserPoolID, rep.Region),
+				signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(2*time.Second))
+			require.NoError(t, err)
+
+			if tc.logout {
+				var reach signout.Reach
+				reach, err = c.Logout(context.Background(), tokens.AccessToken, tokens.RefreshToken, signout.ThisSession)
+				assert.Equal(t, signout.ThisSession, reach)
+			} else {
+				err = c.SignOut(context.Background(), tokens.AccessToken)
+			}
+			assert.Equal(t, tc.primary, srv.Requests("")-before, "requests to the primary")
+			assert.Equal(t, tc.replica, rep.Requests(""), "requests to the replica")
+			srv.SetDown(false)
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+				se := asError(t, err)
+				assert.Equal(t, tc.want != signout.ErrTokenRevoked, se.Retryable())
+				assert.Equal(t, tc.primary+tc.replica, se.Attempts, "the requests of every region")
+				if !tc.revoked {
+					assert.True(t, srv.Accepts(tokens.AccessToken), "not done")
+				}
+				return
+			}
+			require.NoError(t, err)
+			for _, s := range []*signouttest.Server{srv, rep} {
+				assert.False(t, s.Accepts(tokens.AccessToken), "ended in %s", s.Region)
+				assert.False(t, s.Accepts(tokens.RefreshToken), "ended in %s", s.Region)
+				assert.Equal(t, tc.logout, s.Accepts(other.AccessToken), "the user's other session, in %s", s.Region)
+			}
+		})
+	}
+}
+
 func TestSignOutRetries(t *testing.T) {
 	tests := []struct {
 		name     string

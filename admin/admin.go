@@ -198,7 +198,7 @@ func (c *Client) credentials(ctx context.Context, op string) error {
 // (0: the client's retry policy).
 func (c *Client) signOut(ctx context.Context, region, userPoolID, username string, attempts int) error {
 	in := &cip.AdminUserGlobalSignOutInput{UserPoolId: &userPoolID, Username: &username}
-	return c.run.Run(ctx, opAdminSignOut, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opAdminSignOut, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.AdminUserGlobalSignOut(ctx, in, withAttempts(optFns, attempts)...)
 		return err
 	})
@@ -219,7 +219,7 @@ func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, s
 	if sub == "" {
 		in := &cip.ListUsersInput{UserPoolId: &userPoolID, AttributesToGet: []string{"sub"},
 			Filter: aws.String(`username = "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(username) + `"`)}
-		e := c.run.Run(ctx, opListUsers, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		e := c.run.Run(ctx, opListUsers, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 			out, err := c.api.ListUsers(ctx, in, optFns...)
 			if err == nil {
 				sub = subOf(out.Users, username)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,10 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// long reports whether the tests at scale run in full (SIGNOUT_LONG=1);
+// else they run a small version of the same path.
+func long() bool { return os.Getenv("SIGNOUT_LONG") == "1" }
 
 // fakeSecret is the secret access key of the tests' fake credentials; no
 // output may show it.

@@ -47,6 +47,27 @@
 // differ; that test checks the two headers together. Browsers honour
 // Clear-Site-Data over HTTPS and on localhost only.
 //
+// # Behind an Application Load Balancer
+//
+// When an Application Load Balancer signs users in with Cognito, the
+// application holds no tokens: the load balancer keeps them in its session
+// cookie, AWSELBAuthSessionCookie-0, -1, ..., and forwards the access
+// token with each request. Expiring that cookie alone is not a logout: the
+// user's tokens stay valid at Cognito, and the load balancer's next
+// sign-in is granted at once by the managed login, whose own session
+// lives on. [WithALB] takes all three steps: it expires the cookie's
+// shards, signs the user out of all sessions with the forwarded access
+// token (the load balancer forwards no refresh token), and redirects to
+// the managed login's /logout ([LogoutURL]):
+//
+//	logoutURL, _ := signouthttp.LogoutURL("auth.example.com", clientID, "https://app.example.com/")
+//	logout, err := signouthttp.New(client, signouthttp.WithALB(alb.SessionCookie, logoutURL))
+//
+// The load balancer learns of the sign-out only when it next refreshes the
+// tokens, up to an hour later, and until then forwards a copy of the old
+// cookie as a live session: package alb's middleware refuses such
+// requests by the revoked access token.
+//
 // # Forged requests
 //
 // The handler accepts POST only, and only from pages of its own origin

@@ -93,3 +93,45 @@ func ExampleLogoutURL() {
 	// Output:
 	// https://auth.example.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
 }
+
+// Behind an Application Load Balancer that signs users in, the logout ends
+// the load balancer's session, the user's sessions at Cognito, and the
+// managed login's session.
+func ExampleWithALB() {
+	srv := signouttest.NewServer() // stands in for Cognito
+	defer srv.Close()
+	client, err := signout.New(signout.WithEndpoint(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lb := signouttest.NewALB(srv, http.NotFoundHandler()) // stands in for the load balancer
+	defer lb.Close()
+
+	// In production: signouthttp.LogoutURL("auth.example.com", clientID, "https://app.example.com/").
+	logoutURL := lb.LogoutURL(lb.URL + "/")
+	h, err := signouthttp.New(client, signouthttp.WithALB("AWSELBAuthSessionCookie", logoutURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tokens := srv.SignIn("alice")
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	for name, values := range lb.Headers(tokens) { // x-amzn-oidc-data, -accesstoken, -identity
+		req.Header[name] = values
+	}
+	req.AddCookie(&http.Cookie{Name: "AWSELBAuthSessionCookie-0", Value: "..."})
+	req.AddCookie(&http.Cookie{Name: "AWSELBAuthSessionCookie-1", Value: "..."})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	fmt.Println(rec.Code, rec.Header().Get("Location") == logoutURL)
+	for _, c := range rec.Result().Cookies() {
+		fmt.Println("expired:", c.Name)
+	}
+	fmt.Println("access token accepted:", srv.Accepts(tokens.AccessToken))
+	// Output:
+	// 303 true
+	// expired: AWSELBAuthSessionCookie-0
+	// expired: AWSELBAuthSessionCookie-1
+	// access token accepted: false
+}

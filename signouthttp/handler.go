@@ -54,6 +54,14 @@ func New(l Logouter, opts ...Option) (http.Handler, error) {
 		return nil, o.err
 	case l == nil:
 		return nil, badOption("New", "nil Logouter")
+	case o.albCookie != "" && (o.accessCookie != "" || o.refreshCookie != ""):
+		return nil, badOption("WithALB", "the load balancer forwards the access token: WithTokenCookies does not apply")
+	case o.albCookie != "" && o.redirect != "":
+		return nil, badOption("WithALB", "WithALB redirects to the logout URL: WithRedirect does not apply")
+	case o.albCookie != "" && o.reachSet && o.reach != signout.AllSessions:
+		return nil, badOption("WithALB", "the load balancer forwards no refresh token: a logout behind it ends all sessions")
+	case o.albCookie != "":
+		o.reach, o.redirect = signout.AllSessions, o.albLogout
 	}
 	h := &handler{options: o, l: l}
 	for _, name := range append([]string{o.accessCookie, o.refreshCookie}, o.clearCookies...) {
@@ -128,6 +136,14 @@ const maxTokens = 8
 // Cognito only what its own tokens name.
 func (h *handler) sessions(r *http.Request) ([]session, error) {
 	access := values(r, h.accessCookie, bearer(r))
+	if h.albCookie != "" {
+		access = nil
+		for _, v := range r.Header.Values(albAccessHeader) {
+			if v != "" && !slices.Contains(access, v) {
+				access = append(access, v)
+			}
+		}
+	}
 	refresh := values(r, h.refreshCookie, "")
 	if len(access) > maxTokens || len(refresh) > maxTokens {
 		return nil, ErrTooManyTokens
@@ -210,10 +226,32 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
+// albAccessHeader is where a load balancer forwards the access token.
+const albAccessHeader = "X-Amzn-Oidc-Accesstoken"
+
+// expireALBCookies expires every shard of the load balancer's session
+// cookie that r carries, as the load balancer sets them: path /, no
+// domain, Secure behind HTTPS (X-Forwarded-Proto, which it sets).
+func (h *handler) expireALBCookies(w http.ResponseWriter, r *http.Request) {
+	var done []string
+	for _, c := range r.Cookies() {
+		n, ok := strings.CutPrefix(c.Name, h.albCookie+"-")
+		if !ok || n == "" || strings.Trim(n, "0123456789") != "" || slices.Contains(done, c.Name) {
+			continue
+		}
+		done = append(done, c.Name)
+		http.SetCookie(w, &http.Cookie{Name: c.Name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true,
+			Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"})
+	}
+}
+
 // expireCookies tells the browser to drop every configured cookie. A
 // __Host- or __Secure- cookie, or any on HTTPS, is expired with Secure, as
 // browsers require for those prefixes.
 func (h *handler) expireCookies(w http.ResponseWriter, r *http.Request) {
+	if h.albCookie != "" {
+		h.expireALBCookies(w, r)
+	}
 	for _, name := range h.cookies {
 		c := &http.Cookie{
 			Name:     name,

@@ -547,6 +547,13 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"redirect with user info":    {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("https://app.example.com@evil.example/")}, "WithRedirect"},
 		"tab in redirect":            {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("/\t/evil.example/")}, "WithRedirect"},
 		"the first bad option wins":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(-1), signouthttp.WithRedirect("x")}, "WithTimeout"},
+		"ALB cookie name":            {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("a b", albLogout)}, "WithALB"},
+		"ALB without logout URL":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", "")}, "WithALB"},
+		"ALB logout URL a path":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", "/logout")}, "WithALB"},
+		// Options that contradict WithALB, before or after it.
+		"ALB and token cookies": {&fakeClient{}, []signouthttp.Option{signouthttp.WithTokenCookies("at", ""), signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout)}, "WithALB"},
+		"ALB and redirect":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout), signouthttp.WithRedirect("/")}, "WithALB"},
+		"ALB and this session":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout), signouthttp.WithReach(signout.ThisSession)}, "WithALB"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, err := signouthttp.New(tc.l, tc.opts...)
@@ -672,4 +679,123 @@ func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) si
 	c, err := signout.New(opts...)
 	require.NoError(t, err)
 	return c
+}
+
+const albLogout = "https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F"
+
+// TestHandlerALB takes the tokens from the load balancer's header, ends all
+// sessions, expires the load balancer's cookie shards the request carries
+// and no others, and sends the browser to the managed login's logout.
+func TestHandlerALB(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts    []signouthttp.Option
+		headers map[string][]string
+		cookies []string
+		calls   []call
+		expired []string
+		secure  bool
+	}{
+		"one session": {
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1"}},
+			cookies: []string{"AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-1=b", "theme=dark", "AWSELBAuthSessionCookie=x", "AWSELBAuthSessionCookie-x=y"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"AWSELBAuthSessionCookie-0", "AWSELBAuthSessionCookie-1"},
+		},
+		"four shards behind HTTPS": {
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1"}, "X-Forwarded-Proto": {"https"}},
+			cookies: []string{"AWSELBAuthSessionCookie-3=d", "AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-2=c", "AWSELBAuthSessionCookie-1=b"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"AWSELBAuthSessionCookie-3", "AWSELBAuthSessionCookie-0", "AWSELBAuthSessionCookie-2", "AWSELBAuthSessionCookie-1"},
+			secure:  true,
+		},
+		"bearer and token cookies are not read": {
+			headers: map[string][]string{"Authorization": {"Bearer AT2"}},
+			cookies: []string{"at=AT3", "AWSELBAuthSessionCookie-0=a"},
+			expired: []string{"AWSELBAuthSessionCookie-0"},
+		},
+		"the cookie name of the listener rule": {
+			opts:    []signouthttp.Option{signouthttp.WithALB("MyCookie", albLogout), signouthttp.WithClearCookies("sid")},
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1", "AT1"}},
+			cookies: []string{"AWSELBAuthSessionCookie-0=a", "MyCookie-0=a", "sid=1"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"MyCookie-0", "sid"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeClient{}
+			opts := tc.opts
+			if opts == nil {
+				opts = []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout)}
+			}
+			h, err := signouthttp.New(f, opts...)
+			require.NoError(t, err)
+			r := post("", "", tc.cookies...)
+			for k, vs := range tc.headers {
+				r.Header[k] = vs
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			assert.Equal(t, http.StatusSeeOther, rec.Code)
+			assert.Equal(t, albLogout, rec.Header().Get("Location"))
+			assert.Equal(t, tc.calls, f.Calls())
+			assert.ElementsMatch(t, tc.expired, expired(rec.Result()))
+			for _, c := range rec.Result().Cookies() {
+				if strings.HasPrefix(c.Name, "AWSELBAuthSessionCookie-") {
+					assert.Equal(t, "/", c.Path, c.Name)
+					assert.Equal(t, tc.secure, c.Secure, c.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestHandlerALBOnStandIn logs out through a real Client of a session the
+// stand-in load balancer forwards: the access token is signed out.
+func TestHandlerALBOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	lb := signouttest.NewALB(srv, http.NotFoundHandler())
+	t.Cleanup(lb.Close)
+	h, err := signouthttp.New(newClient(t, srv), signouthttp.WithALB("AWSELBAuthSessionCookie", lb.LogoutURL(lb.URL+"/")))
+	require.NoError(t, err)
+	alice := srv.SignIn("alice")
+	phone := srv.SignIn("alice")
+	r := post("", "", "AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-1=b")
+	for k, vs := range lb.Headers(alice) {
+		r.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, lb.LogoutURL(lb.URL+"/"), rec.Header().Get("Location"))
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
+	assert.False(t, srv.Accepts(alice.AccessToken))
+	assert.False(t, srv.Accepts(phone.RefreshToken), "all sessions")
+}
+
+// TestHandlerALBWithoutAdminScope: a load balancer that asks for "openid"
+// alone forwards an access token GlobalSignOut refuses. The logout still
+// expires the cookies and ends the managed login's session, and the hook
+// hears why Cognito's sessions live on.
+func TestHandlerALBWithoutAdminScope(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	lb := signouttest.NewALB(srv, nil, signouttest.ALBScope("openid"))
+	t.Cleanup(lb.Close)
+	var hookErr error
+	h, err := signouthttp.New(newClient(t, srv), signouthttp.WithALB("AWSELBAuthSessionCookie", lb.LogoutURL(lb.URL+"/")),
+		signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
+	require.NoError(t, err)
+	tokens := srv.SignIn("alice", signouttest.Claims{"scope": "openid"})
+	r := post("", "", "AWSELBAuthSessionCookie-0=a")
+	for k, vs := range lb.Headers(tokens) {
+		r.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, lb.LogoutURL(lb.URL+"/"), rec.Header().Get("Location"))
+	assert.Equal(t, []string{"AWSELBAuthSessionCookie-0"}, expired(rec.Result()))
+	assert.ErrorIs(t, hookErr, signout.ErrMissingScope)
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "refused before any request: Cognito's sessions live on without the admin path")
 }

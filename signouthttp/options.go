@@ -2,6 +2,7 @@ package signouthttp
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ type Option func(*options)
 
 type options struct {
 	reach                       signout.Reach
+	reachSet                    bool // WithReach was given
+	albCookie, albLogout        string
 	accessCookie, refreshCookie string
 	clearCookies                []string
 	cookiePath, cookieDomain    string
@@ -57,7 +60,35 @@ func WithReach(r signout.Reach) Option {
 			o.fail("WithReach", "neither signout.ThisSession nor signout.AllSessions")
 			return
 		}
-		o.reach = r
+		o.reach, o.reachSet = r, true
+	}
+}
+
+// WithALB serves the logout of an application behind an Application Load
+// Balancer that signs users in with Cognito, in the three steps it takes:
+// it expires every shard of the load balancer's session cookie the request
+// carries (sessionCookie-0, sessionCookie-1, ...; sessionCookie is the
+// authenticate action's SessionCookieName, by default
+// "AWSELBAuthSessionCookie", alb.SessionCookie); it signs the user out of
+// all sessions with the access token the load balancer forwards
+// (x-amzn-oidc-accesstoken), since it forwards no refresh token; and it
+// sends the browser with 303 See Other to logoutURL, the user pool's
+// managed-login logout URL (see LogoutURL), which ends the managed-login
+// session too: without it the load balancer's next sign-in would be
+// granted at once, with no password asked. The logout_uri in logoutURL
+// is where the user lands, signed out. It is an error from New to combine
+// WithALB with WithTokenCookies, WithRedirect or WithReach(ThisSession).
+func WithALB(sessionCookie, logoutURL string) Option {
+	return func(o *options) {
+		u, err := url.Parse(logoutURL)
+		switch {
+		case sessionCookie == "" || !validCookieName(sessionCookie+"-0"):
+			o.fail("WithALB", "not a cookie name")
+		case err != nil || !safeRedirect(logoutURL) || !u.IsAbs():
+			o.fail("WithALB", "the logout URL is not an absolute http(s) URL")
+		default:
+			o.albCookie, o.albLogout = sessionCookie, logoutURL
+		}
 	}
 }
 

@@ -16,6 +16,26 @@
 //	c, _ := signout.New(signout.WithEndpoint(srv.URL))
 //	err := c.SignOut(ctx, tokens.AccessToken)
 //
+// Tokens carry the pool's ORIGINAL issuer, or its UPDATED one with
+// [UpdatedIssuer]. [Server.Replica] starts a replica of the pool in another
+// region, as Cognito's multi-Region replication does, [Server.SetDown] plays
+// an outage of a region, and [Server.HTTPClient] sends each request for
+// Cognito's endpoint in a region of the pool to the server there, so that a
+// test sees a call reach the region it should, and fail over:
+//
+//	replica := srv.Replica("eu-west-1")
+//	c, _ := signout.New(signout.WithHTTPClient(srv.HTTPClient()),
+//		signout.WithReplicaRegions(srv.UserPoolID, replica.Region))
+//	srv.SetDown(true)
+//	err := c.SignOut(ctx, tokens.AccessToken) // signed out at the replica
+//
+// [ALB] is a stand-in Application Load Balancer in front of an
+// http.Handler, signing users in with a Server's pool through a stand-in
+// managed login, and forwarding their requests with the headers AWS
+// documents (x-amzn-oidc-data signed with ES256 by a key its key endpoint
+// serves): for package alb, signouthttp.WithALB and the applications
+// using them.
+//
 // ListUsers pages hold at most 60 users, in the order they were made; its
 // Filter is `attribute = "value"` or `attribute ^= "value"` (a prefix) on
 // username, email, phone_number, name, given_name, family_name,

@@ -68,6 +68,28 @@ func ExampleServer() {
 	// 1
 }
 
+func ExampleServer_Replica() {
+	srv := signouttest.NewServer(signouttest.UpdatedIssuer())
+	defer srv.Close()
+	replica := srv.Replica("eu-west-1")
+	tokens := srv.SignIn("alice")
+
+	c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()),
+		signout.WithReplicaRegions(srv.UserPoolID, replica.Region), signout.WithRetryMaxAttempts(1))
+	if err != nil {
+		panic(err)
+	}
+	srv.SetDown(true)
+	fmt.Println(c.SignOut(context.Background(), tokens.AccessToken))
+	fmt.Println(srv.Requests("GlobalSignOut"), replica.Requests("GlobalSignOut"))
+	srv.SetDown(false)
+	fmt.Println(srv.Accepts(tokens.AccessToken), replica.Accepts(tokens.AccessToken))
+	// Output:
+	// <nil>
+	// 1 1
+	// false false
+}
+
 func ExampleServer_Client() {
 	srv := signouttest.NewServer()
 	defer srv.Close()

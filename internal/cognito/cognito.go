@@ -1,6 +1,7 @@
 // Package cognito runs Cognito operations for the packages of the module:
 // it builds the SDK client (transport, retries), picks each call's region,
-// bounds it in time, and counts and logs its attempts.
+// and the next one when a region fails, bounds it in time, and counts and
+// logs its attempts.
 //
 // What a failure becomes is package signout's business: it declares the
 // error type and its sentinels, and sets Errors when it is loaded, as a
@@ -24,6 +25,10 @@ var Errors interface {
 	// Retryable reports whether err, a mapped error or an SDK error, may
 	// succeed when the call is made again.
 	Retryable(err error) bool
+	// Regional reports whether err, a mapped error, is a failure of the
+	// region the call went to that another region of the pool may not
+	// share, so that the call may be tried there.
+	Regional(err error) bool
 }
 
 // ErrNoRegion is what Run hands FromSDK when a call has no region.

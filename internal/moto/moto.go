@@ -38,6 +38,24 @@ func Start(t testing.TB) string {
 		}
 		t.Skip("moto_server is not on PATH; install it with pip install 'moto[server]' to run the integration tests")
 	}
+	// The port is free when chosen, but another listener may take it
+	// before moto_server, slow to start, binds it: then moto_server exits,
+	// and it is started again on another port.
+	for attempt := 1; ; attempt++ {
+		url, ok := start(t, bin)
+		if ok {
+			return url
+		}
+		if attempt == 3 {
+			t.Fatalf("moto_server exited before answering, %d times", attempt)
+		}
+	}
+}
+
+// start runs moto_server on a free port until the test ends, and returns
+// its URL once it answers; ok is false if it exited first.
+func start(t testing.TB, bin string) (url string, ok bool) {
+	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
@@ -52,20 +70,24 @@ func Start(t testing.TB) string {
 		cmd.Process.Kill()
 		<-exited
 	})
-	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	url = "http://127.0.0.1:" + strconv.Itoa(port)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// Only moto_server answers 200 here: another server that took the
+		// port is not taken for it.
 		resp, err := hc.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return url
+			if resp.StatusCode == http.StatusOK {
+				return url, true
+			}
 		}
 		select {
 		case <-exited:
-			t.Fatalf("moto_server exited before answering")
+			return "", false
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,28 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.ContainsAny(c.Pool.Region+c.Pool.PoolID, "/.:@#?") {
 			t.Fatalf("issuer %+v could steer the host", c.Pool)
+		}
+	})
+}
+
+// FuzzRegionRules: IsRegion and IsPoolID, loops rather than patterns
+// compiled at every start, accept exactly what the patterns accept: the
+// region rule, and Cognito's API pattern for a pool id.
+func FuzzRegionRules(f *testing.F) {
+	regionRE := regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$`)
+	poolRE := regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
+	for _, s := range []string{
+		"us-east-1", "us-gov-west-1", "eu-isoe-west-12", "us-east-123", "us--east-1", "us-east-", "u-east-1", "usa-east-1",
+		"us-1", "us-east-1_AbC", "us-east-1_", "us-east-1_a_b", "_a", "a_", "a-_b", "us-east-1_" + strings.Repeat("Z", 45),
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "us-east-1\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		assert.Equal(t, regionRE.MatchString(s), IsRegion(s), "IsRegion(%q)", s)
+		assert.Equal(t, poolRE.MatchString(s) && len(s) <= 55, IsPoolID(s), "IsPoolID(%q)", s)
+		if i, ok := ParseIssuer(s); ok {
+			assert.Equal(t, s, i.String(), "an issuer has one spelling")
 		}
 	})
 }
