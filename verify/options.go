@@ -3,6 +3,7 @@ package verify
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,8 +98,8 @@ func WithPool(pool string, clientIDs ...string) Option {
 		if primary != "" {
 			pc.primary = primary
 		}
-		if replica != "" {
-			o.replicas[id] = append(o.replicas[id], replica)
+		if replica != "" && !slices.Contains(pc.replicas, replica) {
+			pc.replicas = append(pc.replicas, replica)
 		}
 		if exact != "" {
 			pc.urls = append(pc.urls, exact)
@@ -106,29 +107,40 @@ func WithPool(pool string, clientIDs ...string) Option {
 	}
 }
 
-// WithReplicaRegions accepts the tokens that replicas of the user pool
-// userPoolID in regions issue (multi-Region replication): under the
-// ORIGINAL issuer form their iss names the replica's region. The pool must
-// be given to WithPool too, by its id or Cognito issuer URL. Its JWKS is
-// fetched from the region the token's iss names, then from the pool's other
-// regions when that fails.
+// WithReplicaRegions names the regions of the replicas of user pool
+// userPoolID (Cognito's multi-Region replication), whose tokens are then
+// accepted too: under the ORIGINAL issuer form their iss names the
+// replica's region. The pool must be given to WithPool, by its id or a
+// Cognito issuer URL. Its JWKS is fetched from the host the token's iss
+// names, then from the pool's other regions, primary first, when that
+// fails. As with the root package's WithReplicaRegions, give it once for
+// each replicated pool; a later one for the same pool replaces the
+// earlier.
 func WithReplicaRegions(userPoolID string, regions ...string) Option {
 	return func(o *options) {
-		if _, ok := token.PoolRegion(userPoolID); !ok {
-			o.fail("WithReplicaRegions", "not a user pool id beginning with its region, such as us-east-1_AbC123")
+		primary, isPool := token.PoolRegion(userPoolID)
+		if !isPool {
+			o.fail("WithReplicaRegions", "not a user pool id, such as us-east-1_AbC123")
 			return
 		}
 		if len(regions) == 0 {
-			o.fail("WithReplicaRegions", "no region given")
+			o.fail("WithReplicaRegions", "no region")
 			return
 		}
-		for _, r := range regions {
-			if !token.IsRegion(r) {
-				o.fail("WithReplicaRegions", "not a region name, such as eu-west-1")
+		for i, r := range regions {
+			switch {
+			case !token.IsRegion(r):
+				o.fail("WithReplicaRegions", "not a region name, such as us-east-1")
+				return
+			case r == primary:
+				o.fail("WithReplicaRegions", "the pool's primary region is not a replica")
+				return
+			case slices.Contains(regions[:i], r):
+				o.fail("WithReplicaRegions", "a region named twice")
 				return
 			}
 		}
-		o.replicas[userPoolID] = append(o.replicas[userPoolID], regions...)
+		o.replicas[userPoolID] = slices.Clone(regions)
 	}
 }
 

@@ -288,3 +288,23 @@ func TestRecordRefusesEveryForm(t *testing.T) {
 		}
 	}
 }
+
+// TestWithReplicaRegionsLaterReplaces: as in the root package, a later
+// WithReplicaRegions for a pool replaces the earlier.
+func TestWithReplicaRegionsLaterReplaces(t *testing.T) {
+	const id = "us-east-1_Later1"
+	now := time.Now()
+	v, err := New(WithPool(id, "c"), WithReplicaRegions(id, "eu-west-1"), WithReplicaRegions(id, "ap-south-1"),
+		WithHTTPClient(&http.Client{Transport: &cognitoHosts{}}))
+	require.NoError(t, err)
+	for region, ok := range map[string]bool{"eu-west-1": false, "ap-south-1": true} {
+		tok := signRS256(t, keyA(), "kid-a", map[string]any{"iss": "https://cognito-idp." + region + ".amazonaws.com/" + id,
+			"sub": "s", "client_id": "c", "token_use": "access", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		_, err := v.Verify(context.Background(), tok)
+		if ok {
+			require.NoError(t, err, region)
+		} else {
+			assertRefused(t, err, signout.ErrInvalidToken, tok)
+		}
+	}
+}

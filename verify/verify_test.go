@@ -548,6 +548,8 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"replica region misspelt", []Option{pool, WithReplicaRegions("us-east-1_AbC", "Europe")}, "WithReplicaRegions"},
 		{"replicas without a region", []Option{pool, WithReplicaRegions("us-east-1_AbC")}, "WithReplicaRegions"},
 		{"replicas of an issuer URL", []Option{pool, WithReplicaRegions("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "eu-west-1")}, "WithReplicaRegions"},
+		{"the primary as a replica", []Option{pool, WithReplicaRegions("us-east-1_AbC", "us-east-1")}, "WithReplicaRegions"},
+		{"a replica region twice", []Option{pool, WithReplicaRegions("us-east-1_AbC", "eu-west-1", "eu-west-1")}, "WithReplicaRegions"},
 		{"replicas of a pool not given", []Option{pool, WithReplicaRegions("eu-west-1_Zz", "eu-west-2")}, "WithReplicaRegions"},
 		{"replicas of a pool given by an emulator's URL", []Option{WithPool("https://emulator.example/us-east-1_AbC", "c"), WithReplicaRegions("us-east-1_AbC", "eu-west-1")}, "WithReplicaRegions"},
 		{"any of no scope", []Option{pool, WithRequirements(AnyScope())}, "WithRequirements"},
