@@ -19,7 +19,7 @@ func TestMiddleware(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
 	checker := &fakeStore{revoked: map[string]bool{"revoked-user": true}}
-	v := p.verifier(t, clk, WithRevocationStore(checker), WithScopes("email"))
+	v := p.verifier(t, clk, WithRevocationStore(checker), WithRequirements(AllScopes("email")))
 	api := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := ClaimsFromContext(r.Context())
 		if !assert.True(t, ok) {
@@ -162,4 +162,34 @@ func TestMiddlewareCallersHangingUpKeepTheRefetchLimit(t *testing.T) {
 		cancel()
 	}
 	assert.Equal(t, int32(2), p.fetches.Load(), "one fetch for the five unknown keys")
+}
+
+// TestMiddlewarePerRoute: one Verifier guards routes with requirements of
+// their own.
+func TestMiddlewarePerRoute(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux := http.NewServeMux()
+	mux.Handle("/staff", v.Middleware(ok, AnyGroup("staff", "contractors")))
+	mux.Handle("/billing", v.Middleware(ok, AllGroups("billing")))
+	mux.Handle("/orders", v.Middleware(ok, AnyScope("orders.read", "email"), Check(func(c *Claims) error {
+		if c.Username != "alice" {
+			return errNotOwner
+		}
+		return nil
+	})))
+	mux.Handle("/misconfigured", v.Middleware(ok, AnyScope()))
+	tok := p.mint(t, p.claims(clk.Now()))
+	for path, status := range map[string]int{"/staff": 200, "/billing": 403, "/orders": 200, "/misconfigured": 503} {
+		t.Run(path, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			assert.Equal(t, status, rec.Code)
+		})
+	}
+	assert.Equal(t, int32(1), p.fetches.Load())
 }

@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 	"unsafe"
 
+	josejson "github.com/go-jose/go-jose/v4/json"
+
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/jwks"
-	tokenpkg "github.com/cognitogo/signout/internal/token"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // RevocationStore is where the Verifier reads the sign-outs recorded as
@@ -30,8 +31,8 @@ type RevocationStore interface {
 // one Claims between the requests that carry the same token: treat it as
 // read-only.
 type Claims struct {
-	Issuer     string    // iss: the user pool's issuer URL
-	UserPoolID string    // the user pool, whichever issuer form iss has
+	Issuer     string    // iss: the user pool's issuer URL, in the form the token has
+	UserPoolID string    // the user pool, whichever issuer form or region iss names
 	Subject    string    // sub: the user's id
 	TokenUse   string    // token_use: "access" or "id"
 	ClientID   string    // the app client: client_id of an access token, aud of an ID token
@@ -43,31 +44,43 @@ type Claims struct {
 	AuthTime   time.Time // auth_time: the sign-in, kept across refreshes; whole seconds
 	IssuedAt   time.Time // iat
 	Expires    time.Time // exp
+
+	payload []byte // the verified claims' JSON, for Decode
+}
+
+// Decode decodes the token's claims, all of them, into v, a pointer to a
+// struct or map of the application's own: email, custom: attributes,
+// claims a pre-token-generation Lambda trigger added. It decodes as
+// strictly as the Verifier reads the claims it checks: names are
+// case-sensitive and a name given twice is refused. It returns an
+// *signout.Error matching signout.ErrInvalidToken when the claims do not
+// fit v (a Check requirement may return it as it is); the error does not
+// quote them.
+func (c *Claims) Decode(v any) error {
+	if err := josejson.Unmarshal(c.payload, v); err != nil {
+		return &signout.Error{Op: "Decode", Kind: signout.ErrInvalidToken,
+			Message: "the token's claims do not fit the type given to Decode"}
+	}
+	return nil
 }
 
 // Verifier checks Cognito tokens locally: signature, issuer, client,
-// token_use, time, scopes, groups and revocation. It is safe for concurrent
+// token_use, time, revocation and requirements. It is safe for concurrent
 // use; make one per process with New.
 type Verifier struct {
-	pools       map[string]*pool // by issuer
-	access, id  bool             // accepted token uses
-	scopes      []string
-	groups      []string
-	leeway      time.Duration
-	revocations RevocationStore
-	cache       *cache // nil when disabled
-	now         func() time.Time
-}
-
-type pool struct {
-	id      string
-	clients []string
-	keys    *jwks.Set
+	pools        []*pool
+	issuers      map[string]*pool // by every accepted iss
+	access, id   bool             // accepted token uses
+	requirements []Requirement
+	leeway       time.Duration
+	revocations  RevocationStore
+	cache        *cache // nil when disabled
+	now          func() time.Time
 }
 
 // New returns a Verifier for the pools given with WithPool. It fetches
-// nothing: each pool's JWKS is fetched on first use. It returns an
-// *signout.Error matching signout.ErrInvalidOption, whose Op names the
+// nothing: each pool's JWKS is fetched on first use, or by Load. It returns
+// an *signout.Error matching signout.ErrInvalidOption, whose Op names the
 // option, when an option is invalid or no pool is given.
 func New(opts ...Option) (*Verifier, error) {
 	o := defaultOptions()
@@ -77,78 +90,80 @@ func New(opts ...Option) (*Verifier, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	if len(o.pools) == 0 {
-		return nil, &signout.Error{Op: "WithPool", Kind: signout.ErrInvalidOption, Message: "no user pool: New needs WithPool"}
+	v := &Verifier{
+		requirements: o.requirements,
+		leeway:       o.leeway,
+		revocations:  o.revocations,
+		now:          time.Now,
 	}
 	client := o.httpClient
 	if client == nil {
 		client = jwks.DefaultClient()
 	}
-	v := &Verifier{
-		pools:       map[string]*pool{},
-		scopes:      o.scopes,
-		groups:      o.groups,
-		leeway:      o.leeway,
-		revocations: o.revocations,
-		now:         time.Now,
+	var err error
+	v.pools, v.issuers, err = o.buildPools(client, func() time.Time { return v.now() })
+	if err != nil {
+		return nil, err
 	}
-	for _, u := range o.uses {
-		v.access = v.access || u == "access"
-		v.id = v.id || u == "id"
-	}
+	v.access, v.id = slices.Contains(o.uses, "access"), slices.Contains(o.uses, "id")
 	if o.cacheSize > 0 {
 		v.cache = newCache(o.cacheSize)
-	}
-	for _, p := range o.pools {
-		if existing := v.pools[p.issuer]; existing != nil {
-			existing.clients = append(existing.clients, p.clients...)
-			continue
-		}
-		url := p.issuer + jwks.WellKnown
-		if o.endpoint != "" {
-			url = o.endpoint + "/" + poolID(p.issuer) + jwks.WellKnown
-		}
-		v.pools[p.issuer] = &pool{
-			id:      poolID(p.issuer),
-			clients: slices.Clone(p.clients),
-			keys: jwks.New(jwks.Config{URLs: []string{url}, Client: client, Interval: o.refreshInterval,
-				Now: func() time.Time { return v.now() }}),
-		}
 	}
 	return v, nil
 }
 
-// Verify checks token and returns its claims. A token seen before is found
-// in the cache by its SHA-256 and only its exp and revocation are checked
-// again. Errors are *signout.Error values that never hold the token:
-// signout.ErrTokenExpired, signout.ErrTokenRevoked, signout.ErrMissingScope,
-// signout.ErrInvalidToken for anything else wrong with the token (all four
-// also match signout.ErrNotAuthorized); signout.ErrNetwork, ErrTimeout or
-// ErrService when the pool's JWKS could not be fetched or the revocation
-// checker failed; context.Canceled when ctx ended during a fetch.
-func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	if token == "" {
+// Verify checks token and returns its claims. The token must meet the
+// requirements of WithRequirements, then reqs, in order. A token seen
+// before is found in the cache by its SHA-256: its exp, its revocation and
+// the requirements are checked again, its signature and other claims not.
+//
+// Errors are *signout.Error values that never hold the token:
+// signout.ErrTokenExpired, ErrTokenRevoked, ErrMissingScope (a scope or
+// group requirement), ErrInvalidToken for anything else wrong with the
+// token (all four also match signout.ErrNotAuthorized); signout.ErrNetwork,
+// ErrTimeout or ErrService when the pool's JWKS could not be fetched or the
+// revocation store failed; context.Canceled when ctx ended during a fetch
+// (a deadline gives ErrTimeout, which matches context.DeadlineExceeded);
+// signout.ErrInvalidOption for a Requirement built from bad arguments.
+func (v *Verifier) Verify(ctx context.Context, token string, reqs ...Requirement) (*Claims, error) {
+	c, err := v.claims(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRevoked(c); err != nil {
+		return nil, err
+	}
+	if err := meets(c, v.requirements); err != nil {
+		return nil, err
+	}
+	if err := meets(c, reqs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// claims returns the claims of a valid token, from the cache or by a whole
+// check.
+func (v *Verifier) claims(ctx context.Context, tok string) (*Claims, error) {
+	if tok == "" {
 		return nil, invalid("no token")
 	}
-	if len(token) > tokenpkg.MaxLen {
+	if len(tok) > token.MaxLen {
 		// Refused before it is hashed for the cache.
 		return nil, invalid("token is longer than 32 KiB")
 	}
 	if v.cache == nil {
-		return v.verify(ctx, token)
+		return v.verify(ctx, tok)
 	}
-	key := tokenHash(token)
+	key := tokenHash(tok)
 	if e, ok := v.cache.get(key); ok {
 		if v.now().After(e.deadline) {
 			v.cache.drop(key)
 			return nil, expired()
 		}
-		if err := v.checkRevoked(e.claims); err != nil {
-			return nil, err
-		}
 		return e.claims, nil
 	}
-	c, err := v.verify(ctx, token)
+	c, err := v.verify(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -156,13 +171,58 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
+// verify is the whole check of a token not in the cache but revocation and
+// requirements. The signature is checked before any claim but iss (which
+// picks the pool's keys), so that a forged token learns nothing from which
+// check refused it.
+func (v *Verifier) verify(ctx context.Context, tok string) (*Claims, error) {
+	t, err := token.Parse(tok)
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	p := v.issuers[t.Issuer]
+	if p == nil {
+		return nil, invalid("token issuer is not an accepted user pool")
+	}
+	if err := p.keys.Verify(ctx, t); err != nil {
+		return nil, keyError(err)
+	}
+	return v.check(p, t)
+}
+
+// check applies the claim rules to a token whose signature verified.
+func (v *Verifier) check(p *pool, t *token.Token) (*Claims, error) {
+	w := &t.Claims
+	if !(w.TokenUse == "access" && v.access || w.TokenUse == "id" && v.id) {
+		return nil, invalid("token_use is not accepted")
+	}
+	now := v.now()
+	switch {
+	case !slices.Contains(p.clients, w.ClientID):
+		return nil, invalid("token's app client is not accepted")
+	case w.Subject == "":
+		return nil, invalid("token has no sub")
+	case w.Expiry.IsZero() || w.IssuedAt.IsZero():
+		return nil, invalid("token lacks exp or iat")
+	case now.After(w.Expiry.Add(v.leeway)):
+		return nil, expired()
+	case w.IssuedAt.After(now.Add(v.leeway)) || w.NotBefore.After(now.Add(v.leeway)):
+		return nil, invalid("token is not valid yet")
+	}
+	return &Claims{
+		Issuer: w.Issuer, UserPoolID: p.id, Subject: w.Subject, TokenUse: w.TokenUse, ClientID: w.ClientID,
+		Username: w.Username, Scope: w.Scope, Groups: w.Groups, OriginJTI: w.OriginJTI, JTI: w.JTI,
+		AuthTime: w.AuthTime, IssuedAt: w.IssuedAt, Expires: w.Expiry, payload: t.Payload,
+	}, nil
+}
+
 // Load fetches the JWKS of every pool whose keys are not loaded yet, and
-// returns nil once all are. Call it at start, so that the first request
-// does not wait for a fetch; it returns at once when the keys are loaded, so
-// a readiness probe may call it too. A JWKS that failed to load is fetched
-// again at most once a second. Errors are those of Verify when a JWKS
-// cannot be fetched: signout.ErrNetwork, ErrTimeout, ErrService, or
-// context.Canceled.
+// returns nil once all are: call it at start, so that the first request
+// does not wait for a fetch (aws-jwt-verify's hydrate). It returns at once
+// when the keys are loaded, so a readiness probe may call it on every
+// probe. A JWKS that failed to load is asked again at most once a second.
+// Its errors are Verify's for a JWKS that cannot be fetched:
+// signout.ErrNetwork, ErrTimeout, ErrService, or context.Canceled.
 func (v *Verifier) Load(ctx context.Context) error {
 	for _, p := range v.pools {
 		if err := p.keys.Load(ctx); err != nil {
@@ -170,68 +230,6 @@ func (v *Verifier) Load(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// verify is the whole check of a token not in the cache. The signature is
-// checked before any claim but iss (which picks the pool's keys), so that a
-// forged token learns nothing from which check refused it.
-func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
-	t, err := tokenpkg.Parse(token)
-	if err != nil {
-		return nil, invalid(err.Error())
-	}
-	p := v.pools[t.Issuer]
-	if p == nil {
-		return nil, invalid("token issuer is not an accepted user pool")
-	}
-	if err := p.keys.Verify(ctx, t); err != nil {
-		return nil, keyError(err)
-	}
-	c, err := v.check(p, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.checkRevoked(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// check applies the claim rules to a token whose signature verified.
-func (v *Verifier) check(p *pool, t *tokenpkg.Token) (*Claims, error) {
-	w := &t.Claims
-	c := &Claims{
-		Issuer: w.Issuer, UserPoolID: p.id, Subject: w.Subject, TokenUse: w.TokenUse, ClientID: w.ClientID,
-		Username: w.Username, Scope: w.Scope, Groups: w.Groups, OriginJTI: w.OriginJTI, JTI: w.JTI,
-		AuthTime: w.AuthTime, IssuedAt: w.IssuedAt, Expires: w.Expiry,
-	}
-	if !(w.TokenUse == "access" && v.access || w.TokenUse == "id" && v.id) {
-		return nil, invalid("token_use is not accepted")
-	}
-	now := v.now()
-	switch {
-	case !slices.Contains(p.clients, c.ClientID):
-		return nil, invalid("token's app client is not accepted")
-	case w.Subject == "":
-		return nil, invalid("token has no sub")
-	case w.Expiry.IsZero() || w.IssuedAt.IsZero():
-		return nil, invalid("token lacks exp or iat")
-	case now.After(c.Expires.Add(v.leeway)):
-		return nil, expired()
-	case c.IssuedAt.After(now.Add(v.leeway)) || w.NotBefore.After(now.Add(v.leeway)):
-		return nil, invalid("token is not valid yet")
-	}
-	for _, s := range v.scopes {
-		if !hasWord(c.Scope, s) {
-			return nil, &signout.Error{Op: "Verify", Kind: signout.ErrMissingScope, Message: "token lacks a required scope"}
-		}
-	}
-	for _, g := range v.groups {
-		if !slices.Contains(c.Groups, g) {
-			return nil, &signout.Error{Op: "Verify", Kind: signout.ErrMissingScope, Message: "token lacks a required group"}
-		}
-	}
-	return c, nil
 }
 
 func (v *Verifier) checkRevoked(c *Claims) error {
@@ -257,15 +255,6 @@ func (v *Verifier) checkRevoked(c *Claims) error {
 // []byte(token) would copy a token of a few KiB on every request.
 func tokenHash(token string) [32]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
-}
-
-func hasWord(list, word string) bool {
-	for w := range strings.FieldsSeq(list) {
-		if w == word {
-			return true
-		}
-	}
-	return false
 }
 
 func invalid(msg string) error {

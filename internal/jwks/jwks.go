@@ -207,7 +207,10 @@ func (s *Set) refresh(ctx context.Context, issuer string) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return contextError(ctx.Err())
+	}
+	if err := ctx.Err(); err != nil {
+		// Whether or not the fetch ended too: the caller has gone.
+		return contextError(err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

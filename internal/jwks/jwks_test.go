@@ -473,3 +473,19 @@ func TestLoad(t *testing.T) {
 	require.NoError(t, s.Verify(context.Background(), tokenOf(t, keyA(), "kid-a")))
 	assert.Equal(t, int32(1), e.fetches.Load(), "nor when its keys are used")
 }
+
+// TestEndedCallerGetsItsContextError: a caller whose context has ended is
+// told so, even when the fetch it started ends at once; the fetch still
+// loads the keys.
+func TestEndedCallerGetsItsContextError(t *testing.T) {
+	e := newEndpoint(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tok := tokenOf(t, keyA(), "kid-a")
+	for range 50 {
+		s := newSet(e, &clock{t: time.Now()})
+		err := s.Verify(ctx, tok)
+		assertKind(t, err, Canceled, tok)
+		require.NoError(t, s.Load(context.Background()))
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4/json"
 )
 
 // MaxLen is the longest token accepted. Cognito's tokens are one to a few
@@ -81,30 +79,85 @@ type Claims struct {
 	Expiry    time.Time // zero without exp
 }
 
-// payload is the JSON of the claims; json is go-jose's encoding/json, which
-// matches names case-sensitively and refuses a name given twice.
+// payload is the JSON of the claims.
 type payload struct {
-	Iss             string   `json:"iss"`
-	Sub             string   `json:"sub"`
-	TokenUse        string   `json:"token_use"`
-	ClientID        string   `json:"client_id"`
-	Aud             string   `json:"aud"`
-	Username        string   `json:"username"`
-	CognitoUsername string   `json:"cognito:username"`
-	Scope           string   `json:"scope"`
-	Groups          []string `json:"cognito:groups"`
-	OriginJTI       string   `json:"origin_jti"`
-	JTI             string   `json:"jti"`
-	AuthTime        *int64   `json:"auth_time"`
-	Iat             *int64   `json:"iat"`
-	Nbf             *int64   `json:"nbf"`
-	Exp             *int64   `json:"exp"`
+	Iss             string
+	Sub             string
+	TokenUse        string
+	ClientID        string
+	Aud             string
+	Username        string
+	CognitoUsername string
+	Scope           string
+	Groups          []string
+	OriginJTI       string
+	JTI             string
+	AuthTime        number
+	Iat             number
+	Nbf             number
+	Exp             number
+}
+
+// readClaims reads the claims' JSON into p.
+func readClaims(data []byte, p *payload) error {
+	r := reader{data: data}
+	return r.object(func(name []byte) error {
+		switch string(name) {
+		case "iss":
+			return r.string(&p.Iss)
+		case "sub":
+			return r.string(&p.Sub)
+		case "token_use":
+			return r.string(&p.TokenUse)
+		case "client_id":
+			return r.string(&p.ClientID)
+		case "aud":
+			return r.string(&p.Aud)
+		case "username":
+			return r.string(&p.Username)
+		case "cognito:username":
+			return r.string(&p.CognitoUsername)
+		case "scope":
+			return r.string(&p.Scope)
+		case "cognito:groups":
+			return r.strings(&p.Groups)
+		case "origin_jti":
+			return r.string(&p.OriginJTI)
+		case "jti":
+			return r.string(&p.JTI)
+		case "auth_time":
+			return r.int(&p.AuthTime)
+		case "iat":
+			return r.int(&p.Iat)
+		case "nbf":
+			return r.int(&p.Nbf)
+		case "exp":
+			return r.int(&p.Exp)
+		}
+		return r.skip()
+	})
 }
 
 type header struct {
-	Alg  string   `json:"alg"`
-	Kid  string   `json:"kid"`
-	Crit []string `json:"crit"`
+	Alg  string
+	Kid  string
+	Crit []string
+}
+
+// readHeader reads the header's JSON into h.
+func readHeader(data []byte, h *header) error {
+	r := reader{data: data}
+	return r.object(func(name []byte) error {
+		switch string(name) {
+		case "alg":
+			return r.string(&h.Alg)
+		case "kid":
+			return r.string(&h.Kid)
+		case "crit":
+			return r.strings(&h.Crit)
+		}
+		return r.skip()
+	})
 }
 
 // CheckShape reports whether tok can be a token at all: not empty, not longer
@@ -154,14 +207,14 @@ func Parse(tok string) (*Token, error) {
 		return nil, invalid("token is unsigned")
 	}
 	var hd header
-	if _, err := decode(h, &hd); err != nil {
+	if _, err := decode(h, func(b []byte) error { return readHeader(b, &hd) }); err != nil {
 		return nil, invalid("token header: %v", err)
 	}
 	if hd.Alg == "" || strings.EqualFold(hd.Alg, "none") {
 		return nil, invalid("token header names no signing algorithm")
 	}
 	var pl payload
-	raw, err := decode(p, &pl)
+	raw, err := decode(p, func(b []byte) error { return readClaims(b, &pl) })
 	if err != nil {
 		return nil, invalid("token claims: %v", err)
 	}
@@ -179,23 +232,23 @@ func Parse(tok string) (*Token, error) {
 	c.Pool, _ = ParseIssuer(pl.Iss)
 	for _, f := range []struct {
 		name string
-		v    *int64
+		n    number
 		t    *time.Time
 	}{{"auth_time", pl.AuthTime, &c.AuthTime}, {"iat", pl.Iat, &c.IssuedAt}, {"nbf", pl.Nbf, &c.NotBefore}, {"exp", pl.Exp, &c.Expiry}} {
-		if f.v == nil {
+		if !f.n.set {
 			continue
 		}
-		if *f.v < 0 || *f.v > 1<<40 {
+		if f.n.v < 0 || f.n.v > 1<<40 {
 			return nil, invalid("token %s claim is out of range", f.name)
 		}
-		*f.t = time.Unix(*f.v, 0)
+		*f.t = time.Unix(f.n.v, 0)
 	}
 	return t, nil
 }
 
-// decode reads one base64url segment holding a JSON object into v, and
-// returns the JSON.
-func decode(seg string, v any) ([]byte, error) {
+// decode reads one base64url segment holding a JSON object with read,
+// and returns the JSON.
+func decode(seg string, read func([]byte) error) ([]byte, error) {
 	raw, err := b64.DecodeString(seg)
 	if err != nil {
 		return nil, fmt.Errorf("not canonical base64url")
@@ -203,7 +256,7 @@ func decode(seg string, v any) ([]byte, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := read(raw); err != nil {
 		return nil, fmt.Errorf("not valid JSON of the expected types, or a name given twice")
 	}
 	return raw, nil
