@@ -51,7 +51,7 @@ func ExampleVerifier_Middleware() {
 	}
 	get()
 
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
 	if err != nil {
 		log.Fatal(err)
 	}

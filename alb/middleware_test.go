@@ -37,7 +37,7 @@ func newApp(t *testing.T) *app {
 	require.NoError(t, err)
 	a.v, err = New(access, WithLoadBalancer(a.lb.ARN), WithKeyEndpoint(a.lb.KeyURL))
 	require.NoError(t, err)
-	a.client, err = signout.New(signout.WithEndpoint(a.srv.URL), signout.WithRevocationStore(a.store))
+	a.client, err = signout.New(signout.WithEndpoint(a.srv.URL), signout.WithPool(a.srv.UserPoolID), signout.WithRevocationStore(a.store))
 	require.NoError(t, err)
 	return a
 }

@@ -57,7 +57,7 @@ func setup(mux *http.ServeMux, srv *signouttest.Server, lb *signouttest.ALB) err
 	// redisstore.Store. The logout records each sign-out in it, and the
 	// access token verifier reads it.
 	store := revocation.New()
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store))
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
 	if err != nil {
 		return err
 	}
