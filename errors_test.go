@@ -20,12 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cognitogo/signout"
-	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/signouttest"
 )
@@ -231,13 +231,14 @@ func TestErrorMethods(t *testing.T) {
 		"ErrResourceNotFound": signout.ErrResourceNotFound, "ErrForbidden": signout.ErrForbidden, "ErrThrottled": signout.ErrThrottled,
 		"ErrInvalidParameter": signout.ErrInvalidParameter, "ErrOperationNotEnabled": signout.ErrOperationNotEnabled,
 		"ErrService": signout.ErrService, "ErrNetwork": signout.ErrNetwork, "ErrTimeout": signout.ErrTimeout, "ErrInvalidOption": signout.ErrInvalidOption,
+		"ErrQueued": signout.ErrQueued,
 	}
-	require.Len(t, cognito.Sentinels, len(names), "every sentinel is exported")
+	require.Len(t, signout.Sentinels, len(names), "every sentinel is exported")
 	for name, s := range names {
 		assert.Equal(t, "signout."+name, fmt.Sprintf("%#v", s))
 		assert.True(t, strings.HasPrefix(s.Error(), "signout: "))
 		matched := 0
-		for _, other := range cognito.Sentinels {
+		for _, other := range signout.Sentinels {
 			if errors.Is(&signout.Error{Kind: s}, other) {
 				matched++
 			}
@@ -405,7 +406,7 @@ func FuzzErrorMapping(f *testing.F) {
 			t.Fatalf("not an *Error: %v", err)
 		}
 		var matched []error
-		for _, s := range cognito.Sentinels {
+		for _, s := range signout.Sentinels {
 			if errors.Is(err, s) && !errors.Is(s, signout.ErrNotAuthorized) || s == se.Kind {
 				matched = append(matched, s)
 			}
@@ -434,4 +435,41 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestFromSDK(t *testing.T) {
+	const secret = "s3cret-token-0123456789abcdef"
+	api := &smithy.GenericAPIError{Code: "NotAuthorizedException", Message: "Invalid Access Token " + secret}
+	tests := []struct {
+		name     string
+		err      error
+		ctxErr   error
+		attempts int
+		kind     error
+		want     int // attempts reported
+	}{
+		{"API error", api, nil, 1, signout.ErrInvalidToken, 1},
+		{"attempts from the SDK when not counted", &retry.MaxAttemptsError{Attempt: 3, Err: api}, nil, -1, signout.ErrInvalidToken, 3},
+		{"the caller's deadline wins", api, context.DeadlineExceeded, 2, signout.ErrTimeout, 2},
+		{"cancellation", fmt.Errorf("send: %w", context.Canceled), nil, 1, context.Canceled, 1},
+		{"no code", &smithy.GenericAPIError{}, nil, 1, signout.ErrService, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := asError(t, signout.FromSDK("Op", tc.err, tc.ctxErr, tc.attempts, secret))
+			assert.Equal(t, tc.kind, e.Kind)
+			assert.Equal(t, tc.want, e.Attempts)
+			assert.NotContains(t, e.Error(), secret)
+			if tc.ctxErr != nil {
+				assert.ErrorIs(t, e.Err, tc.ctxErr)
+			}
+		})
+	}
+}
+
+func TestKindForCode(t *testing.T) {
+	assert.Equal(t, signout.ErrThrottled, signout.KindForCode("", "", 429), "a 429 is throttling without a code")
+	assert.Equal(t, signout.ErrTokenRevoked, signout.KindForCode("NotAuthorizedException", "Refresh Token has been revoked", 503), "whatever the status")
+	assert.Equal(t, signout.ErrTimeout, signout.KindForCode("RequestTimeoutException", "", 408))
+	assert.Equal(t, signout.ErrService, signout.KindForCode("MysteryException", "", 400))
 }

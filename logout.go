@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout/internal/cognito"
@@ -46,36 +47,48 @@ func (r Reach) String() string {
 // that cannot be done (no refresh token, one that is malformed or of
 // another kind, no app client, or revocation not enabled for the app
 // client), Logout signs the user out of all sessions instead, which ends
-// more, never less, and returns AllSessions.
+// more, never less, and returns AllSessions; if Cognito answers that the
+// access token is already revoked, its session has ended, as asked, and
+// Logout returns ThisSession.
 //
-// AllSessions calls GlobalSignOut with the access token. When that cannot be
-// done (no access token, or Cognito refuses it: expired, revoked, invalid)
-// and there is a refresh token, Logout revokes it, returns ThisSession, and
+// AllSessions calls GlobalSignOut with the access token (or, with
+// WithAdmin, AdminUserGlobalSignOut for a verified token lacking the
+// aws.cognito.signin.user.admin scope). When that cannot be done (no
+// access token, or Cognito refuses it: expired, revoked, invalid) and
+// there is a refresh token, Logout revokes it, returns ThisSession, and
 // returns GlobalSignOut's error, since the user's other sessions may live
 // on. A revoked access token does not tell whether they do.
 //
-// Throttling, network and service faults end nothing and are returned as
-// they are: see Error.Retryable. The whole Logout, all its requests
-// included, gets one WithTimeout.
+// After revoking a refresh token, Logout asks Cognito (GetUser, one
+// request) whether an access token with the admin scope given with it is
+// now refused. Cognito answers success for a refresh token it does not
+// know, such as one planted in a cookie: if the access token still works,
+// the refresh token was not its session's, and Logout signs the user out
+// of all sessions instead. Without an answer, the revocation stands.
 //
-// After revoking a refresh token, Logout asks Cognito (GetUser) whether
-// the access token given with it is now refused. Cognito answers success
-// for a refresh token it does not know, such as one planted in a cookie: if
-// the access token still works, the refresh token was not its session's,
-// and Logout signs the user out of all sessions instead.
+// With WithRevocationStore, before Cognito is asked, the sessions are
+// recorded, when the access token's signature verified (see WithPool): the
+// session the access token names by its origin_jti for ThisSession, every
+// session of its user for AllSessions (and for ThisSession falling back to
+// it). They stay recorded whatever Cognito answers, and a retry records
+// them again. Without a verified access token nothing is recorded, and
+// the application's API accepts the session's access tokens until they
+// expire: pass the access token too.
 //
-// With WithRevocationStore, what ended is recorded there: every session of
-// the user for AllSessions; for ThisSession, the session the access token
-// names by its origin_jti, once Cognito has answered that this access token
-// is refused as revoked, so that a forged or mismatched access token cannot
-// get another session recorded. Pass the access token too: without it, or
-// when Cognito does not confirm, nothing is recorded for the session, and
-// the application's API accepts its access tokens until they expire.
+// The result says how far the logout holds:
 //
-// The error is nil exactly when at least the sessions asked for have ended,
-// and, with a store, have been recorded. When Cognito ended them but the
-// store failed, the returned Reach says what ended and the error's Op is
-// "RevocationStore".
+//   - (reach, nil): Cognito ended the sessions reach says, at least those
+//     asked for, and they are recorded.
+//   - (reach, an error matching ErrQueued): they are recorded, and the
+//     Cognito call, which failed for a passing reason (throttled, a 5xx,
+//     a timeout, no network), waits in the Outbox (WithOutbox) until
+//     Cognito confirms.
+//   - any other error: not done as asked, and reach says what Cognito
+//     ended. Op "RevocationStore" or "JWKS" means that Cognito ended the
+//     sessions but they could not be recorded: retry.
+//
+// The whole Logout, all its requests and store calls included, gets one
+// WithTimeout.
 func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, reach Reach) (Reach, error) {
 	if reach != ThisSession && reach != AllSessions {
 		return 0, &Error{Op: "Logout", Kind: ErrInvalidParameter, Message: "reach must be ThisSession or AllSessions"}
@@ -85,37 +98,33 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	}
 	ctx, cancel := c.budget(ctx)
 	defer cancel()
-	var claims *token.Claims
-	checkErr := errors.New("no access token")
-	if accessToken != "" {
-		claims, checkErr = c.parseAccess(accessToken)
-	}
-	region := ""
-	if claims != nil {
-		region = claims.Region
-	}
+	l, done := c.begin(ctx, accessToken)
+	defer done()
 	canRevoke := refreshToken != "" && c.clientID != ""
 
 	if reach == ThisSession {
 		if canRevoke {
-			e := c.revoke(ctx, refreshToken, region)
-			switch {
-			case e == nil:
-				// Cognito, as OAuth's token revocation (RFC 7009) has it,
-				// answers success for a refresh token it does not know: ask
-				// it about the access token to learn what ended.
-				switch c.accessState(ctx, accessToken, claims, checkErr) {
-				case revoked:
-					return ThisSession, c.record(ctx, claims, true)
-				case unknown:
-					return ThisSession, nil
+			recorded := l.record(true)
+			err := c.revoke(l.cognito, refreshToken, l.pool())
+			switch k := kind(err); {
+			case err == nil:
+				if c.accessState(l.cognito, &l.a) != accepted {
+					return ThisSession, l.held(nil)
 				}
 				// Still accepted: the refresh token was not this session's.
-			case (e.Kind == cognito.ErrOperationNotEnabled || e.Kind == cognito.ErrInvalidToken) && accessToken != "":
+			case retryableErr(err) && recorded:
+				a := l.a.claims
+				cl := &call{Op: opRevokeToken, Pool: a.Pool.PoolID, Region: a.Pool.Region, Subject: a.Subject,
+					OriginJTI: a.OriginJTI, ClientID: c.clientID, Token: refreshToken, At: l.at, RecordExpires: l.recordExpires()}
+				if qerr := c.queue(ctx, c.callID(opRevokeToken, refreshToken), cl, err); kind(qerr) == ErrQueued {
+					return ThisSession, qerr
+				}
+				return 0, err
+			case (k == ErrOperationNotEnabled || k == ErrInvalidToken) && accessToken != "":
 				// Revocation turned off, or a refresh token that is none: it
 				// cannot end the session, but the access token can.
 			default:
-				return 0, (*Error)(e)
+				return 0, err
 			}
 		} else if accessToken == "" {
 			return 0, &Error{Op: "Logout", Kind: ErrInvalidOption,
@@ -123,25 +132,25 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 		}
 		// Revocation cannot end this session: end them all.
 	}
-	e := c.globalSignOut(ctx, accessToken, claims, checkErr)
-	if e == nil {
-		return AllSessions, c.record(ctx, claims, false)
-	}
-	if reach == ThisSession || !canRevoke || !errors.Is(e.Kind, cognito.ErrNotAuthorized) {
-		return 0, (*Error)(e)
+	err := l.endAll()
+	switch {
+	case err == nil:
+		return AllSessions, l.held(nil)
+	case kind(err) == ErrQueued:
+		return AllSessions, err
+	case reach == ThisSession && kind(err) == ErrTokenRevoked:
+		// The access token's session has ended, now or before: what was
+		// asked.
+		return ThisSession, l.held(nil)
+	case reach == ThisSession || !canRevoke || !errors.Is(err, ErrNotAuthorized):
+		return 0, err
 	}
 	// GlobalSignOut cannot be made with this access token: end this session
 	// at least, and report that the others may live on.
-	if re := c.revoke(ctx, refreshToken, region); re != nil {
-		return 0, (*Error)(re)
+	if re := c.revoke(l.cognito, refreshToken, l.pool()); re != nil {
+		return 0, re
 	}
-	// GlobalSignOut's own "revoked" already said what GetUser would.
-	if e.Kind == cognito.ErrTokenRevoked || c.accessState(ctx, accessToken, claims, checkErr) == revoked {
-		if err := c.record(ctx, claims, true); err != nil {
-			return ThisSession, err
-		}
-	}
-	return ThisSession, (*Error)(e)
+	return ThisSession, err
 }
 
 // budget gives one call of the Client, all its requests included, the
@@ -153,83 +162,175 @@ func (c *Client) budget(ctx context.Context) (context.Context, context.CancelFun
 	return ctx, func() {}
 }
 
+// logout is one SignOut or Logout under way.
+type logout struct {
+	c *Client
+	// ctx bounds the whole call; cognito, its Cognito requests, ending
+	// earlier to leave time for queueing a call that failed.
+	ctx, cognito context.Context
+	a            access
+	at           time.Time // the sign-out's time, in its records
+	// unrecorded says why sessions that end are not recorded: the store
+	// failed, or the token's signature could not be checked.
+	unrecorded error
+}
+
+// begin starts a call: it reads the access token and splits the budget.
+// Call done when the call ends.
+func (c *Client) begin(ctx context.Context, accessToken string) (l *logout, done func()) {
+	l = &logout{c: c, ctx: ctx, cognito: ctx, at: time.Now()}
+	done = func() {}
+	if dl, ok := ctx.Deadline(); ok && c.box != nil {
+		l.cognito, done = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/5, time.Second)))
+	}
+	l.a = c.readAccess(ctx, accessToken)
+	if c.store != nil && l.a.authErr != nil {
+		l.unrecorded = l.a.authErr
+	}
+	return l, done
+}
+
+// held returns the error of a call whose Cognito part ended with err: the
+// reason the sessions are not recorded, when Cognito ended them (err nil)
+// or had (ErrTokenRevoked) and they should have been; else err.
+func (l *logout) held(err error) error {
+	if l.unrecorded != nil && (err == nil || kind(err) == ErrTokenRevoked) {
+		return l.unrecorded
+	}
+	return err
+}
+
+// pool is the user pool the access token names, zero when there is none,
+// for the region of requests.
+func (l *logout) pool() token.Issuer {
+	if l.a.claims == nil {
+		return token.Issuer{}
+	}
+	return l.a.claims.Pool
+}
+
+// recordExpires is when the records of the call lapse: when the last
+// token they cover expires.
+func (l *logout) recordExpires() time.Time { return l.at.Add(cognito.MaxTokenLifetime) }
+
+// record writes the Revocation of the access token's session, or of every
+// session of its user, when there is a store and the token verified, and
+// reports whether it did.
+func (l *logout) record(thisSession bool) bool {
+	c, a := l.c, &l.a
+	if c.store == nil || !a.verified || thisSession && a.claims.OriginJTI == "" {
+		return false
+	}
+	r := Revocation{UserPoolID: a.claims.Pool.PoolID, Subject: a.claims.Subject, At: l.at, Expires: l.recordExpires()}
+	if thisSession {
+		r.OriginJTI = a.claims.OriginJTI
+	}
+	if err := c.store.Revoke(l.ctx, r); err != nil {
+		l.unrecorded = c.run.Fail(l.ctx, "RevocationStore", storeError(l.ctx, "RevocationStore", err))
+		return false
+	}
+	return true
+}
+
+// endAll records every session of the access token's user, then ends them
+// at Cognito: GlobalSignOut, or AdminUserGlobalSignOut with WithAdmin for
+// a verified token that cannot make it. A call that failed for a passing
+// reason after the record is queued, and its error matches ErrQueued.
+func (l *logout) endAll() error {
+	c, a := l.c, &l.a
+	recorded := l.record(false)
+	useAdmin := c.admin != nil && a.verified && a.checkErr != nil // lacking the scope
+	var err error
+	if !useAdmin {
+		err = c.globalSignOut(l.cognito, a)
+		useAdmin = c.admin != nil && a.verified && kind(err) == ErrMissingScope
+	}
+	if useAdmin {
+		err = c.adminSignOut(l.cognito, a.claims.Pool.PoolID, a.claims.Username)
+	}
+	if err == nil || !recorded || !retryableErr(err) {
+		return err
+	}
+	cl := &call{Op: opGlobalSignOut, Pool: a.claims.Pool.PoolID, Region: a.claims.Pool.Region, Subject: a.claims.Subject,
+		Username: a.claims.Username, At: l.at, RecordExpires: l.recordExpires()}
+	id := c.callID(opGlobalSignOut, a.token)
+	if useAdmin {
+		cl.Op, id = opAdminSignOut, c.callID(opAdminSignOut, cl.Pool, cl.Username)
+	} else {
+		cl.Token, cl.TokenExp = a.token, a.claims.Expiry
+	}
+	return c.queue(l.ctx, id, cl, err)
+}
+
+// callID names a call in the Outbox; "" without one.
+func (c *Client) callID(parts ...string) string {
+	if c.box == nil {
+		return ""
+	}
+	return c.box.id(parts...)
+}
+
 // tokenState is what Cognito says of an access token after its session
 // was revoked.
 type tokenState int
 
 const (
 	unknown  tokenState = iota // not asked, or no clear answer
-	revoked                    // refused as revoked: Cognito issued it, and its session ended
+	revoked                    // refused as revoked: its session ended
 	accepted                   // still accepted: its session lives on
 )
 
-// accessState asks Cognito (GetUser) about an access token that passed the
-// local checks. Its claims are not verified here; a "revoked" answer proves
-// that Cognito issued the token and that its session has ended, so the
-// claims may then be recorded.
-func (c *Client) accessState(ctx context.Context, accessToken string, claims *token.Claims, checkErr error) tokenState {
-	if checkErr != nil {
+// accessState asks Cognito (GetUser, one request, as the answer only
+// decides whether to end more) about an access token that passed the local
+// checks.
+func (c *Client) accessState(ctx context.Context, a *access) tokenState {
+	if a.checkErr != nil {
 		return unknown
 	}
-	in := &cip.GetUserInput{AccessToken: &accessToken}
-	e := c.run.Run(ctx, opGetUser, claims.Region, []string{accessToken}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
-		_, err := c.api.GetUser(ctx, in, optFns...)
+	in := &cip.GetUserInput{AccessToken: &a.token}
+	err := c.run.Run(ctx, opGetUser, a.claims.Pool, []string{a.token}, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		_, err := c.api.GetUser(ctx, in, append(optFns, func(o *cip.Options) { o.Retryer = aws.NopRetryer{} })...)
 		return err
 	})
 	switch {
-	case e == nil:
+	case err == nil:
 		return accepted
-	case e.Kind == cognito.ErrTokenRevoked:
+	case kind(err) == ErrTokenRevoked:
 		return revoked
 	}
 	return unknown
 }
 
-func (c *Client) revoke(ctx context.Context, refreshToken, region string) *cognito.Error {
+func (c *Client) revoke(ctx context.Context, refreshToken string, pool token.Issuer) error {
 	secrets := []string{refreshToken, c.clientSecret}
 	if err := token.CheckShape(refreshToken); err != nil {
-		return c.run.Done(ctx, localError(opRevokeToken, err), secrets...)
+		return c.run.Fail(ctx, opRevokeToken, localError(opRevokeToken, err), secrets...)
 	}
 	if strings.Count(refreshToken, ".") == 2 {
 		// A signed JWT is an access or ID token: Cognito's refresh tokens
 		// are encrypted, in five parts.
-		return c.run.Done(ctx, &cognito.Error{Op: opRevokeToken, Kind: cognito.ErrInvalidToken,
+		return c.run.Fail(ctx, opRevokeToken, &Error{Op: opRevokeToken, Kind: ErrInvalidToken,
 			Message: "not a refresh token: it is a signed JWT, an access or ID token"}, secrets...)
 	}
 	in := &cip.RevokeTokenInput{ClientId: &c.clientID, Token: &refreshToken}
 	if c.clientSecret != "" {
 		in.ClientSecret = &c.clientSecret
 	}
-	return c.run.Run(ctx, opRevokeToken, region, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opRevokeToken, pool, secrets, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.RevokeToken(ctx, in, optFns...)
 		return err
 	})
 }
 
-// record writes the Revocation of a sign-out to the store, if one is set:
-// the session of the access token whose claims are given, or every session
-// of its user. It records nothing without the claims that name them. The
-// claims must be authenticated by Cognito: it accepted the token, or
-// confirmed it revoked.
-func (c *Client) record(ctx context.Context, claims *token.Claims, thisSession bool) error {
-	if c.store == nil || claims == nil || claims.Issuer == "" || claims.Subject == "" || thisSession && claims.OriginJTI == "" {
-		return nil
-	}
-	now := time.Now()
-	r := Revocation{Issuer: claims.Issuer, Subject: claims.Subject, At: now, Expires: now.Add(cognito.MaxTokenLifetime)}
-	if thisSession {
-		r.OriginJTI = claims.OriginJTI
-	}
-	err := c.store.Revoke(ctx, r)
-	if err == nil {
-		return nil
-	}
-	e := &cognito.Error{Op: "RevocationStore", Kind: cognito.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
+// storeError makes the *Error of a store (or another part the application
+// gave) that failed op; ctx is the call's.
+func storeError(ctx context.Context, op string, err error) *Error {
+	e := &Error{Op: op, Kind: ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		e.Kind = context.Canceled
 	case ctx.Err() != nil:
-		e.Kind = cognito.ErrTimeout
+		e.Kind = ErrTimeout
 	}
-	return (*Error)(c.run.Done(ctx, e))
+	return e
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
 )
 
@@ -137,7 +138,8 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	store := &memStore{}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store))
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
+		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
 	ctx := context.Background()
 	logout := func(at, rt string, reach signout.Reach) signout.Reach {
@@ -146,22 +148,23 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 		return ended
 	}
 
-	// This session: recorded by its origin_jti once Cognito confirms.
+	// This session: recorded by its origin_jti.
 	alice := srv.SignIn("alice")
 	require.Equal(t, signout.ThisSession, logout(alice.AccessToken, alice.RefreshToken, signout.ThisSession))
 	// All sessions: recorded for the user.
 	bob := srv.SignIn("bob")
 	require.Equal(t, signout.AllSessions, logout(bob.AccessToken, bob.RefreshToken, signout.AllSessions))
 	// The fallback from all sessions to this one, with an access token
-	// already revoked: recorded for the session, not the user.
+	// already revoked: all sessions were asked for, and are recorded
+	// before Cognito answers.
 	carol := srv.SignIn("carol")
 	_, err = srv.Client().RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: &srv.ClientID, Token: &carol.RefreshToken})
 	require.NoError(t, err)
 	asked := srv.Requests("GetUser")
 	require.Equal(t, signout.ThisSession, logout(carol.AccessToken, carol.RefreshToken, signout.AllSessions))
-	assert.Equal(t, asked, srv.Requests("GetUser"), "GlobalSignOut's own answer confirmed the revocation")
-	// No access token, or an expired one Cognito will not confirm as
-	// revoked: nothing is recorded for the session.
+	assert.Equal(t, asked, srv.Requests("GetUser"), "GetUser decides nothing here")
+	// No access token, or an expired one, which authenticates no one:
+	// nothing is recorded.
 	dave := srv.SignIn("dave")
 	require.Equal(t, signout.ThisSession, logout("", dave.RefreshToken, signout.ThisSession))
 	expired := srv.SignIn("erin", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()})
@@ -172,10 +175,10 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	want := []struct{ tok, originJTI string }{
 		{alice.AccessToken, claim(t, alice.AccessToken, "origin_jti")},
 		{bob.AccessToken, ""},
-		{carol.AccessToken, claim(t, carol.AccessToken, "origin_jti")},
+		{carol.AccessToken, ""},
 	}
 	for i, w := range want {
-		assert.Equal(t, srv.Issuer, recs[i].Issuer)
+		assert.Equal(t, srv.UserPoolID, recs[i].UserPoolID)
 		assert.Equal(t, claim(t, w.tok, "sub"), recs[i].Subject)
 		assert.Equal(t, w.originJTI, recs[i].OriginJTI)
 		assert.Equal(t, 24*time.Hour, recs[i].Expires.Sub(recs[i].At))
@@ -183,15 +186,17 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	assert.NotEmpty(t, recs[0].OriginJTI)
 }
 
-// TestLogoutRecordsOnlyWhatCognitoConfirms: an attacker revokes their own
+// TestLogoutRecordsOnlyVerifiedTokens: an attacker revokes their own
 // refresh token beside an access token forged to name the victim's session.
-// Cognito revokes the attacker's session; the forged claims are recorded
-// nowhere, so the victim stays signed in at the application's API too.
-func TestLogoutRecordsOnlyWhatCognitoConfirms(t *testing.T) {
+// Cognito revokes the attacker's session; the forged claims, whose
+// signature does not verify, are recorded nowhere, so the victim stays
+// signed in at the application's API too.
+func TestLogoutRecordsOnlyVerifiedTokens(t *testing.T) {
 	store := &memStore{}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store))
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
+		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
 	victim, attacker := srv.SignIn("victim"), srv.SignIn("mallory")
 
@@ -251,4 +256,78 @@ func TestLogoutHasOneBudget(t *testing.T) {
 	require.Len(t, api.deadlines, 2)
 	assert.Equal(t, api.deadlines[0], api.deadlines[1], "both requests ran against the same deadline")
 	assert.False(t, api.deadlines[0].IsZero())
+}
+
+// managedLogin makes tokens as Cognito's managed login issues them, without
+// the aws.cognito.signin.user.admin scope.
+var managedLogin = signouttest.Claims{"scope": "openid email"}
+
+// TestLogoutManagedLoginTokens: a token without the admin scope, which
+// GetUser and GlobalSignOut refuse, is recorded by its verified signature:
+// its session for ThisSession, its user for AllSessions, which WithAdmin
+// then ends at Cognito.
+func TestLogoutManagedLoginTokens(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := revocation.New()
+	c := recordingClient(t, srv, store)
+	refused := apiOf(t, srv, store)
+	s := srv.SignIn("alice", managedLogin)
+	ended, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, signout.ThisSession)
+	require.NoError(t, err)
+	assert.Equal(t, signout.ThisSession, ended)
+	assert.False(t, srv.Accepts(s.RefreshToken))
+	assert.True(t, refused(s.AccessToken), "the API refuses the session's access token")
+
+	b := srv.SignIn("bob", managedLogin)
+	_, err = c.Logout(context.Background(), b.AccessToken, "", signout.AllSessions)
+	require.ErrorIs(t, err, signout.ErrMissingScope)
+	assert.True(t, refused(b.AccessToken), "the API refuses bob's sessions")
+
+	assert.True(t, srv.Accepts(b.RefreshToken), "GlobalSignOut cannot be made with the token")
+
+	// With IAM: AdminUserGlobalSignOut.
+	withAdmin := recordingClient(t, srv, store, signout.WithAdmin(newAdmin(t, srv.URL)))
+	carol, carol2 := srv.SignIn("carol", managedLogin), srv.SignIn("carol")
+	ended, err = withAdmin.Logout(context.Background(), carol.AccessToken, carol.RefreshToken, signout.AllSessions)
+	require.NoError(t, err)
+	assert.Equal(t, signout.AllSessions, ended)
+	assert.True(t, refused(carol.AccessToken))
+	assert.False(t, srv.Accepts(carol2.RefreshToken), "carol's other session ended at Cognito")
+	dave := srv.SignIn("dave", managedLogin)
+	require.NoError(t, withAdmin.SignOut(context.Background(), dave.AccessToken))
+	assert.False(t, srv.Accepts(dave.RefreshToken))
+	assert.Equal(t, 2, srv.Requests("AdminUserGlobalSignOut"))
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "no GlobalSignOut with tokens that cannot make it")
+	assert.Zero(t, srv.Requests("GetUser"), "no GetUser with tokens it refuses")
+}
+
+// TestLogoutRecordsDespiteGetUserFaults: the session is recorded before
+// Cognito is asked anything, so GetUser failing (which decides only
+// whether to end more) leaves it recorded.
+func TestLogoutRecordsDespiteGetUserFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault signouttest.Fault
+	}{
+		{"throttled", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded"}},
+		{"5xx", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "InternalErrorException", Message: "boom"}},
+		{"hangs", signouttest.Fault{Mode: signouttest.Hang}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := signouttest.NewServer()
+			t.Cleanup(srv.Close)
+			store := revocation.New()
+			c := recordingClient(t, srv, store, signout.WithReadTimeout(300*time.Millisecond))
+			refused := apiOf(t, srv, store)
+			srv.InjectFault("GetUser", tc.fault)
+			s := srv.SignIn("alice")
+			ended, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, signout.ThisSession)
+			require.NoError(t, err)
+			assert.Equal(t, signout.ThisSession, ended)
+			assert.Equal(t, 1, srv.Requests("GetUser"), "one request: its answer only decides whether to end more")
+			assert.False(t, srv.Accepts(s.RefreshToken))
+			assert.True(t, refused(s.AccessToken), "the API refuses the session's access token")
+		})
+	}
 }

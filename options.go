@@ -3,16 +3,16 @@ package signout
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/token"
 )
 
@@ -41,9 +41,18 @@ type options struct {
 	clientID         string
 	clientSecret     string
 	store            RevocationStore
+	replicas         map[string][]string // by user pool id
+	pools            []string            // user pool ids, in the order given
+	admin            Admin
+	outbox           Outbox
+	outboxKey        []byte
+	rates            map[string]float64 // the outbox's pace, by quota category
+	refreshValidity  time.Duration
+	retryMin         time.Duration // an Outbox entry's first retry; tests shorten it
+	retryMax         time.Duration
 
 	given []string // the names of the options given, for conflicts
-	err   *cognito.Error
+	err   *Error
 }
 
 func defaultOptions() options {
@@ -52,6 +61,13 @@ func defaultOptions() options {
 		readTimeout:    5 * time.Second,
 		timeout:        10 * time.Second,
 		leeway:         2 * time.Minute,
+		// Below Cognito's quotas (UserUpdate 25 requests/s, shared with
+		// every other user update of the account; UserToken 120/s), so the
+		// application's own calls keep a share.
+		rates:           map[string]float64{quotaUserUpdate: 20, quotaUserToken: 100},
+		refreshValidity: 30 * 24 * time.Hour, // Cognito's default
+		retryMin:        time.Second,
+		retryMax:        8 * time.Second,
 	}
 }
 
@@ -63,7 +79,7 @@ func (o *options) set(name, problem string) bool {
 		return true
 	}
 	if o.err == nil {
-		o.err = &cognito.Error{Op: name, Kind: cognito.ErrInvalidOption, Message: problem}
+		o.err = &Error{Op: name, Kind: ErrInvalidOption, Message: problem}
 	}
 	return false
 }
@@ -86,24 +102,43 @@ var (
 )
 
 // check returns the first bad value, then the first conflict.
-func (o *options) check() *cognito.Error {
+func (o *options) check() *Error {
 	if o.err != nil {
 		return o.err
 	}
-	conflict := func(whole string, parts []string) *cognito.Error {
+	conflict := func(whole string, parts []string) *Error {
 		for _, p := range parts {
 			if slices.Contains(o.given, p) {
-				return &cognito.Error{Op: whole, Kind: cognito.ErrInvalidOption,
+				return &Error{Op: whole, Kind: ErrInvalidOption,
 					Message: "cannot be combined with " + p + ", which it replaces"}
 			}
 		}
 		return nil
 	}
+	needs := func(name, needed, why string) *Error {
+		return &Error{Op: name, Kind: ErrInvalidOption, Message: "needs " + needed + ": " + why}
+	}
 	switch {
+	case o.store != nil && len(o.pools) == 0:
+		return needs("WithRevocationStore", "WithPool", "only the sign-outs of the user pools it names are recorded")
+	case o.admin != nil && len(o.pools) == 0:
+		return needs("WithAdmin", "WithPool", "only tokens whose signature the Client checked name the user to sign out")
+	case o.outbox != nil && o.store == nil:
+		return needs("WithOutbox", "WithRevocationStore", "a call is queued once its sessions are recorded")
+	}
+	for _, name := range []string{"WithOutboxKey", "WithOutboxRate"} {
+		if o.outbox == nil && slices.Contains(o.given, name) {
+			return needs(name, "WithOutbox", "it sets how the outbox is used")
+		}
+	}
+	switch {
+	case len(o.replicas) > 0 && o.region != "":
+		return &Error{Op: "WithReplicaRegions", Kind: ErrInvalidOption,
+			Message: "cannot be combined with WithRegion, which sends every call to one region"}
 	case o.api != nil:
 		return conflict("WithCognitoAPI", sdkOptions)
 	case o.httpClient != nil && o.awsConfig != nil && o.awsConfig.HTTPClient != nil:
-		return &cognito.Error{Op: "WithHTTPClient", Kind: cognito.ErrInvalidOption,
+		return &Error{Op: "WithHTTPClient", Kind: ErrInvalidOption,
 			Message: "cannot be combined with WithAWSConfig's HTTPClient"}
 	case o.httpClient != nil:
 		return conflict("WithHTTPClient", transportOptions)
@@ -113,13 +148,60 @@ func (o *options) check() *cognito.Error {
 	return nil
 }
 
-// WithRegion sets the AWS region of every call, as --region does. Without
-// it, each call uses the region in the token's iss claim, then the
-// aws.Config's, AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
+// WithRegion sets the AWS region of every call, as --region does, and no
+// call is tried in another region (see WithReplicaRegions). Without it,
+// each call uses the region in the token's iss claim, then the aws.Config's,
+// AWS_REGION, AWS_DEFAULT_REGION, or the profile's region.
 func WithRegion(region string) Option {
 	return func(o *options) {
 		if o.set("WithRegion", problemIf(!token.IsRegion(region), "not a region name, such as us-east-1")) {
 			o.region = region
+		}
+	}
+}
+
+// WithReplicaRegions names the regions of the replicas of user pool
+// userPoolID (Cognito's multi-Region replication), so that a call for a
+// token of the pool survives the failure of a region. A call goes first to
+// the region the token's iss names, which for the UPDATED issuer form is
+// the pool's primary. When it fails there for a regional reason (no
+// answer, a timeout or a 5xx fault after the retries, or
+// OperationNotEnabledException, "not available in the current region"),
+// it is made in the primary region, the one userPoolID begins with, then
+// in regions in order, never twice in a region, each region given an equal
+// share of the time left to the call. A token error (revoked, expired,
+// invalid) or throttling is Cognito's answer and is returned at once. When
+// every region fails, the error is the last one that Error.Retryable calls
+// retryable, such as a region that could not be reached, or else the last.
+//
+// Give it once for each replicated pool; a later one for the same pool
+// replaces the earlier. It cannot be combined with WithRegion, which sends
+// every call to one region, nor with a fixed endpoint (WithEndpoint, the
+// aws.Config's BaseEndpoint, the profile's endpoint_url), which is one
+// place.
+func WithReplicaRegions(userPoolID string, regions ...string) Option {
+	return func(o *options) {
+		primary, isPool := token.PoolRegion(userPoolID)
+		problem := problemIf(!isPool, "not a user pool id, such as us-east-1_AbC123")
+		if problem == ok && len(regions) == 0 {
+			problem = "no region"
+		}
+		for i, r := range regions {
+			switch {
+			case problem != ok:
+			case !token.IsRegion(r):
+				problem = "not a region name, such as us-east-1"
+			case r == primary:
+				problem = "the pool's primary region is not a replica"
+			case slices.Contains(regions[:i], r):
+				problem = "a region named twice"
+			}
+		}
+		if o.set("WithReplicaRegions", problem) {
+			if o.replicas == nil {
+				o.replicas = map[string][]string{}
+			}
+			o.replicas[userPoolID] = slices.Clone(regions)
 		}
 	}
 }
@@ -247,8 +329,9 @@ func WithHTTPClient(c *http.Client) Option {
 
 // WithLogger logs each attempt at slog.LevelDebug (operation, region,
 // endpoint, attempt, status, request id, latency) and each outcome, as
-// --debug does, with tokens and secrets redacted. Without it nothing is
-// logged.
+// --debug does, with tokens and secrets redacted; and the Outbox's events:
+// each call queued or completed at slog.LevelInfo, each given up at
+// slog.LevelError. Without it nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if o.set("WithLogger", problemIf(l == nil, "nil *slog.Logger")) {
@@ -282,14 +365,25 @@ func WithExpiryLeeway(d time.Duration) Option {
 	}
 }
 
-var (
-	// clientIDRE is Cognito's pattern for an app client id.
-	clientIDRE = regexp.MustCompile(`^[\w+]{1,128}$`)
-	// clientSecretRE is Cognito's pattern for a client secret, at the
-	// length below which a value is no secret and could not be masked
-	// without garbling other text.
-	clientSecretRE = regexp.MustCompile(`^[\w+]{16,128}$`)
-)
+// isClientValue reports whether s is minLen to 128 ASCII letters, digits, _
+// or +: Cognito's pattern for an app client id ([\w+]{1,128}) and, with
+// minLen 16, for a client secret, at the length below which a value is no
+// secret and could not be masked without garbling other text. A loop rather
+// than the patterns, whose compilation cost every program importing this
+// package 228 KB of allocations at start.
+func isClientValue(s string, minLen int) bool {
+	if len(s) < minLen || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '+':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // WithAppClient names the app client that issued the session's tokens,
 // which revoking a refresh token (Logout with ThisSession) needs, and its
@@ -298,8 +392,8 @@ var (
 func WithAppClient(id, secret string) Option {
 	return func(o *options) {
 		switch {
-		case !o.set("WithAppClient", problemIf(!clientIDRE.MatchString(id), "the app client id is not one (1 to 128 letters, digits, _ or +)")):
-		case !o.set("WithAppClient", problemIf(secret != "" && !clientSecretRE.MatchString(secret),
+		case !o.set("WithAppClient", problemIf(!isClientValue(id, 1), "the app client id is not one (1 to 128 letters, digits, _ or +)")):
+		case !o.set("WithAppClient", problemIf(secret != "" && !isClientValue(secret, 16),
 			"the client secret is not one (16 to 128 letters, digits, _ or +)")):
 		default:
 			o.clientID, o.clientSecret = id, secret
@@ -309,12 +403,117 @@ func WithAppClient(id, secret string) Option {
 
 // WithRevocationStore records every sign-out the Client makes in store, so
 // that an API verifying tokens locally (package verify, reading the same
-// store) refuses the ended sessions' tokens at once. Without it, such an API
-// accepts them until they expire.
+// store) refuses the ended sessions' tokens at once. A sign-out is recorded
+// before Cognito is asked, once the access token's signature verified,
+// whatever Cognito answers next, so it needs WithPool. Without it, such an
+// API accepts the tokens until they expire.
 func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
 		if o.set("WithRevocationStore", problemIf(store == nil, "nil RevocationStore")) {
 			o.store = store
+		}
+	}
+}
+
+// WithPool names a user pool, by its id (such as us-east-1_AbC123xyz),
+// whose tokens the Client signs out; give it once for each pool. With it,
+// before anything is recorded or sent, an access token's signature is
+// checked against its pool's JWKS, fetched once (and again for an unknown
+// key) through the Client's own transport and WithEndpoint; a token of
+// another pool, or whose signature does not verify, is refused without a
+// request, as ErrInvalidToken. WithRevocationStore and WithAdmin need it.
+// Without it, tokens of every pool are sent to Cognito unchecked.
+func WithPool(userPoolID string) Option {
+	return func(o *options) {
+		if o.set("WithPool", problemIf(!token.IsPoolID(userPoolID), "not a user pool id, such as us-east-1_AbC123xyz")) &&
+			!slices.Contains(o.pools, userPoolID) {
+			o.pools = append(o.pools, userPoolID)
+		}
+	}
+}
+
+// WithAdmin lets the Client sign a user out of all sessions with AWS
+// credentials (Cognito's AdminUserGlobalSignOut), where GlobalSignOut
+// cannot be made with the user's access token: one without the
+// aws.cognito.signin.user.admin scope (as managed login issues them), or
+// one that expired while its sign-out waited in the Outbox. Only tokens
+// whose signature the Client checked name the user, so it needs WithPool.
+// An *admin.Client implements Admin; give it no admin.WithRevocationStore,
+// as the Client records the sign-out itself. Its credentials need
+// cognito-idp:AdminUserGlobalSignOut on the pools.
+func WithAdmin(a Admin) Option {
+	return func(o *options) {
+		if o.set("WithAdmin", problemIf(a == nil, "nil Admin")) {
+			o.admin = a
+		}
+	}
+}
+
+// WithOutbox keeps the Cognito calls that fail for a passing reason
+// (throttling, a 5xx, a timeout, no network) in outbox, once their
+// sessions are recorded, and has the Client retry them in the background,
+// paced below Cognito's quotas (WithOutboxRate), until Cognito confirms:
+// the call then returns an error matching ErrQueued. It needs
+// WithRevocationStore, and is usually the same store: revocation.Store for
+// one process, redisstore for a fleet. The Client then runs a goroutine:
+// Close it when done.
+func WithOutbox(outbox Outbox) Option {
+	return func(o *options) {
+		if o.set("WithOutbox", problemIf(outbox == nil, "nil Outbox")) {
+			o.outbox = outbox
+		}
+	}
+}
+
+// WithOutboxKey sets the AES-256 key (32 bytes, random) that seals what
+// the Client puts in the Outbox: the token a call needs and whom it signs
+// out. Clients sharing an outbox, as a fleet sharing a redisstore does,
+// must share the key, or an entry left by one that stopped cannot be read
+// by the others. Without it New makes a random key, which serves an outbox
+// that lives no longer than the Client, as revocation.Store's does. It needs
+// WithOutbox.
+func WithOutboxKey(key []byte) Option {
+	return func(o *options) {
+		if o.set("WithOutboxKey", problemIf(len(key) != 32, "%d bytes; want 32", len(key))) {
+			o.outboxKey = slices.Clone(key)
+		}
+	}
+}
+
+// Cognito's request rate quota categories that sign-outs use.
+const (
+	quotaUserUpdate = "UserUpdate" // GlobalSignOut, AdminUserGlobalSignOut
+	quotaUserToken  = "UserToken"  // RevokeToken
+)
+
+// WithOutboxRate sets how many calls of a Cognito quota category a Client
+// makes from the Outbox a second: "UserUpdate" (GlobalSignOut and
+// AdminUserGlobalSignOut, whose quota is 25 a second per account and
+// region, shared with every other user update and not adjustable; default
+// 20) or "UserToken" (RevokeToken: quota 120, adjustable; default 100). A
+// fleet's Clients each keep their own pace, so divide by their number.
+// It needs WithOutbox.
+func WithOutboxRate(category string, perSecond float64) Option {
+	return func(o *options) {
+		switch {
+		case !o.set("WithOutboxRate", problemIf(category != quotaUserUpdate && category != quotaUserToken,
+			"the category is UserUpdate or UserToken")):
+		case !o.set("WithOutboxRate", problemIf(!(perSecond > 0) || math.IsInf(perSecond, 1), "the rate must be above 0")):
+		default:
+			o.rates = maps.Clone(o.rates)
+			o.rates[category] = perSecond
+		}
+	}
+}
+
+// WithRefreshTokenValidity is how long the app client's refresh tokens
+// last (its RefreshTokenValidity). An Outbox entry is given up that long
+// after its sign-out, when no refresh token it would end can still be
+// used. Default 30 days, Cognito's default.
+func WithRefreshTokenValidity(d time.Duration) Option {
+	return func(o *options) {
+		if o.set("WithRefreshTokenValidity", problemIf(d <= 0, "want a duration above 0")) {
+			o.refreshValidity = d
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
 )
 
@@ -51,6 +54,21 @@ func TestOptionValues(t *testing.T) {
 		{"bad app client id", signout.WithAppClient("not an id", ""), "WithAppClient"},
 		{"short client secret", signout.WithAppClient("abc", "short"), "WithAppClient"},
 		{"client secret with a space", signout.WithAppClient("abc", "a secret of twenty chars"), "WithAppClient"},
+		{"pool id a token", signout.WithPool("eyJhbGciOiJSUzI1NiJ9secretsecret"), "WithPool"},
+		{"empty pool id", signout.WithPool(""), "WithPool"},
+		{"nil admin", signout.WithAdmin(nil), "WithAdmin"},
+		{"nil outbox", signout.WithOutbox(nil), "WithOutbox"},
+		{"short outbox key", signout.WithOutboxKey(make([]byte, 16)), "WithOutboxKey"},
+		{"outbox rate of another category", signout.WithOutboxRate("UserRead", 10), "WithOutboxRate"},
+		{"zero outbox rate", signout.WithOutboxRate("UserUpdate", 0), "WithOutboxRate"},
+		{"zero refresh token validity", signout.WithRefreshTokenValidity(0), "WithRefreshTokenValidity"},
+		{"replicas of no pool", signout.WithReplicaRegions("", "eu-west-1"), "WithReplicaRegions"},
+		{"replicas of a pool id without a region", signout.WithReplicaRegions("pool_AbC123", "eu-west-1"), "WithReplicaRegions"},
+		{"replicas of a token", signout.WithReplicaRegions("eyJhbGciOiJSUzI1NiJ9secretsecret", "eu-west-1"), "WithReplicaRegions"},
+		{"no replica region", signout.WithReplicaRegions("us-east-1_AbC123"), "WithReplicaRegions"},
+		{"a replica region that is none", signout.WithReplicaRegions("us-east-1_AbC123", "eu west 1"), "WithReplicaRegions"},
+		{"the primary as a replica", signout.WithReplicaRegions("us-east-1_AbC123", "eu-west-1", "us-east-1"), "WithReplicaRegions"},
+		{"a replica region twice", signout.WithReplicaRegions("us-east-1_AbC123", "eu-west-1", "eu-west-1"), "WithReplicaRegions"},
 	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	for _, tc := range tests {
@@ -71,6 +89,7 @@ func TestOptionValues(t *testing.T) {
 func TestOptionConflicts(t *testing.T) {
 	hc := &http.Client{}
 	cfgWithClient := aws.Config{HTTPClient: hc}
+	replicas := signout.WithReplicaRegions("us-east-1_AbC123", "eu-west-1")
 	tests := []struct {
 		name   string
 		opts   []signout.Option
@@ -84,6 +103,10 @@ func TestOptionConflicts(t *testing.T) {
 		{"Cognito API and endpoint", []signout.Option{signout.WithCognitoAPI(&mockAPI{}), signout.WithEndpoint("http://localhost")}, "WithCognitoAPI"},
 		{"Cognito API and HTTP client", []signout.Option{signout.WithCognitoAPI(&mockAPI{}), signout.WithHTTPClient(hc)}, "WithCognitoAPI"},
 		{"Cognito API and retries", []signout.Option{signout.WithCognitoAPI(&mockAPI{}), signout.WithRetryMaxAttempts(2)}, "WithCognitoAPI"},
+		{"replicas and a region", []signout.Option{replicas, signout.WithRegion("us-east-1")}, "WithReplicaRegions"},
+		{"replicas and an endpoint", []signout.Option{replicas, signout.WithEndpoint("http://localhost")}, "WithReplicaRegions"},
+		{"replicas and the aws.Config's endpoint", []signout.Option{replicas, signout.WithAWSConfig(aws.Config{BaseEndpoint: aws.String("http://localhost")})},
+			"WithReplicaRegions"},
 	}
 	for _, tc := range tests {
 		for _, order := range []string{"given", "reversed"} {
@@ -100,6 +123,36 @@ func TestOptionConflicts(t *testing.T) {
 	}
 }
 
+// TestOptionNeeds: an option that needs another fails New without it,
+// whatever the order of the rest.
+func TestOptionNeeds(t *testing.T) {
+	store := revocation.New()
+	tests := []struct {
+		name   string
+		opts   []signout.Option
+		naming string
+	}{
+		{"store without pool", []signout.Option{signout.WithRevocationStore(store)}, "WithRevocationStore"},
+		{"admin without pool", []signout.Option{signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9"))}, "WithAdmin"},
+		{"outbox without store", []signout.Option{signout.WithPool("us-east-1_abc"), signout.WithOutbox(store)}, "WithOutbox"},
+		{"outbox key without outbox", []signout.Option{signout.WithOutboxKey(make([]byte, 32))}, "WithOutboxKey"},
+		{"outbox rate without outbox", []signout.Option{signout.WithOutboxRate("UserToken", 50)}, "WithOutboxRate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := signout.New(tc.opts...)
+			require.ErrorIs(t, err, signout.ErrInvalidOption)
+			assert.Equal(t, tc.naming, asError(t, err).Op)
+			assert.Contains(t, err.Error(), "needs ")
+		})
+	}
+	c, err := signout.New(signout.WithOutbox(store), signout.WithOutboxKey(make([]byte, 32)), signout.WithRevocationStore(store),
+		signout.WithPool("us-east-1_abc"), signout.WithOutboxRate("UserToken", 50), signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9")))
+	require.NoError(t, err, "all needs met, in any order")
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close(), "Close twice")
+}
+
 // TestOptionsApplyInOrder: a later option replaces an earlier one of the
 // same name.
 func TestOptionsApplyInOrder(t *testing.T) {
@@ -110,6 +163,41 @@ func TestOptionsApplyInOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.SignOut(context.Background(), srv.SignIn("alice").AccessToken))
 	assert.Equal(t, []string{"cognito-idp.ap-south-1.amazonaws.com"}, rec.hosts)
+}
+
+// TestReplicaRegionsPerPool: WithReplicaRegions given for several pools
+// keeps each, and a later one for the same pool replaces the earlier.
+func TestReplicaRegionsPerPool(t *testing.T) {
+	noRegion(t)
+	srv := signouttest.NewServer(signouttest.UpdatedIssuer())
+	t.Cleanup(srv.Close)
+	rep := srv.Replica("eu-west-1")
+	srv.SetDown(true)
+	for _, tc := range []struct {
+		name string
+		opts []signout.Option
+		done bool
+	}{
+		{"one pool among others", []signout.Option{signout.WithReplicaRegions("eu-west-2_Other", "eu-west-3"),
+			signout.WithReplicaRegions(srv.UserPoolID, rep.Region), signout.WithReplicaRegions("ap-south-1_Other", "ap-south-2")}, true},
+		{"replaced", []signout.Option{signout.WithReplicaRegions(srv.UserPoolID, rep.Region),
+			signout.WithReplicaRegions(srv.UserPoolID, "ap-south-1")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := rep.Requests("")
+			c, err := signout.New(append(tc.opts, signout.WithHTTPClient(srv.HTTPClient()), signout.WithRetryMaxAttempts(1))...)
+			require.NoError(t, err)
+			err = c.SignOut(context.Background(), srv.SignIn("alice").AccessToken)
+			if tc.done {
+				require.NoError(t, err)
+				assert.Equal(t, 1, rep.Requests("")-before)
+				return
+			}
+			require.ErrorIs(t, err, signout.ErrNetwork)
+			assert.Zero(t, rep.Requests("")-before, "eu-west-1 is no longer named")
+			assert.Equal(t, 2, asError(t, err).Attempts, "the primary, then ap-south-1")
+		})
+	}
 }
 
 // TestNewReadsNoConfigFiles: without WithProfile, New reads no shared
@@ -195,4 +283,28 @@ func TestWithAWSConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, c.SignOut(context.Background(), srv.SignIn("carol").AccessToken), signout.ErrThrottled)
 	assert.Equal(t, 4, srv.Requests("GlobalSignOut"), "an explicit option beats the config")
+}
+
+// FuzzAppClientRules: WithAppClient accepts exactly what Cognito's patterns
+// for an app client id and a client secret accept, the patterns the option
+// used before it checked with a loop.
+func FuzzAppClientRules(f *testing.F) {
+	idRE := regexp.MustCompile(`^[\w+]{1,128}$`)
+	secretRE := regexp.MustCompile(`^[\w+]{16,128}$`)
+	for _, s := range [][2]string{
+		{"", ""}, {"abc", ""}, {"a+b_C9", "0123456789abcdef"}, {"abc", "0123456789abcde"},
+		{strings.Repeat("a", 128), strings.Repeat("b", 128)}, {strings.Repeat("a", 129), strings.Repeat("b", 129)},
+		{"a b", ""}, {"a-b", ""}, {"abc\n", ""}, {"é", ""}, {"a-b", "0123456789abcdef\n"}, {"abc", "0123456789abcde/"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, id, secret string) {
+		_, err := signout.New(signout.WithCognitoAPI(&mockAPI{}), signout.WithAppClient(id, secret))
+		want := idRE.MatchString(id) && (secret == "" || secretRE.MatchString(secret))
+		if want {
+			assert.NoError(t, err, "id %q secret %q", id, secret)
+		} else {
+			assert.ErrorIs(t, err, signout.ErrInvalidOption, "id %q secret %q", id, secret)
+		}
+	})
 }

@@ -7,10 +7,13 @@ import (
 
 // Revocation records a sign-out, so that an API that verifies Cognito tokens
 // locally (package verify) refuses the tokens it ended as Cognito does. A
-// Client given WithRevocationStore writes one after each sign-out.
+// Client given WithRevocationStore writes one for each sign-out, before it
+// asks Cognito.
 type Revocation struct {
-	// Issuer is the user pool's issuer URL: the iss claim of its tokens.
-	Issuer string
+	// UserPoolID is the user pool whose tokens the record covers, under
+	// every issuer form the pool's tokens carry (ORIGINAL or UPDATED, and
+	// each of its replicas' regions).
+	UserPoolID string
 	// Subject is the user's sub claim; empty for every user of the pool.
 	Subject string
 	// OriginJTI is one session's origin_jti claim, which Cognito keeps

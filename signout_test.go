@@ -34,7 +34,9 @@ import (
 	"github.com/cognitogo/signout/internal/moto"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/testenv"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
@@ -183,6 +185,152 @@ func TestSignOutRegion(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, []string{tc.wantHost}, rec.hosts)
+		})
+	}
+}
+
+// noRegion leaves the test without a region from the environment, so that
+// only the token can name one.
+func noRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+}
+
+// TestSignOutRoutesByIssuer: with no region set anywhere, a sign-out goes to
+// Cognito's endpoint in the region the token's iss names, under each issuer
+// form, and so reaches the stand-in serving that region.
+func TestSignOutRoutesByIssuer(t *testing.T) {
+	noRegion(t)
+	tests := []struct {
+		name      string
+		opts      []signouttest.ServerOption
+		atReplica bool // the token was issued at the replica
+		toReplica bool // and is sent there
+	}{
+		{"original issuer, issued at the primary", nil, false, false},
+		{"original issuer, issued at the replica", nil, true, true},
+		{"updated issuer, issued at the primary", []signouttest.ServerOption{signouttest.UpdatedIssuer()}, false, false},
+		{"updated issuer, issued at the replica: the primary", []signouttest.ServerOption{signouttest.UpdatedIssuer()}, true, false},
+		{"original issuer in China", []signouttest.ServerOption{signouttest.Region("cn-north-1")}, true, true},
+		{"updated issuer in China", []signouttest.ServerOption{signouttest.Region("cn-north-1"), signouttest.UpdatedIssuer()}, true, false},
+	}
+	for _, tc := range tests {
+		for _, replicated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, WithReplicaRegions %t", tc.name, replicated), func(t *testing.T) {
+				srv := signouttest.NewServer(tc.opts...)
+				t.Cleanup(srv.Close)
+				rep := srv.Replica(map[string]string{"us-east-1": "eu-west-1", "cn-north-1": "cn-northwest-1"}[srv.Region])
+				srv.AddUser("alice", nil)
+				at, to, other := srv, srv, rep
+				if tc.atReplica {
+					at = rep
+				}
+				if tc.toReplica {
+					to, other = rep, srv
+				}
+				opts := []signout.Option{signout.WithHTTPClient(srv.HTTPClient())}
+				if replicated {
+					opts = append(opts, signout.WithReplicaRegions(srv.UserPoolID, rep.Region))
+				}
+				c, err := signout.New(opts...)
+				require.NoError(t, err)
+				tok := at.SignIn("alice").AccessToken
+				require.NoError(t, c.SignOut(context.Background(), tok))
+				assert.Equal(t, 1, to.Requests("GlobalSignOut"), "sent to %s", to.Region)
+				assert.Zero(t, other.Requests(""))
+				assert.False(t, srv.Accepts(tok))
+			})
+		}
+	}
+}
+
+// TestSignOutFailsOver: for a pool given WithReplicaRegions, a call that
+// fails in its region for a regional reason is made in the next one; an
+// answer, such as a token error, is not.
+func TestSignOutFailsOver(t *testing.T) {
+	noRegion(t)
+	tests := []struct {
+		name          string
+		original      bool // the ORIGINAL issuer form, else UPDATED
+		atReplica     bool // the token was issued at the replica
+		primaryDown   bool
+		primaryHangs  bool
+		replicaRefuse bool // the replica refuses sign-outs
+		revoked       bool // the token was signed out before
+		logout        bool // Logout ThisSession (RevokeToken, then GetUser) in place of SignOut
+		want          error
+		primary       int // requests to the primary
+		replica       int // requests to the replica
+	}{
+		{name: "the primary is down: done at the replica", primaryDown: true, primary: 3, replica: 1},
+		{name: "the primary hangs: done at the replica within the budget", primaryHangs: true, primary: 1, replica: 1},
+		// RevokeToken's 3 attempts, then GetUser's one (its answer only
+		// decides whether to end more), at each region.
+		{name: "the primary is down: a session revoked at the replica", logout: true, primaryDown: true, primary: 4, replica: 2},
+		{name: "a replica's token, the replica refuses: done at the primary", original: true, atReplica: true,
+			replicaRefuse: true, primary: 1, replica: 1},
+		{name: "the primary is down and the replica refuses: not done, retryable", primaryDown: true, replicaRefuse: true,
+			want: signout.ErrNetwork, primary: 3, replica: 1},
+		{name: "a token error is an answer: no failover", revoked: true, want: signout.ErrTokenRevoked, primary: 1},
+		{name: "the replica's token error after the primary's failure", primaryDown: true, revoked: true,
+			want: signout.ErrTokenRevoked, primary: 3, replica: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []signouttest.ServerOption
+			if !tc.original {
+				opts = append(opts, signouttest.UpdatedIssuer())
+			}
+			srv := signouttest.NewServer(opts...)
+			t.Cleanup(srv.Close)
+			rep := srv.Replica("eu-west-1")
+			srv.AddUser("alice", nil)
+			at := srv
+			if tc.atReplica {
+				at = rep
+			}
+			tokens, other := at.SignIn("alice"), srv.SignIn("alice")
+			if tc.revoked {
+				_, err := srv.Client().GlobalSignOut(context.Background(), &cip.GlobalSignOutInput{AccessToken: &tokens.AccessToken})
+				require.NoError(t, err)
+				other = srv.SignIn("alice")
+			}
+			before := srv.Requests("")
+			srv.SetDown(tc.primaryDown)
+			rep.RefuseSignOut(tc.replicaRefuse)
+			if tc.primaryHangs {
+				srv.InjectFault("", signouttest.Fault{Mode: signouttest.Hang})
+			}
+			c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()), signout.WithReplicaRegions(srv.UserPoolID, rep.Region),
+				signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(2*time.Second))
+			require.NoError(t, err)
+
+			if tc.logout {
+				var reach signout.Reach
+				reach, err = c.Logout(context.Background(), tokens.AccessToken, tokens.RefreshToken, signout.ThisSession)
+				assert.Equal(t, signout.ThisSession, reach)
+			} else {
+				err = c.SignOut(context.Background(), tokens.AccessToken)
+			}
+			assert.Equal(t, tc.primary, srv.Requests("")-before, "requests to the primary")
+			assert.Equal(t, tc.replica, rep.Requests(""), "requests to the replica")
+			srv.SetDown(false)
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+				se := asError(t, err)
+				assert.Equal(t, tc.want != signout.ErrTokenRevoked, se.Retryable())
+				assert.Equal(t, tc.primary+tc.replica, se.Attempts, "the requests of every region")
+				if !tc.revoked {
+					assert.True(t, srv.Accepts(tokens.AccessToken), "not done")
+				}
+				return
+			}
+			require.NoError(t, err)
+			for _, s := range []*signouttest.Server{srv, rep} {
+				assert.False(t, s.Accepts(tokens.AccessToken), "ended in %s", s.Region)
+				assert.False(t, s.Accepts(tokens.RefreshToken), "ended in %s", s.Region)
+				assert.Equal(t, tc.logout, s.Accepts(other.AccessToken), "the user's other session, in %s", s.Region)
+			}
 		})
 	}
 }
@@ -475,16 +623,109 @@ func (m *memStore) records() []signout.Revocation {
 	return append([]signout.Revocation(nil), m.recs...)
 }
 
+// recordingClient returns a Client for srv that records its sign-outs in store.
+func recordingClient(t *testing.T, srv *signouttest.Server, store signout.RevocationStore, opts ...signout.Option) *signout.Client {
+	t.Helper()
+	base := []signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, srv.ClientSecret),
+		signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID)}
+	if o, ok := store.(signout.Outbox); ok {
+		base = append(base, signout.WithOutbox(o))
+	}
+	c, err := signout.New(append(base, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// apiOf returns whether an API verifying srv's tokens against store
+// refuses a token as signed out.
+func apiOf(t *testing.T, srv *signouttest.Server, store verify.RevocationStore) func(tok string) bool {
+	t.Helper()
+	v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store),
+		verify.WithCacheSize(0))
+	require.NoError(t, err)
+	return func(tok string) bool {
+		_, err := v.Verify(context.Background(), tok)
+		return errors.Is(err, signout.ErrTokenRevoked)
+	}
+}
+
+// flakyStore is a revocation.Store whose Revoke fails while down is set.
+type flakyStore struct {
+	*revocation.Store
+	mu   sync.Mutex
+	down bool
+}
+
+func (f *flakyStore) Revoke(ctx context.Context, r signout.Revocation) error {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return errors.New("store down")
+	}
+	return f.Store.Revoke(ctx, r)
+}
+
+func (f *flakyStore) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// router is the Cognito endpoint of a region: it serves every pool,
+// sending each token's call to the stand-in of its pool.
+type router struct {
+	pools    map[string]*signouttest.Server // by issuer
+	fallback *signouttest.Server            // for refresh tokens, which name no pool
+}
+
+func (r *router) server(tok string) *signouttest.Server {
+	if s := r.pools[issOf(tok)]; s != nil {
+		return s
+	}
+	return r.fallback
+}
+
+// issOf returns a token's iss claim, or "".
+func issOf(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	return c.Iss
+}
+
+func (r *router) GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, o ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error) {
+	return r.server(aws.ToString(in.AccessToken)).Client().GlobalSignOut(ctx, in, o...)
+}
+
+func (r *router) GetUser(ctx context.Context, in *cip.GetUserInput, o ...func(*cip.Options)) (*cip.GetUserOutput, error) {
+	return r.server(aws.ToString(in.AccessToken)).Client().GetUser(ctx, in, o...)
+}
+
+func (r *router) RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, o ...func(*cip.Options)) (*cip.RevokeTokenOutput, error) {
+	return r.fallback.Client().RevokeToken(ctx, in, o...)
+}
+
 func TestSignOutRecordsTheSignOut(t *testing.T) {
 	store := &memStore{}
-	srv, c := startServer(t, signout.WithRevocationStore(store))
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID))
+	require.NoError(t, err)
 	before := time.Now()
 	tok := srv.SignIn("alice").AccessToken
 	require.NoError(t, c.SignOut(context.Background(), tok))
 	recs := store.records()
 	require.Len(t, recs, 1)
 	r := recs[0]
-	assert.Equal(t, srv.Issuer, r.Issuer)
+	assert.Equal(t, srv.UserPoolID, r.UserPoolID)
 	assert.Equal(t, claim(t, tok, "sub"), r.Subject)
 	assert.Empty(t, r.OriginJTI, "every session of the user")
 	assert.WithinRange(t, r.At, before, time.Now())
@@ -492,7 +733,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 	assert.Zero(t, store.noDeadlines, "the store write is inside WithTimeout")
 
 	store.err = errors.New("store down")
-	err := c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
+	err = c.SignOut(context.Background(), srv.SignIn("bob").AccessToken)
 	require.ErrorIs(t, err, signout.ErrService, "signed out at Cognito, but not at the API")
 	assert.Equal(t, "RevocationStore", asError(t, err).Op)
 	assert.True(t, asError(t, err).Retryable(), "a store may come back")
@@ -722,4 +963,51 @@ func BenchmarkLocalReject(b *testing.B) {
 			b.ReportMetric(float64(requests.Load()), "requests")
 		})
 	}
+}
+
+// TestSignOutRetryAfterStoreFailure: a store that failed leaves a
+// retryable error though Cognito signed the user out; the retry, which
+// Cognito answers ErrTokenRevoked, records the sign-out.
+func TestSignOutRetryAfterStoreFailure(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := &flakyStore{Store: revocation.New()}
+	c := recordingClient(t, srv, store)
+	refused := apiOf(t, srv, store)
+	s := srv.SignIn("alice")
+	store.setDown(true)
+	err := c.SignOut(context.Background(), s.AccessToken)
+	require.Error(t, err)
+	assert.True(t, asError(t, err).Retryable())
+	store.setDown(false)
+	err = c.SignOut(context.Background(), s.AccessToken)
+	if err != nil {
+		require.ErrorIs(t, err, signout.ErrTokenRevoked)
+	}
+	assert.True(t, refused(s.AccessToken), "the retry recorded the sign-out")
+}
+
+// TestSignOutRefusesForeignPools: tokens of a pool WithPool does not name,
+// such as an attacker's own pool, are refused without a request and
+// recorded nowhere.
+func TestSignOutRefusesForeignPools(t *testing.T) {
+	ours, theirs := signouttest.NewServer(), signouttest.NewServer()
+	t.Cleanup(ours.Close)
+	t.Cleanup(theirs.Close)
+	store := revocation.New()
+	c, err := signout.New(signout.WithCognitoAPI(&router{pools: map[string]*signouttest.Server{ours.Issuer: ours, theirs.Issuer: theirs}, fallback: ours}),
+		signout.WithAppClient(ours.ClientID, ""), signout.WithRevocationStore(store), signout.WithPool(ours.UserPoolID))
+	require.NoError(t, err)
+	refused := apiOf(t, theirs, store)
+	for _, reach := range []signout.Reach{signout.ThisSession, signout.AllSessions} {
+		s := theirs.SignIn("mallory")
+		_, err := c.Logout(context.Background(), s.AccessToken, s.RefreshToken, reach)
+		t.Logf("%v: %v", reach, err)
+		assert.False(t, refused(s.AccessToken), "nothing recorded for another pool")
+	}
+	eve := theirs.SignIn("eve")
+	err = c.SignOut(context.Background(), eve.AccessToken)
+	assert.ErrorIs(t, err, signout.ErrInvalidToken)
+	assert.False(t, refused(eve.AccessToken), "nothing recorded for another pool")
+	assert.Zero(t, theirs.Requests("GlobalSignOut")+theirs.Requests("GetUser"), "no request for another pool's tokens")
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -36,7 +37,7 @@ type options struct {
 	store   signout.RevocationStore
 	logger  *slog.Logger
 	timeout time.Duration
-	err     *cognito.Error
+	err     error
 }
 
 // The defaults of the settings a Client shares with signout.Client.
@@ -48,7 +49,7 @@ const (
 
 func (o *options) problem(name, msg string) {
 	if o.err == nil {
-		o.err = &cognito.Error{Op: name, Kind: cognito.ErrInvalidOption, Message: msg}
+		o.err = &signout.Error{Op: name, Kind: signout.ErrInvalidOption, Message: msg}
 	}
 }
 
@@ -101,7 +102,7 @@ func New(cfg aws.Config, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	if o.err != nil {
-		return nil, (*signout.Error)(o.err)
+		return nil, o.err
 	}
 	if cfg.Credentials == nil {
 		return nil, &signout.Error{Op: "aws.Config", Kind: signout.ErrInvalidOption,
@@ -150,7 +151,7 @@ var usernameRE = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
 func (c *Client) SignOut(ctx context.Context, userPoolID, username string) error {
 	region, e := c.check(ctx, opAdminSignOut, userPoolID)
 	if e == nil && !validUsername(username) {
-		e = c.run.Done(ctx, &cognito.Error{Op: opAdminSignOut, Kind: cognito.ErrInvalidParameter,
+		e = c.run.Fail(ctx, opAdminSignOut, &signout.Error{Op: opAdminSignOut, Kind: signout.ErrInvalidParameter,
 			Message: "not a user name: 1 to 128 letters, marks, symbols, digits or punctuation"})
 	}
 	if e == nil {
@@ -163,17 +164,17 @@ func (c *Client) SignOut(ctx context.Context, userPoolID, username string) error
 		e = c.recordUser(ctx, region, userPoolID, username, "", c.now())
 	}
 	if e != nil {
-		return (*signout.Error)(e)
+		return e
 	}
 	return nil
 }
 
 // check refuses a pool id Cognito would refuse, without a request, and
 // returns the pool's region.
-func (c *Client) check(ctx context.Context, op, userPoolID string) (string, *cognito.Error) {
+func (c *Client) check(ctx context.Context, op, userPoolID string) (string, error) {
 	region, ok := token.PoolRegion(userPoolID)
 	if !ok {
-		return "", c.run.Done(ctx, &cognito.Error{Op: op, Kind: cognito.ErrInvalidParameter,
+		return "", c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: signout.ErrInvalidParameter,
 			Message: "not a user pool id, such as us-east-1_AbC123xyz"})
 	}
 	return region, nil
@@ -185,9 +186,9 @@ func validUsername(s string) bool {
 
 // credentials retrieves the credentials, so that their absence is reported
 // as such, before anything is sent or recorded.
-func (c *Client) credentials(ctx context.Context, op string) *cognito.Error {
+func (c *Client) credentials(ctx context.Context, op string) error {
 	if _, err := c.creds.Retrieve(ctx); err != nil {
-		return c.run.Done(ctx, &cognito.Error{Op: op, Kind: cognito.ErrInvalidOption,
+		return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: signout.ErrInvalidOption,
 			Message: "no usable AWS credentials: " + redact.String(err.Error()), Err: redact.Error(err)})
 	}
 	return nil
@@ -195,9 +196,9 @@ func (c *Client) credentials(ctx context.Context, op string) *cognito.Error {
 
 // signOut sends one AdminUserGlobalSignOut; attempts bounds its requests
 // (0: the client's retry policy).
-func (c *Client) signOut(ctx context.Context, region, userPoolID, username string, attempts int) *cognito.Error {
+func (c *Client) signOut(ctx context.Context, region, userPoolID, username string, attempts int) error {
 	in := &cip.AdminUserGlobalSignOutInput{UserPoolId: &userPoolID, Username: &username}
-	return c.run.Run(ctx, opAdminSignOut, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	return c.run.Run(ctx, opAdminSignOut, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		_, err := c.api.AdminUserGlobalSignOut(ctx, in, withAttempts(optFns, attempts)...)
 		return err
 	})
@@ -214,11 +215,11 @@ func withAttempts(optFns []func(*cip.Options), attempts int) []func(*cip.Options
 
 // recordUser writes the Revocation of one user's sign-out; sub is looked
 // up with ListUsers when it is not known.
-func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, sub string, at time.Time) *cognito.Error {
+func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, sub string, at time.Time) error {
 	if sub == "" {
 		in := &cip.ListUsersInput{UserPoolId: &userPoolID, AttributesToGet: []string{"sub"},
 			Filter: aws.String(`username = "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(username) + `"`)}
-		e := c.run.Run(ctx, opListUsers, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+		e := c.run.Run(ctx, opListUsers, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 			out, err := c.api.ListUsers(ctx, in, optFns...)
 			if err == nil {
 				sub = subOf(out.Users, username)
@@ -229,11 +230,11 @@ func (c *Client) recordUser(ctx context.Context, region, userPoolID, username, s
 			return e
 		}
 		if sub == "" {
-			return c.run.Done(ctx, &cognito.Error{Op: opListUsers, Kind: cognito.ErrUserNotFound,
+			return c.run.Fail(ctx, opListUsers, &signout.Error{Op: opListUsers, Kind: signout.ErrUserNotFound,
 				Message: "the user is not listed, or has no sub"})
 		}
 	}
-	return c.revoke(ctx, signout.Revocation{Issuer: issuer(region, userPoolID), Subject: sub,
+	return c.revoke(ctx, signout.Revocation{UserPoolID: userPoolID, Subject: sub,
 		At: at, Expires: at.Add(cognito.MaxTokenLifetime)})
 }
 
@@ -253,23 +254,24 @@ func subOf(users []types.UserType, username string) string {
 }
 
 // revoke writes r to the store.
-func (c *Client) revoke(ctx context.Context, r signout.Revocation) *cognito.Error {
+func (c *Client) revoke(ctx context.Context, r signout.Revocation) error {
 	err := c.store.Revoke(ctx, r)
 	if err == nil {
 		return nil
 	}
-	e := &cognito.Error{Op: "RevocationStore", Kind: cognito.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
+	e := &signout.Error{Op: "RevocationStore", Kind: signout.ErrService, Message: redact.String(err.Error()), Err: redact.Error(err)}
 	if ctx.Err() != nil {
-		e.Kind = cognito.ErrTimeout
+		e.Kind = signout.ErrTimeout
 	}
-	return c.run.Done(ctx, e)
+	return c.run.Fail(ctx, e.Op, e)
 }
 
-// issuer is the iss claim of the pool's tokens.
-func issuer(region, userPoolID string) string {
-	domain := "amazonaws.com"
-	if len(region) > 3 && region[:3] == "cn-" {
-		domain = "amazonaws.com.cn"
-	}
-	return "https://cognito-idp." + region + "." + domain + "/" + userPoolID
+// asError returns err as the *signout.Error every call returns.
+func asError(err error) *signout.Error {
+	var e *signout.Error
+	errors.As(err, &e)
+	return e
 }
+
+// retryable reports whether err, an *signout.Error, may succeed later.
+func retryable(err error) bool { return asError(err).Retryable() }

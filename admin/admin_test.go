@@ -191,7 +191,7 @@ func TestSignOutRecordsTheUser(t *testing.T) {
 
 	recs := st.all()
 	require.Len(t, recs, 1)
-	assert.Equal(t, srv.Issuer, recs[0].Issuer)
+	assert.Equal(t, srv.UserPoolID, recs[0].UserPoolID)
 	assert.Equal(t, sub, recs[0].Subject)
 	assert.Empty(t, recs[0].OriginJTI)
 	assert.WithinRange(t, recs[0].At, before, time.Now())

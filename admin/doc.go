@@ -41,8 +41,10 @@
 // every session begun before the sweep at once, while the sweep runs. A
 // filtered sweep records each user it signs out instead (Subject set to the
 // user's sub, just before the sign-out), since a cutoff for the pool would
-// also refuse the users the filter spares. Every record of a sweep has the
-// first run's time.
+// also refuse the users the filter spares. Each run of a sweep records the
+// time it began, not the first run's: the sessions begun between runs are
+// refused too (the users it signs out lose them at Cognito), and a run
+// resumed more than a day later records a cutoff that has not expired.
 //
 // # Errors
 //

@@ -2,10 +2,14 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/cognitogo/signout"
 )
 
 // The pacer's answer to throttling: a throttled request cuts the rate to
@@ -18,6 +22,10 @@ const (
 	raisePerSecond = 0.05
 	minFraction    = 0.05
 )
+
+// maxTransient is how many attempts a request that fails on a fault that
+// may pass gets.
+const maxTransient = 5
 
 // pacer spaces the requests of one Cognito quota category: a token bucket
 // of x/time/rate with room for one request, so that requests leave evenly
@@ -94,4 +102,47 @@ func (p *pacer) rate() float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cur
+}
+
+// call sends a request at the pace: send makes one attempt. A throttled
+// request lowers the pace and is sent again; one that fails on a fault
+// that may pass is sent again after a backoff, maxTransient attempts in
+// all. It returns send's last error, or the error of ctx's end while it
+// waits.
+func (p *pacer) call(ctx context.Context, send func() error) error {
+	for attempt := 1; ; {
+		sent, err := p.wait(ctx)
+		if err != nil {
+			return stopped(ctx)
+		}
+		e := send()
+		switch {
+		case e == nil, errors.Is(e, signout.ErrUserNotFound):
+			p.passed()
+			return e
+		case errors.Is(e, signout.ErrThrottled):
+			p.throttled(sent)
+		case ctx.Err() != nil || !retryable(e) || attempt >= maxTransient:
+			return e
+		default:
+			if !backoff(ctx, attempt) {
+				return stopped(ctx)
+			}
+			attempt++
+		}
+	}
+}
+
+// backoff waits before the next attempt after attempt failed: 100 ms,
+// doubling up to 5 s, with jitter. It reports false when ctx ends first.
+func backoff(ctx context.Context, attempt int) bool {
+	d := min(5*time.Second, 100*time.Millisecond<<min(attempt-1, 6))
+	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

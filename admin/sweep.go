@@ -2,20 +2,17 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"regexp"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/cognito"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // The defaults of a Sweep, and its limits.
@@ -32,15 +29,8 @@ const (
 	MaxFailures = 10000
 )
 
-const (
-	pageSize         = 60                     // ListUsers' largest page
-	latencyBudget    = time.Second            // the latency the workers absorb at full rate
-	maxWorkers       = 128                    // requests in flight at most
-	maxTransient     = 5                      // attempts at a request that fails on a fault that may pass
-	failureStreak    = 50                     // consecutive failures that stop a sweep
-	progressInterval = 500 * time.Millisecond // between calls of Sweep.Progress
-	rateWindow       = 10 * time.Second       // over which Progress.Rate is measured
-)
+// progressInterval is the time between calls of Sweep.Progress.
+const progressInterval = 500 * time.Millisecond
 
 // Sweep says which users SignOutAll signs out and how. The zero value signs
 // out every user of the pool at Cognito's default quotas.
@@ -59,13 +49,17 @@ type Sweep struct {
 	ListRate float64
 	// Checkpoint is a file where progress is saved after each page. When it
 	// exists, SignOutAll resumes the sweep it records, which must be of the
-	// same pool and Filter. Empty saves nothing.
+	// same pool and Filter. A file that is not a checkpoint a sweep saved,
+	// one whose times lie in the future, and a path that is not a regular
+	// file (a symbolic link, which a save would replace) are refused before
+	// anything is sent. Empty saves nothing.
 	Checkpoint string
 	// DryRun lists and counts the users, and signs out or records nothing;
 	// the Report's ETA is then how long the sweep would take.
 	DryRun bool
-	// Progress, if set, is called about twice a second while the sweep
-	// runs, and once at its end, never concurrently.
+	// Progress, if set, is called once the input is found valid and the
+	// checkpoint saved, before anything is sent; then about twice a second
+	// while the sweep runs, and once at its end; never concurrently.
 	Progress func(Progress)
 }
 
@@ -87,7 +81,7 @@ type Progress struct {
 type Report struct {
 	Progress
 	Pages    int       // ListUsers pages read
-	Cutoff   time.Time // when the sweep's first run began: the At of its Revocation
+	Cutoff   time.Time // when the last run began: the At of the Revocations it recorded
 	Complete bool      // every user was listed and handled
 	Resumed  bool      // the run continued a checkpoint
 	// Failures are the users whose sign-out failed for good, with why, up
@@ -118,8 +112,9 @@ type Failure struct {
 //
 // With Sweep.Checkpoint, a run that stops at any point (killed, cancelled,
 // or stopped by an error) resumes where it was: no page is listed twice,
-// every user is signed out at least once and counted once, and the cutoff
-// keeps the first run's time.
+// and every user is signed out at least once and counted once. Each run
+// records the time it began, so that the sessions begun between runs, of
+// the users it signs out, are refused too.
 //
 // The Report is always filled in. The error is nil when the sweep
 // completed, failed users included; else it is a *signout.Error: bad input
@@ -127,125 +122,120 @@ type Failure struct {
 // stopped the sweep (ErrForbidden, ErrResourceNotFound, a failing store,
 // context.Canceled, ...).
 func (c *Client) SignOutAll(ctx context.Context, userPoolID string, s Sweep) (Report, error) {
-	sw, e := c.prepare(ctx, userPoolID, s)
-	if e != nil {
-		return sw.report(), (*signout.Error)(e)
+	r, e := c.prepare(ctx, userPoolID, s)
+	if e != nil || r.led.complete() {
+		return r.led.report(), e
 	}
-	if sw.cp.complete() {
-		return sw.report(), nil
+	if s.Progress != nil {
+		s.Progress(r.led.progress())
 	}
-	e = sw.run(ctx)
-	rep := sw.report()
+	if e = r.begin(ctx); e == nil {
+		e = r.run(ctx)
+	}
+	rep := r.led.report()
 	if s.Progress != nil {
 		s.Progress(rep.Progress)
 	}
+	return rep, e
+}
+
+// sweepRun is one run of a sweep, in three parts: the lister lists the
+// pages, the sender signs their users out, and the ledger accounts for
+// both and saves the checkpoint.
+type sweepRun struct {
+	list     *lister
+	send     *sender // nil for a dry run
+	led      *ledger
+	progress func(Progress)
+
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	fatal  error // the first error that stopped the run
+}
+
+// prepare checks the input, reads the checkpoint and checks the
+// credentials, and saves the checkpoint, so that a file that cannot be
+// written stops the sweep before anything is recorded or sent. The run it
+// returns has a ledger, for the Report, whatever the error.
+func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*sweepRun, error) {
+	cp := checkpoint{Version: checkpointVersion, UserPoolID: userPoolID, Filter: s.Filter, Cutoff: c.now().UTC().Round(0)}
+	r := &sweepRun{led: newLedger(cp, false, c.now), progress: s.Progress}
+	r.led.dryRun = s.DryRun
+	bad := func(op string, kind error, msg string) error {
+		return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: kind, Message: msg})
+	}
+	region, e := c.check(ctx, opListUsers, userPoolID)
 	if e != nil {
-		return rep, (*signout.Error)(e)
+		return r, e
 	}
-	return rep, nil
-}
-
-// sweeper is one run of a sweep.
-type sweeper struct {
-	c            *Client
-	s            Sweep
-	pool, region string
-	start        time.Time
-	signs, lists *pacer
-	perUser      bool // write a Revocation for each user
-
-	mu      sync.Mutex
-	cp      checkpoint
-	left    map[int]int // users not yet handled, by page of this run
-	resumed bool
-	pages   int // pages listed by this run
-	handled int // users handled by this run
-	counted int // users counted by a dry run
-	streak  []pending
-	fatal   *cognito.Error
-	stop    context.CancelFunc
-	samples []sample
-
-	saveMu sync.Mutex
-}
-
-type sample struct {
-	at      time.Time
-	handled int
-}
-
-// prepare checks the input, reads the checkpoint, and does what must come
-// before the first request: save the checkpoint, check the credentials,
-// record the cutoff, and ask for the pool's size.
-func (c *Client) prepare(ctx context.Context, userPoolID string, s Sweep) (*sweeper, *cognito.Error) {
-	sw := &sweeper{c: c, s: s, pool: userPoolID, start: c.now(), left: map[int]int{},
-		cp: checkpoint{Version: checkpointVersion, UserPoolID: userPoolID, Filter: s.Filter, Cutoff: c.now().UTC().Round(0)}}
-	bad := func(op string, kind error, msg string) *cognito.Error {
-		return c.run.Done(ctx, &cognito.Error{Op: op, Kind: kind, Message: msg})
-	}
-	var e *cognito.Error
-	if sw.region, e = c.check(ctx, opListUsers, userPoolID); e != nil {
-		return sw, e
-	}
-	for _, r := range []struct {
+	for _, rate := range []struct {
 		name string
 		v    *float64
 		def  float64
-	}{{"Sweep.Rate", &sw.s.Rate, DefaultRate}, {"Sweep.ListRate", &sw.s.ListRate, DefaultListRate}} {
+	}{{"Sweep.Rate", &s.Rate, DefaultRate}, {"Sweep.ListRate", &s.ListRate, DefaultListRate}} {
 		switch {
-		case *r.v == 0:
-			*r.v = r.def
-		case !(*r.v > 0) || math.IsInf(*r.v, 1):
-			return sw, bad(r.name, cognito.ErrInvalidOption, "not a positive number of requests a second")
+		case *rate.v == 0:
+			*rate.v = rate.def
+		case !(*rate.v > 0) || math.IsInf(*rate.v, 1):
+			return r, bad(rate.name, signout.ErrInvalidOption, "not a positive number of requests a second")
 		}
 	}
 	switch {
 	case !validFilter(s.Filter):
-		return sw, bad(opListUsers, cognito.ErrInvalidParameter,
+		return r, bad(opListUsers, signout.ErrInvalidParameter,
 			`not a filter: want an attribute (username, email, phone_number, name, given_name, family_name, `+
 				`preferred_username, cognito:user_status, status or sub), = or ^=, and a quoted value, at most 256 bytes`)
 	case s.DryRun && s.Checkpoint != "":
-		return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption, "a dry run saves no checkpoint")
+		return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "a dry run saves no checkpoint")
 	}
 	if s.Checkpoint != "" {
-		cp, err := loadCheckpoint(s.Checkpoint)
+		saved, err := loadCheckpoint(s.Checkpoint, c.now())
 		switch {
 		case err != nil:
-			return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption, "reading the checkpoint: "+err.Error())
-		case cp != nil && (cp.UserPoolID != userPoolID || cp.Filter != s.Filter):
-			return sw, bad("Sweep.Checkpoint", cognito.ErrInvalidOption,
+			return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption, "reading the checkpoint: "+err.Error())
+		case saved != nil && (saved.UserPoolID != userPoolID || saved.Filter != s.Filter):
+			return r, bad("Sweep.Checkpoint", signout.ErrInvalidOption,
 				"the checkpoint is of a sweep of another user pool or filter")
-		case cp != nil:
-			sw.cp, sw.resumed = *cp, true
-			sw.left[-1] = len(cp.Pending)
-			if cp.complete() {
-				return sw, nil
-			}
+		case saved != nil && saved.complete():
+			r.led = newLedger(*saved, true, c.now)
+			return r, nil
+		case saved != nil:
+			// A cutoff of this run's start: the first run's would spare the
+			// sessions begun since, and may have expired.
+			saved.Cutoff = cp.Cutoff
+			r.led = newLedger(*saved, true, c.now)
 		}
+		r.led.path = s.Checkpoint
 	}
 	if e := c.credentials(ctx, opListUsers); e != nil {
-		return sw, e
+		return r, e
 	}
-	if !s.DryRun {
-		// Saved first, so that a run killed from here on resumes with the
-		// same cutoff.
-		if e := sw.save(); e != nil {
-			return sw, e
+	r.list = &lister{c: c, pool: userPoolID, region: region, filter: s.Filter, pace: newPacer(s.ListRate, c.now)}
+	if s.DryRun {
+		r.led.pace = func() float64 { return s.Rate }
+		return r, nil
+	}
+	r.send = &sender{c: c, pool: userPoolID, region: region, pace: newPacer(s.Rate, c.now),
+		record: c.store != nil && s.Filter != "", at: cp.Cutoff}
+	r.led.pace = r.send.pace.rate
+	return r, r.led.save()
+}
+
+// begin does what must come before the first request to Cognito: record
+// the cutoff of an unfiltered sweep, and ask for the pool's size.
+func (r *sweepRun) begin(ctx context.Context) error {
+	l := r.list
+	if r.send != nil && l.c.store != nil && l.filter == "" {
+		at := r.send.at
+		if e := l.c.revoke(ctx, signout.Revocation{UserPoolID: l.pool, At: at, Expires: at.Add(cognito.MaxTokenLifetime)}); e != nil {
+			return e
 		}
-		if c.store != nil && s.Filter == "" {
-			at := sw.cp.Cutoff
-			if e := c.revoke(ctx, signout.Revocation{Issuer: issuer(sw.region, userPoolID), At: at,
-				Expires: at.Add(cognito.MaxTokenLifetime)}); e != nil {
-				return sw, e
-			}
-		}
-		sw.perUser = c.store != nil && s.Filter != ""
 	}
-	if sw.cp.Estimate == 0 && s.Filter == "" && !sw.cp.ListedAll {
-		sw.cp.Estimate = c.estimate(ctx, sw.region, userPoolID)
+	// No goroutine reads the ledger yet.
+	if cp := &r.led.cp; cp.Estimate == 0 && l.filter == "" && !cp.ListedAll {
+		cp.Estimate = l.c.estimate(ctx, l.region, l.pool)
 	}
-	sw.signs, sw.lists = newPacer(sw.s.Rate, c.now), newPacer(sw.s.ListRate, c.now)
-	return sw, nil
+	return nil
 }
 
 // filterRE is ListUsers' filter: an attribute, = or ^=, and a value in
@@ -268,7 +258,7 @@ func validFilter(f string) bool {
 func (c *Client) estimate(ctx context.Context, region, userPoolID string) int {
 	n := 0
 	in := &cip.DescribeUserPoolInput{UserPoolId: &userPoolID}
-	c.run.Run(ctx, opDescribeUserPool, region, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
+	c.run.Run(ctx, opDescribeUserPool, token.Issuer{Region: region, PoolID: userPoolID}, nil, func(ctx context.Context, optFns ...func(*cip.Options)) error {
 		out, err := c.api.DescribeUserPool(ctx, in, withAttempts(optFns, 1)...)
 		if err == nil && out.UserPool != nil {
 			n = int(out.UserPool.EstimatedNumberOfUsers)
@@ -278,16 +268,16 @@ func (c *Client) estimate(ctx context.Context, region, userPoolID string) int {
 	return n
 }
 
-// run lists the pages in this goroutine and signs users out in workers,
-// until every user is handled, ctx ends or an error stops the sweep.
-func (sw *sweeper) run(ctx context.Context) *cognito.Error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sw.stop = cancel
+// run lists the pages in this goroutine and signs users out in the
+// sender's workers, until every user is handled, ctx ends or an error
+// stops the sweep.
+func (r *sweepRun) run(ctx context.Context) error {
+	ctx, r.cancel = context.WithCancel(ctx)
+	defer r.cancel()
 
 	reported := make(chan struct{})
 	stopReports := make(chan struct{})
-	if sw.s.Progress != nil {
+	if r.progress != nil {
 		go func() {
 			defer close(reported)
 			t := time.NewTicker(progressInterval)
@@ -295,7 +285,7 @@ func (sw *sweeper) run(ctx context.Context) *cognito.Error {
 			for {
 				select {
 				case <-t.C:
-					sw.s.Progress(sw.progress())
+					r.progress(r.led.progress())
 				case <-stopReports:
 					return
 				}
@@ -305,406 +295,110 @@ func (sw *sweeper) run(ctx context.Context) *cognito.Error {
 		close(reported)
 	}
 
-	if sw.s.DryRun {
-		sw.count(ctx)
-	} else {
-		sw.signOutAll(ctx)
+	hand := func([]pending) bool { return true } // a dry run only counts
+	users := make(chan pending)
+	var workers sync.WaitGroup
+	if r.send != nil {
+		workers.Go(func() { r.send.run(ctx, users, r.handled(ctx)) })
+		hand = func(us []pending) bool {
+			for _, u := range us {
+				select {
+				case users <- u:
+				case <-ctx.Done():
+					return false
+				}
+			}
+			return true
+		}
 	}
+	if e := r.listAll(ctx, hand); e != nil && ctx.Err() == nil {
+		r.halt(e)
+	}
+	close(users)
+	workers.Wait()
 	close(stopReports)
 	<-reported
 
-	if !sw.s.DryRun {
-		if e := sw.save(); e != nil {
-			sw.setFatal(e)
-		}
+	if e := r.led.save(); e != nil {
+		r.halt(e)
 	}
 	switch {
-	case sw.fatal != nil:
-		return sw.fatal
-	case ctx.Err() != nil && !sw.cp.complete():
+	case r.fatal != nil:
+		return r.fatal
+	case ctx.Err() != nil && !r.led.complete():
 		return stopped(ctx)
 	}
 	return nil
 }
 
+// listAll hands out the users a resumed run found pending, then lists
+// each page left and hands out its users. It returns when every page is
+// listed, hand reports false, or listing fails.
+func (r *sweepRun) listAll(ctx context.Context, hand func([]pending) bool) error {
+	if !hand(r.led.pending()) {
+		return nil
+	}
+	for {
+		pageToken, more := r.led.next()
+		if !more {
+			return nil
+		}
+		users, next, e := r.list.page(ctx, pageToken)
+		if e != nil {
+			return e
+		}
+		users = r.led.listed(users, next)
+		// Saved before any user of the page is handed out: a page is never
+		// listed again once a user of it may have been signed out.
+		if e := r.led.save(); e != nil {
+			r.halt(e)
+			return nil
+		}
+		if !hand(users) {
+			return nil
+		}
+	}
+}
+
+// handled is the sender's callback: it accounts for the user's outcome,
+// saves the checkpoint when a page is done, and stops the run on an error
+// every user would get.
+func (r *sweepRun) handled(ctx context.Context) func(pending, outcome, error) {
+	return func(u pending, out outcome, e error) {
+		if out == stillPending {
+			if e != nil && ctx.Err() == nil {
+				r.halt(e)
+			}
+			return
+		}
+		pageDone, stop := r.led.handled(u, out, e)
+		switch {
+		case stop != nil:
+			r.halt(stop)
+		case pageDone:
+			if e := r.led.save(); e != nil {
+				r.halt(e)
+			}
+		}
+	}
+}
+
+// halt stops the run with e, unless an error stopped it already.
+func (r *sweepRun) halt(e error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = e
+	}
+	r.mu.Unlock()
+	r.cancel()
+}
+
 // stopped is the error of a sweep whose context ended.
-func stopped(ctx context.Context) *cognito.Error {
+func stopped(ctx context.Context) error {
 	err := context.Cause(ctx)
-	e := &cognito.Error{Op: "SignOutAll", Kind: cognito.ErrTimeout, Message: err.Error(), Err: err}
+	e := &signout.Error{Op: "SignOutAll", Kind: signout.ErrTimeout, Message: err.Error(), Err: err}
 	if err == context.Canceled {
 		e.Kind = context.Canceled
 	}
 	return e
-}
-
-func (sw *sweeper) setFatal(e *cognito.Error) {
-	sw.mu.Lock()
-	if sw.fatal == nil {
-		sw.fatal = e
-	}
-	sw.mu.Unlock()
-	sw.stop()
-}
-
-// count is a dry run: it lists every page and counts the users.
-func (sw *sweeper) count(ctx context.Context) {
-	for !sw.cp.ListedAll {
-		users, next, e := sw.listPage(ctx)
-		if e != nil {
-			if ctx.Err() == nil {
-				sw.setFatal(e)
-			}
-			return
-		}
-		sw.mu.Lock()
-		sw.counted += len(users)
-		sw.pages++
-		sw.cp.Pages++
-		sw.cp.Next, sw.cp.ListedAll = next, next == ""
-		sw.mu.Unlock()
-	}
-}
-
-// signOutAll hands the resumed users, then each page's users, to workers.
-func (sw *sweeper) signOutAll(ctx context.Context) {
-	work := make(chan pending)
-	var wg sync.WaitGroup
-	for range min(maxWorkers, max(4, int(math.Ceil(sw.s.Rate*latencyBudget.Seconds())))) {
-		wg.Go(func() {
-			for u := range work {
-				sw.handle(ctx, u)
-			}
-		})
-	}
-	defer wg.Wait()
-	defer close(work)
-
-	hand := func(users []pending) bool {
-		for _, u := range users {
-			select {
-			case work <- u:
-			case <-ctx.Done():
-				return false
-			}
-		}
-		return true
-	}
-	sw.mu.Lock()
-	resumed := slices.Clone(sw.cp.Pending)
-	sw.mu.Unlock()
-	if !hand(resumed) {
-		return
-	}
-	for !sw.cp.ListedAll {
-		users, next, e := sw.listPage(ctx)
-		if e != nil {
-			if ctx.Err() == nil {
-				sw.setFatal(e)
-			}
-			return
-		}
-		sw.mu.Lock()
-		page := sw.pages
-		for i := range users {
-			users[i].page = page
-		}
-		sw.cp.Pending = append(sw.cp.Pending, users...)
-		if len(users) > 0 {
-			sw.left[page] = len(users)
-		}
-		sw.pages++
-		sw.cp.Pages++
-		sw.cp.Next, sw.cp.ListedAll = next, next == ""
-		sw.mu.Unlock()
-		// Saved before any user of the page is handed out: a page is never
-		// listed again once a user of it may have been signed out.
-		if e := sw.save(); e != nil {
-			sw.setFatal(e)
-			return
-		}
-		if !hand(users) {
-			return
-		}
-	}
-}
-
-// listPage reads the page after the last one listed, pacing its requests
-// and retrying throttled ones.
-func (sw *sweeper) listPage(ctx context.Context) ([]pending, string, *cognito.Error) {
-	in := &cip.ListUsersInput{UserPoolId: &sw.pool, Limit: aws.Int32(pageSize), AttributesToGet: []string{"sub"}}
-	if sw.s.Filter != "" {
-		in.Filter = &sw.s.Filter
-	}
-	if sw.cp.Next != "" {
-		in.PaginationToken = &sw.cp.Next
-	}
-	var out *cip.ListUsersOutput
-	send := func(ctx context.Context, optFns ...func(*cip.Options)) error {
-		var err error
-		out, err = sw.c.api.ListUsers(ctx, in, withAttempts(optFns, 1)...)
-		return err
-	}
-	for attempt := 1; ; {
-		sent, err := sw.lists.wait(ctx)
-		if err != nil {
-			return nil, "", stopped(ctx)
-		}
-		e := sw.c.run.Run(ctx, opListUsers, sw.region, nil, send)
-		switch {
-		case e == nil:
-			sw.lists.passed()
-			users := make([]pending, 0, len(out.Users))
-			for _, u := range out.Users {
-				p := pending{Username: aws.ToString(u.Username)}
-				for _, a := range u.Attributes {
-					if aws.ToString(a.Name) == "sub" {
-						p.Sub = aws.ToString(a.Value)
-					}
-				}
-				users = append(users, p)
-			}
-			return users, aws.ToString(out.PaginationToken), nil
-		case e.Kind == cognito.ErrThrottled:
-			sw.lists.throttled(sent)
-		case ctx.Err() != nil || !cognito.Retryable(e) || attempt >= maxTransient:
-			return nil, "", e
-		default:
-			if !backoff(ctx, attempt) {
-				return nil, "", stopped(ctx)
-			}
-			attempt++
-		}
-	}
-}
-
-// backoff waits before the next attempt after attempt failed: 100 ms,
-// doubling up to 5 s, with jitter. It reports false when ctx ends first.
-func backoff(ctx context.Context, attempt int) bool {
-	d := min(5*time.Second, 100*time.Millisecond<<min(attempt-1, 6))
-	t := time.NewTimer(d/2 + rand.N(d/2+1))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// outcome is what became of one user.
-type outcome int
-
-const (
-	stillPending outcome = iota // not handled: the sweep is stopping
-	done
-	skipped
-	failed
-)
-
-// handle signs one user out and counts the outcome.
-func (sw *sweeper) handle(ctx context.Context, u pending) {
-	out, e := sw.signOutUser(ctx, u)
-	if out == stillPending {
-		if e != nil && ctx.Err() == nil {
-			sw.setFatal(e)
-		}
-		return
-	}
-	sw.mu.Lock()
-	i := slices.IndexFunc(sw.cp.Pending, func(p pending) bool { return p.Username == u.Username && p.page == u.page })
-	if i >= 0 {
-		sw.cp.Pending = slices.Delete(sw.cp.Pending, i, i+1)
-	}
-	sw.handled++
-	switch out {
-	case done:
-		sw.cp.Done++
-		sw.streak = sw.streak[:0]
-	case skipped:
-		sw.cp.Skipped++
-		sw.streak = sw.streak[:0]
-	case failed:
-		sw.cp.Failed++
-		if len(sw.cp.Failures) < MaxFailures {
-			sw.cp.Failures = append(sw.cp.Failures, toFailure(u.Username, e))
-		}
-		sw.streak = append(sw.streak, u)
-	}
-	var stop *cognito.Error
-	if len(sw.streak) >= failureStreak {
-		stop = sw.unfailStreakLocked(e)
-	}
-	sw.left[u.page]--
-	pageDone := sw.left[u.page] == 0
-	if pageDone {
-		delete(sw.left, u.page)
-	}
-	sw.mu.Unlock()
-	if stop != nil {
-		sw.setFatal(stop)
-		return
-	}
-	if pageDone {
-		if e := sw.save(); e != nil {
-			sw.setFatal(e)
-		}
-	}
-}
-
-// unfailStreakLocked stops a sweep whose last sign-outs all failed: the
-// fault is not the users', so they go back to pending, to be tried again
-// by a resumed run. It returns the error that stops the sweep.
-func (sw *sweeper) unfailStreakLocked(last *cognito.Error) *cognito.Error {
-	for _, u := range sw.streak {
-		sw.cp.Failed--
-		i := slices.IndexFunc(sw.cp.Failures, func(f failure) bool { return f.Username == u.Username })
-		if i >= 0 {
-			sw.cp.Failures = slices.Delete(sw.cp.Failures, i, i+1)
-		}
-		u.page = -2 // no page of this run: nothing is saved for it before the end
-		sw.cp.Pending = append(sw.cp.Pending, u)
-	}
-	sw.handled -= len(sw.streak)
-	sw.streak = sw.streak[:0]
-	stop := *last
-	stop.Message = "the last " + strconv.Itoa(failureStreak) + " sign-outs all failed; the last: " + last.Message
-	return &stop
-}
-
-// signOutUser signs one user out, slowing down and retrying while Cognito
-// throttles. It returns stillPending with the error that should stop the
-// sweep, or with nil when ctx ended.
-func (sw *sweeper) signOutUser(ctx context.Context, u pending) (outcome, *cognito.Error) {
-	if sw.perUser {
-		e := sw.c.recordUser(ctx, sw.region, sw.pool, u.Username, u.Sub, sw.cp.Cutoff)
-		switch {
-		case e == nil:
-		case ctx.Err() != nil:
-			return stillPending, nil
-		case e.Kind == cognito.ErrUserNotFound:
-			return skipped, nil
-		case e.Op == "RevocationStore":
-			return stillPending, e
-		default:
-			return failed, e
-		}
-	}
-	for attempt := 1; ; {
-		sent, err := sw.signs.wait(ctx)
-		if err != nil {
-			return stillPending, nil
-		}
-		e := sw.c.signOut(ctx, sw.region, sw.pool, u.Username, 1)
-		switch {
-		case e == nil:
-			sw.signs.passed()
-			return done, nil
-		case e.Kind == cognito.ErrUserNotFound:
-			sw.signs.passed()
-			return skipped, nil
-		case e.Kind == cognito.ErrThrottled:
-			sw.signs.throttled(sent)
-		case ctx.Err() != nil:
-			return stillPending, nil
-		case e.Kind == cognito.ErrForbidden, e.Kind == cognito.ErrResourceNotFound, e.Kind == cognito.ErrInvalidOption:
-			// Every user would fail the same way.
-			return stillPending, e
-		case cognito.Retryable(e) && attempt < maxTransient:
-			if !backoff(ctx, attempt) {
-				return stillPending, nil
-			}
-			attempt++
-		default:
-			return failed, e
-		}
-	}
-}
-
-// save writes the checkpoint, if there is one; saves are serialized, each
-// of a snapshot taken after the one before.
-func (sw *sweeper) save() *cognito.Error {
-	if sw.s.Checkpoint == "" {
-		return nil
-	}
-	sw.saveMu.Lock()
-	defer sw.saveMu.Unlock()
-	sw.mu.Lock()
-	sw.cp.Saved = sw.c.now().UTC()
-	b, err := json.MarshalIndent(&sw.cp, "", "  ")
-	sw.mu.Unlock()
-	if err == nil {
-		err = writeFileAtomic(sw.s.Checkpoint, append(b, '\n'))
-	}
-	if err != nil {
-		return &cognito.Error{Op: "Sweep.Checkpoint", Kind: cognito.ErrInvalidOption,
-			Message: "writing the checkpoint: " + err.Error(), Err: err}
-	}
-	return nil
-}
-
-// progress returns the sweep's progress now, with the rate measured over
-// the last rateWindow; it is called by one goroutine at a time.
-func (sw *sweeper) progress() Progress {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	now := sw.c.now()
-	sw.samples = append(sw.samples, sample{now, sw.handled})
-	for len(sw.samples) > 2 && now.Sub(sw.samples[1].at) >= rateWindow {
-		sw.samples = sw.samples[1:]
-	}
-	p := sw.progressLocked(now)
-	if first := sw.samples[0]; now.Sub(first.at) >= time.Second {
-		p.Rate = float64(sw.handled-first.handled) / now.Sub(first.at).Seconds()
-	}
-	p.ETA = sw.etaLocked(p)
-	return p
-}
-
-func (sw *sweeper) progressLocked(now time.Time) Progress {
-	p := Progress{Done: sw.cp.Done, Skipped: sw.cp.Skipped, Failed: sw.cp.Failed, Listed: sw.cp.listed(),
-		Elapsed: now.Sub(sw.start)}
-	if sw.s.DryRun {
-		p.Listed = sw.counted
-	}
-	switch {
-	case sw.cp.ListedAll:
-		p.Total = p.Listed
-	case sw.cp.Estimate > 0:
-		p.Total = max(sw.cp.Estimate, p.Listed)
-	}
-	if secs := p.Elapsed.Seconds(); secs > 0 {
-		p.Rate = float64(sw.handled) / secs
-	}
-	return p
-}
-
-// etaLocked is the time left at the measured rate, or at the pacer's
-// before there is one; for a dry run, the time the sweep of the users
-// counted would take at Sweep.Rate.
-func (sw *sweeper) etaLocked(p Progress) time.Duration {
-	if sw.s.DryRun {
-		return time.Duration(float64(p.Listed) / sw.s.Rate * float64(time.Second))
-	}
-	left := p.Total - (p.Done + p.Skipped + p.Failed)
-	r := p.Rate
-	if r <= 0 && sw.signs != nil {
-		r = sw.signs.rate()
-	}
-	if p.Total == 0 || left <= 0 || r <= 0 {
-		return 0
-	}
-	return time.Duration(float64(left) / r * float64(time.Second))
-}
-
-// report is the Report of the sweep as it stands.
-func (sw *sweeper) report() Report {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	r := Report{Progress: sw.progressLocked(sw.c.now()), Pages: sw.cp.Pages, Cutoff: sw.cp.Cutoff,
-		Complete: sw.cp.complete(), Resumed: sw.resumed}
-	r.ETA = sw.etaLocked(r.Progress)
-	for _, f := range sw.cp.Failures {
-		r.Failures = append(r.Failures, f.export())
-	}
-	return r
 }

@@ -43,21 +43,20 @@ func standIn(t *testing.T, n int, opts ...signouttest.ServerOption) (*signouttes
 	return srv, tap.New(t, srv.URL)
 }
 
-// listed returns the distinct users of the first pages the tap saw listed:
-// those a stopped sweep's checkpoint counts. The tap also records the
-// answer to a listing the sweep stopped waiting for, which it lists again
-// when resumed.
-func listed(p *tap.Proxy, pages int) map[string]bool {
-	users := map[string]bool{}
-	tokens := map[string]bool{}
-	for _, c := range p.Calls("ListUsers") {
-		if !tokens[c.Token] && len(tokens) == pages {
+// listed returns the users of the first pages of the pool, as the tap
+// saw them answered. A sweep stopped while a page was on its way has not
+// listed that page, though the tap has seen it.
+func listed(p *tap.Proxy, pages int) []string {
+	var users []string
+	token := ""
+	for range pages {
+		i := slices.IndexFunc(p.Calls("ListUsers"), func(c tap.Call) bool { return c.Token == token && c.Status == 200 })
+		if i < 0 {
 			break
 		}
-		tokens[c.Token] = true
-		for _, u := range c.Users {
-			users[u] = true
-		}
+		c := p.Calls("ListUsers")[i]
+		users = append(users, c.Users...)
+		token = c.Next
 	}
 	return users
 }
@@ -85,6 +84,7 @@ func readCheckpoint(t *testing.T, path string) savedCheckpoint {
 }
 
 func TestSignOutAll(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 250)
 	var tokens []signouttest.Tokens
 	for i := 0; i < 250; i += 13 {
@@ -121,16 +121,19 @@ func zeroTimes(p admin.Progress) admin.Progress {
 
 // The issue's pacing test: on a stand-in enforcing Cognito's quotas (scaled
 // up so that the run is short), a sweep at the quota sustains at least 95%
-// of it for 30 s or more, with under 1% of its requests throttled and no
-// user skipped. Without SIGNOUT_LONG=1, half of it for 3 s: a short run on
-// a busy machine loses a larger share of its time to its start (64% seen
-// at a load average of 19 on 2 cores).
+// of it, with under 1% of its requests throttled and no user skipped, over
+// 31 s. That is a timed proof, which a busy machine fails: it runs with
+// SIGNOUT_LONG=1. By default the sweep lasts 3 s and is checked not to go
+// over the quota, and its rate is logged.
 func TestSignOutAllAtTheQuota(t *testing.T) {
 	t.Parallel()
 	const scale = 4
 	rate := 25.0 * scale // UserUpdate
-	seconds, share := testenv.Scale(3, 30), testenv.Scale(0.5, 0.95)
-	n := int(float64(seconds+1) * rate)
+	seconds := 3
+	if testenv.Long() {
+		seconds = 31
+	}
+	n := int(float64(seconds) * rate)
 	srv, _ := standIn(t, n, signouttest.Quotas(scale))
 	sample := []signouttest.Tokens{}
 	for i := 0; i < n; i += n / 20 {
@@ -145,8 +148,10 @@ func TestSignOutAllAtTheQuota(t *testing.T) {
 	sustained := float64(n) / rep.Elapsed.Seconds()
 	t.Logf("%d users in %v: %.1f/s against a quota of %.0f/s (%.1f%%); sign-outs: %d served, %d throttled; ListUsers: %d served, %d throttled",
 		n, rep.Elapsed.Round(time.Millisecond), sustained, rate, 100*sustained/rate, served, throttled, listServed, listThrottled)
-	assert.GreaterOrEqual(t, rep.Elapsed, time.Duration(seconds)*time.Second)
-	assert.GreaterOrEqual(t, sustained, share*rate)
+	assert.GreaterOrEqual(t, rep.Elapsed, time.Duration(seconds-1)*time.Second)
+	if testenv.Long() {
+		assert.GreaterOrEqual(t, sustained, 0.95*rate)
+	}
 	assert.Less(t, float64(throttled+listThrottled), 0.01*float64(served+listServed))
 	assert.Equal(t, n, rep.Done)
 	assert.Zero(t, rep.Skipped)
@@ -157,11 +162,17 @@ func TestSignOutAllAtTheQuota(t *testing.T) {
 	}
 }
 
+// A sweep sent at three times the quota slows down: for 6 s at ten times
+// Cognito's quota with SIGNOUT_LONG=1, else for 3 s at twice it, which a
+// busy machine exceeds too.
 func TestSignOutAllSlowsDownWhenThrottled(t *testing.T) {
 	t.Parallel()
-	const scale = 10
+	scale, seconds := 2.0, 3.0
+	if testenv.Long() {
+		scale, seconds = 10, 6
+	}
 	quota := 25.0 * scale
-	n := int(testenv.Scale(2.0, 6.0) * quota)
+	n := int(seconds * quota)
 	srv, _ := standIn(t, n, signouttest.Quotas(scale))
 	c := newClient(t, srv.URL)
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 3 * quota, ListRate: 30 * scale})
@@ -178,6 +189,7 @@ func TestSignOutAllSlowsDownWhenThrottled(t *testing.T) {
 }
 
 func TestSignOutAllFilter(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 0)
 	want := map[string]bool{}
 	for i := range 300 {
@@ -211,6 +223,7 @@ func TestSignOutAllFilter(t *testing.T) {
 }
 
 func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 200)
 	gone := map[string]bool{userName(5): true, userName(70): true, userName(199): true}
 	p.After(func(c *tap.Call) {
@@ -228,6 +241,7 @@ func TestSignOutAllSkipsUsersDeletedMeanwhile(t *testing.T) {
 }
 
 func TestSignOutAllListsFailures(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 150)
 	bad := map[string]bool{userName(7): true, userName(100): true}
 	p.Before(func(c *tap.Call) *tap.Reply {
@@ -250,6 +264,7 @@ func TestSignOutAllListsFailures(t *testing.T) {
 }
 
 func TestSignOutAllStopsWhenEverySignOutFails(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 300)
 	var failing atomic.Bool
 	failing.Store(true)
@@ -279,6 +294,7 @@ func TestSignOutAllStopsWhenEverySignOutFails(t *testing.T) {
 }
 
 func TestSignOutAllStopsOnErrorsEveryUserWouldGet(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		code string
 		kind error
@@ -310,6 +326,7 @@ func TestSignOutAllStopsOnErrorsEveryUserWouldGet(t *testing.T) {
 // checkpoint saved, and a resumed run finishes the sweep without listing
 // a page it had begun, counting each user once.
 func TestSignOutAllCancelSavesTheCheckpoint(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 600)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -344,6 +361,7 @@ func TestSignOutAllCancelSavesTheCheckpoint(t *testing.T) {
 }
 
 func TestSignOutAllOnACompleteCheckpointSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 70)
 	cp := filepath.Join(t.TempDir(), "sweep.json")
 	c := newClient(t, p.URL)
@@ -361,6 +379,7 @@ func TestSignOutAllOnACompleteCheckpointSendsNothing(t *testing.T) {
 }
 
 func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 300)
 	st := &store{}
 	var sentBefore atomic.Int32
@@ -388,19 +407,112 @@ func TestSignOutAllRecordsACutoffFirst(t *testing.T) {
 	recs := st.all()
 	require.Len(t, recs, 1)
 	cut := recs[0]
-	assert.Equal(t, signout.Revocation{Issuer: srv.Issuer, At: cut.At, Expires: cut.At.Add(24 * time.Hour)}, cut)
+	assert.Equal(t, signout.Revocation{UserPoolID: srv.UserPoolID, At: cut.At, Expires: cut.At.Add(24 * time.Hour)}, cut)
 	assert.WithinRange(t, cut.At, start.Add(-time.Second), time.Now())
 
+	resumed := time.Now()
 	rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, admin.Sweep{Rate: 1000, Checkpoint: cp})
 	require.NoError(t, err)
 	assert.True(t, rep.Complete)
 	recs = st.all()
-	require.Len(t, recs, 2, "the resumed run writes the cutoff again")
-	assert.True(t, recs[1].At.Equal(cut.At), "with the first run's time")
-	assert.True(t, rep.Cutoff.Equal(cut.At))
+	require.Len(t, recs, 2, "the resumed run writes a cutoff too")
+	assert.WithinRange(t, recs[1].At, resumed, time.Now(), "with its own start time")
+	assert.True(t, rep.Cutoff.Equal(recs[1].At))
+}
+
+// shiftCheckpoint moves the times saved in a checkpoint file by d, as if
+// its run had been d later (or earlier, d < 0).
+func shiftCheckpoint(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var cp map[string]any
+	require.NoError(t, json.Unmarshal(b, &cp))
+	for _, k := range []string{"cutoff", "saved"} {
+		at, err := time.Parse(time.RFC3339Nano, cp[k].(string))
+		require.NoError(t, err)
+		cp[k] = at.Add(d)
+	}
+	b, err = json.Marshal(cp)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+}
+
+// A resumed run records a cutoff of its own start: a user who signed in
+// between the runs and whom it signs out at Cognito is refused by the API
+// too, and a run resumed a day after the first still records a cutoff that
+// has not expired.
+func TestSignOutAllResumedRunRecordsItsOwnCutoff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, filter string }{
+		{"every user", ""},
+		{"filtered", `username ^= "user000"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, p := standIn(t, 130)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var signOuts atomic.Int32
+			p.After(func(c *tap.Call) {
+				if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 20 {
+					cancel()
+				}
+			})
+			st := &store{}
+			c := newClient(t, p.URL, admin.WithRevocationStore(st))
+			sweep := admin.Sweep{Filter: tc.filter, Rate: 1000, Checkpoint: filepath.Join(t.TempDir(), "sweep.json")}
+			_, err := c.SignOutAll(ctx, srv.UserPoolID, sweep)
+			require.ErrorIs(t, err, context.Canceled)
+			shiftCheckpoint(t, sweep.Checkpoint, -25*time.Hour)
+			before := len(st.all())
+
+			resumed := time.Now()
+			rep, err := c.SignOutAll(context.Background(), srv.UserPoolID, sweep)
+			require.NoError(t, err)
+			require.True(t, rep.Complete)
+			recs := st.all()[before:]
+			require.NotEmpty(t, recs)
+			for _, r := range recs {
+				assert.WithinRange(t, r.At, resumed, time.Now(), "the resumed run's start")
+				assert.True(t, r.At.Equal(rep.Cutoff))
+				assert.Equal(t, r.At.Add(24*time.Hour), r.Expires)
+			}
+		})
+	}
+}
+
+// A checkpoint whose times lie in the future, written by a machine whose
+// clock ran ahead or edited, is refused before anything is sent or
+// recorded: its cutoff would refuse every later sign-in at the API.
+func TestSignOutAllRefusesACheckpointFromTheFuture(t *testing.T) {
+	t.Parallel()
+	srv, p := standIn(t, 130)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var signOuts atomic.Int32
+	p.After(func(c *tap.Call) {
+		if c.Op == "AdminUserGlobalSignOut" && signOuts.Add(1) == 20 {
+			cancel()
+		}
+	})
+	st := &store{}
+	c := newClient(t, p.URL, admin.WithRevocationStore(st))
+	sweep := admin.Sweep{Rate: 1000, Checkpoint: filepath.Join(t.TempDir(), "sweep.json")}
+	_, err := c.SignOutAll(ctx, srv.UserPoolID, sweep)
+	require.ErrorIs(t, err, context.Canceled)
+	shiftCheckpoint(t, sweep.Checkpoint, time.Hour)
+	sent, recorded := srv.Requests(""), len(st.all())
+
+	_, err = c.SignOutAll(context.Background(), srv.UserPoolID, sweep)
+	assert.ErrorIs(t, err, signout.ErrInvalidOption)
+	assert.Equal(t, "Sweep.Checkpoint", asError(t, err).Op)
+	assert.Contains(t, asError(t, err).Message, "in the future")
+	assert.Equal(t, sent, srv.Requests(""), "nothing was sent")
+	assert.Len(t, st.all(), recorded, "nothing was recorded")
 }
 
 func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 130)
 	subs := map[string]string{} // user by sub
 	for i := 100; i < 110; i++ {
@@ -419,11 +531,12 @@ func TestSignOutAllFilteredRecordsEachUser(t *testing.T) {
 	assert.Len(t, recs, 10, "one per user, none for the pool")
 	for _, r := range recs {
 		assert.Contains(t, subs, r.Subject)
-		assert.Equal(t, signout.Revocation{Issuer: srv.Issuer, Subject: r.Subject, At: rep.Cutoff, Expires: rep.Cutoff.Add(24 * time.Hour)}, r)
+		assert.Equal(t, signout.Revocation{UserPoolID: srv.UserPoolID, Subject: r.Subject, At: rep.Cutoff, Expires: rep.Cutoff.Add(24 * time.Hour)}, r)
 	}
 }
 
 func TestSignOutAllStoreFailureSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, _ := standIn(t, 10)
 	st := &store{err: errors.New("redis: connection refused")}
 	cp := filepath.Join(t.TempDir(), "sweep.json")
@@ -437,6 +550,7 @@ func TestSignOutAllStoreFailureSendsNothing(t *testing.T) {
 }
 
 func TestSignOutAllRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	srv, _ := standIn(t, 10)
 	dir := t.TempDir()
 	other := filepath.Join(dir, "other.json")
@@ -481,6 +595,7 @@ func TestSignOutAllRefusesBadInput(t *testing.T) {
 }
 
 func TestSignOutAllDryRun(t *testing.T) {
+	t.Parallel()
 	srv, p := standIn(t, 250)
 	st := &store{}
 	rep, err := newClient(t, p.URL, admin.WithRevocationStore(st)).SignOutAll(context.Background(), srv.UserPoolID,
@@ -496,7 +611,8 @@ func TestSignOutAllDryRun(t *testing.T) {
 }
 
 func TestSignOutAllProgress(t *testing.T) {
-	srv, _ := standIn(t, 400)
+	t.Parallel()
+	srv, _ := standIn(t, 280)
 	var mu sync.Mutex
 	var calls []admin.Progress
 	inCall := atomic.Bool{}
@@ -505,6 +621,9 @@ func TestSignOutAllProgress(t *testing.T) {
 		defer inCall.Store(false)
 		mu.Lock()
 		defer mu.Unlock()
+		if len(calls) == 0 {
+			assert.Zero(t, srv.Requests(""), "the first call comes before any request")
+		}
 		calls = append(calls, p)
 	}}
 	rep, err := newClient(t, srv.URL).SignOutAll(context.Background(), srv.UserPoolID, s)
@@ -550,16 +669,25 @@ func createMotoUsers(t *testing.T, api *cip.Client, pool string, names []string,
 	}
 }
 
-// The issue's moto test: 10,000 users in pages of 60, every one sent a
-// sign-out that moto accepted, and the old tokens of a sample of 300
-// refused afterwards (signing in all 10,000 on moto would take minutes).
-// Without SIGNOUT_LONG=1, 300 users and a sample of 20.
+// The issue's moto test, on one moto_server: with SIGNOUT_LONG=1 10,000
+// users in pages of 60 (else 150), every one sent a sign-out that moto
+// accepted, and the old tokens of a sample of 300 (else 15) refused
+// afterwards (signing in all 10,000 on moto would take minutes); and a
+// filter signs out exactly the users it matches.
 func TestSignOutAllMoto(t *testing.T) {
 	t.Parallel()
 	url := moto.Start(t)
 	api := moto.Admin(t, url)
+	t.Run("every user", func(t *testing.T) { motoEveryUser(t, url, api) })
+	t.Run("filter", func(t *testing.T) { motoFilter(t, url, api) })
+}
+
+func motoEveryUser(t *testing.T, url string, api *cip.Client) {
 	pool := moto.NewPool(t, api)
-	n, samples := testenv.Scale(300, 10_000), testenv.Scale(20, 300)
+	n, sampled := 150, 15
+	if testenv.Long() {
+		n, sampled = 10000, 300
+	}
 	names := make([]string, n)
 	for i := range names {
 		names[i] = userName(i)
@@ -572,7 +700,7 @@ func TestSignOutAllMoto(t *testing.T) {
 		tokens moto.Tokens
 	}
 	var sample []session
-	for i := 0; i < n; i += n / samples {
+	for i := 0; i < n; i += n / sampled {
 		sample = append(sample, session{names[i], pool.SignIn(t, names[i])})
 	}
 	signedIn := time.Since(start) - created
@@ -602,14 +730,11 @@ func TestSignOutAllMoto(t *testing.T) {
 	}
 }
 
-// A filter signs out exactly the users it matches, on moto too.
-func TestSignOutAllMotoFilter(t *testing.T) {
-	url := moto.Start(t)
-	api := moto.Admin(t, url)
+func motoFilter(t *testing.T, url string, api *cip.Client) {
 	pool := moto.NewPool(t, api)
 	var names []string
 	want := map[string]bool{}
-	for i := range 200 {
+	for i := range 100 {
 		names = append(names, userName(i))
 		if i%9 == 0 {
 			want[userName(i)] = true

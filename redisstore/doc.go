@@ -6,7 +6,7 @@
 //	store, err := redisstore.New(ctx, rdb) // returns once every live record is loaded
 //	if err != nil { return err }
 //	defer store.Close()
-//	v, _ := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocations(store))
+//	v, _ := verify.New(verify.WithPool(userPoolID, clientID), verify.WithRevocationStore(store))
 //
 // Give the same store to signout.WithRevocationStore in the process that
 // signs users out: each sign-out's record then reaches every server.

@@ -50,7 +50,7 @@ func fleetServer() int {
 	}
 	defer store.Close()
 	v, err := verify.New(verify.WithPool(os.Getenv("FLEET_ISSUER"), os.Getenv("FLEET_CLIENT")),
-		verify.WithEndpoint(os.Getenv("FLEET_ENDPOINT")), verify.WithRevocations(store))
+		verify.WithEndpoint(os.Getenv("FLEET_ENDPOINT")), verify.WithRevocationStore(store))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleet server: verify.New:", err)
 		return 1
@@ -269,7 +269,7 @@ func TestFleet(t *testing.T) {
 	// which writes the records.
 	store := &recordingStore{Store: newStore(t, rds)}
 	signer, err := signout.New(signout.WithEndpoint(cognito.URL), signout.WithAppClient(cognito.ClientID, ""),
-		signout.WithRevocationStore(store))
+		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store))
 	require.NoError(t, err)
 	claimsOf, err := verify.New(verify.WithPool(cognito.Issuer, cognito.ClientID), verify.WithEndpoint(cognito.URL))
 	require.NoError(t, err)

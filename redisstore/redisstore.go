@@ -20,7 +20,7 @@ import (
 )
 
 // Store is a signout.RevocationStore shared through Redis, and a
-// verify.RevocationChecker that answers from a local view. It is safe for
+// verify.RevocationStore that answers from a local view. It is safe for
 // concurrent use. Make one per process with New and Close it when done.
 type Store struct {
 	rdb      *redis.Client
@@ -51,7 +51,7 @@ var _ signout.RevocationStore = (*Store)(nil)
 
 // record is a Revocation as stored in Redis and published.
 type record struct {
-	Issuer    string    `json:"iss"`
+	Pool      string    `json:"pool"`
 	Subject   string    `json:"sub,omitempty"`
 	OriginJTI string    `json:"origin_jti,omitempty"`
 	At        time.Time `json:"at"`
@@ -128,7 +128,7 @@ func (s *Store) Revoke(ctx context.Context, r signout.Revocation) error {
 	if err := s.local.Revoke(ctx, r); err != nil {
 		return err
 	}
-	rec := record{Issuer: r.Issuer, Subject: r.Subject, OriginJTI: r.OriginJTI, At: r.At, Expires: revocation.Expires(r)}
+	rec := record{Pool: r.UserPoolID, Subject: r.Subject, OriginJTI: r.OriginJTI, At: r.At, Expires: revocation.Expires(r)}
 	if !rec.Expires.After(time.Now()) {
 		return nil
 	}
@@ -153,8 +153,8 @@ func (s *Store) Revoke(ctx context.Context, r signout.Revocation) error {
 // from the local view. When the view was not confirmed within the bound it
 // fails closed with an *signout.Error matching signout.ErrNetwork, unless
 // the view already has the token revoked, or WithFailOpen was given.
-func (s *Store) Revoked(issuer, subject, originJTI string, authTime time.Time) (bool, error) {
-	revoked, _ := s.local.Revoked(issuer, subject, originJTI, authTime)
+func (s *Store) Revoked(userPoolID, subject, originJTI string, authTime time.Time) (bool, error) {
+	revoked, _ := s.local.Revoked(userPoolID, subject, originJTI, authTime)
 	if revoked || s.failOpen {
 		return revoked, nil
 	}
@@ -373,7 +373,7 @@ func (s *Store) reload(ctx context.Context) error {
 }
 
 func (r record) revocation() signout.Revocation {
-	return signout.Revocation{Issuer: r.Issuer, Subject: r.Subject, OriginJTI: r.OriginJTI, At: r.At, Expires: r.Expires}
+	return signout.Revocation{UserPoolID: r.Pool, Subject: r.Subject, OriginJTI: r.OriginJTI, At: r.At, Expires: r.Expires}
 }
 
 // backoff doubles from 10ms up to a ceiling.

@@ -33,11 +33,11 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	_ verify.RevocationChecker = (*Store)(nil)
-	_ signout.RevocationStore  = (*Store)(nil)
+	_ verify.RevocationStore  = (*Store)(nil)
+	_ signout.RevocationStore = (*Store)(nil)
 )
 
-const iss = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AAAAAAAAA"
+const pool = "us-east-1_AAAAAAAAA"
 
 // before is an auth_time every record in these tests covers.
 var before = time.Now().Add(-time.Hour)
@@ -102,7 +102,7 @@ func syncStore(t *testing.T, s *Store) {
 
 func revoked(t *testing.T, s *Store, sub, ojti string) bool {
 	t.Helper()
-	ok, err := s.Revoked(iss, sub, ojti, before)
+	ok, err := s.Revoked(pool, sub, ojti, before)
 	require.NoError(t, err)
 	return ok
 }
@@ -112,14 +112,14 @@ func TestRevokeReachesOtherStores(t *testing.T) {
 	a, b := newStore(t, srv), newStore(t, srv)
 	ctx := context.Background()
 
-	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	assert.True(t, revoked(t, a, "alice", ""), "the writer's own view has it at once")
-	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "session-1", At: time.Now()}))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, OriginJTI: "session-1", At: time.Now()}))
 	syncStore(t, b)
 	assert.True(t, revoked(t, b, "alice", ""))
 	assert.True(t, revoked(t, b, "bob", "session-1"))
 	assert.False(t, revoked(t, b, "bob", "session-2"))
-	ok, err := b.Revoked(iss, "alice", "", time.Now().Add(time.Hour))
+	ok, err := b.Revoked(pool, "alice", "", time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.False(t, ok, "a sign-in after the sign-out is accepted")
 }
@@ -135,13 +135,13 @@ func TestNewLoadsEveryLiveRecord(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := w; i < n; i += writers {
-				assert.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: fmt.Sprint("user-", i), At: time.Now()}))
+				assert.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: fmt.Sprint("user-", i), At: time.Now()}))
 			}
 		})
 	}
 	wg.Wait()
 	require.False(t, t.Failed(), "every record written")
-	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, OriginJTI: "session-1", At: time.Now()}))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, OriginJTI: "session-1", At: time.Now()}))
 
 	c := newStore(t, srv) // a process started later
 	for i := range n {
@@ -159,9 +159,9 @@ func TestRecordsExpireWithRedisTTL(t *testing.T) {
 
 	at := time.Now()
 	expires := at.Add(90 * time.Minute).Add(123 * time.Millisecond)
-	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: at, Expires: expires}))
-	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: at})) // default lifetime
-	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "carol", At: at.Add(-2 * time.Hour), Expires: at.Add(-time.Hour)}))
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: at, Expires: expires}))
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "bob", At: at})) // default lifetime
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "carol", At: at.Add(-2 * time.Hour), Expires: at.Add(-time.Hour)}))
 
 	keys, err := rdb.Keys(ctx, defaultPrefix+"rev:*").Result()
 	require.NoError(t, err)
@@ -179,7 +179,7 @@ func TestRevocationsSurviveRedisRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	a := newStore(t, srv)
 	ctx := context.Background()
-	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 
 	srv.Kill()
 	srv.Restart()
@@ -188,7 +188,7 @@ func TestRevocationsSurviveRedisRestart(t *testing.T) {
 	assert.True(t, revoked(t, c, "alice", ""))
 	syncStore(t, a) // the running one reconnects
 	assert.True(t, revoked(t, a, "alice", ""))
-	require.NoError(t, a.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "bob", At: time.Now()}))
+	require.NoError(t, a.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "bob", At: time.Now()}))
 	syncStore(t, c)
 	assert.True(t, revoked(t, c, "bob", ""), "publishing works after the restart")
 }
@@ -198,7 +198,7 @@ func TestFailsClosedWhenRedisIsDown(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
 	ctx := context.Background()
-	require.NoError(t, s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	syncStore(t, s)
 
 	srv.Kill()
@@ -206,7 +206,7 @@ func TestFailsClosedWhenRedisIsDown(t *testing.T) {
 	assert.False(t, revoked(t, s, "bob", ""), "within the bound the view is trusted")
 
 	clk.Advance(200 * time.Millisecond)
-	ok, err := s.Revoked(iss, "bob", "", before)
+	ok, err := s.Revoked(pool, "bob", "", before)
 	assert.False(t, ok)
 	require.ErrorIs(t, err, signout.ErrNetwork)
 	assert.NotErrorIs(t, err, signout.ErrNotAuthorized)
@@ -215,7 +215,7 @@ func TestFailsClosedWhenRedisIsDown(t *testing.T) {
 	assert.Contains(t, se.Message, "failing closed")
 	assert.True(t, revoked(t, s, "alice", ""), "a token known revoked is still refused as revoked")
 
-	err = s.Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "carol", At: time.Now()})
+	err = s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "carol", At: time.Now()})
 	require.ErrorIs(t, err, signout.ErrNetwork, "Redis did not take the record")
 	assert.True(t, revoked(t, s, "carol", ""), "but this process refuses carol's tokens")
 
@@ -229,7 +229,7 @@ func TestFailOpen(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := &clock{t: time.Now()}
 	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second), WithFailOpen())
-	require.NoError(t, s.Revoke(context.Background(), signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, s.Revoke(context.Background(), signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	srv.Kill()
 	clk.Advance(time.Hour)
 	assert.False(t, revoked(t, s, "bob", ""))
@@ -319,7 +319,7 @@ func TestReconnectReloadsEveryRecord(t *testing.T) {
 	ctx := context.Background()
 	syncStore(t, s)
 
-	payload, err := json.Marshal(record{Issuer: iss, Subject: "alice", At: time.Now(), Expires: time.Now().Add(time.Hour)})
+	payload, err := json.Marshal(record{Pool: pool, Subject: "alice", At: time.Now(), Expires: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
 	require.NoError(t, rdb.Set(ctx, defaultPrefix+"rev:missed", payload, time.Hour).Err(), "written, never published")
 	require.False(t, revoked(t, s, "alice", ""))
@@ -354,7 +354,7 @@ func TestPongWhileUnsyncedIsNotFresh(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	require.ErrorIs(t, s.Sync(ctx), signout.ErrTimeout, "the PONG did not confirm a view whose reload failed")
-	_, err := s.Revoked(iss, "bob", "", before)
+	_, err := s.Revoked(pool, "bob", "", before)
 	require.ErrorIs(t, err, signout.ErrNetwork, "the view is still stale")
 
 	h.failScans.Store(false)
@@ -450,11 +450,11 @@ func TestForeignMessagesAreIgnored(t *testing.T) {
 	s := newStore(t, srv)
 	rdb := client(t, srv)
 	ctx := context.Background()
-	for _, junk := range []string{"", "not json", `{"iss":""}`, `{"iss":"x","at":"yesterday"}`} {
+	for _, junk := range []string{"", "not json", `{"pool":""}`, `{"pool":"x","at":"yesterday"}`} {
 		require.NoError(t, rdb.Publish(ctx, defaultPrefix+"revocations", junk).Err())
 		require.NoError(t, rdb.Set(ctx, defaultPrefix+"rev:junk"+junk, junk, time.Hour).Err())
 	}
-	require.NoError(t, newStore(t, srv).Revoke(ctx, signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, newStore(t, srv).Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	syncStore(t, s)
 	assert.True(t, revoked(t, s, "alice", ""))
 	assert.False(t, revoked(t, s, "x", ""))
@@ -464,7 +464,7 @@ func TestForeignMessagesAreIgnored(t *testing.T) {
 func TestPrefixSeparatesStores(t *testing.T) {
 	srv := redistest.Start(t)
 	a, b := newStore(t, srv, WithPrefix("app-a:")), newStore(t, srv, WithPrefix("app-b:"))
-	require.NoError(t, a.Revoke(context.Background(), signout.Revocation{Issuer: iss, Subject: "alice", At: time.Now()}))
+	require.NoError(t, a.Revoke(context.Background(), signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	syncStore(t, b)
 	assert.False(t, revoked(t, b, "alice", ""))
 }
@@ -497,7 +497,7 @@ func TestRevokedDoesNotAllocate(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newStore(t, srv)
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := s.Revoked(iss, "alice", "session-1", before); err != nil {
+		if _, err := s.Revoked(pool, "alice", "session-1", before); err != nil {
 			t.Fatal(err)
 		}
 	})

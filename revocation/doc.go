@@ -3,10 +3,16 @@
 // a network call per request.
 //
 //	store := revocation.New()
-//	c, _ := signout.New(signout.WithRevocationStore(store)) // writes a record after each sign-out
-//	v, _ := verify.New(verify.WithPool(issuer, clientID), verify.WithRevocations(store))
+//	c, _ := signout.New(signout.WithPool(userPoolID), signout.WithRevocationStore(store), // records each sign-out
+//		signout.WithOutbox(store)) // and keeps there the Cognito calls to retry
+//	defer c.Close()
+//	v, _ := verify.New(verify.WithPool(userPoolID, clientID), verify.WithRevocationStore(store))
 //	http.Handle("/api/", v.Middleware(api)) // a signed-out token now gets 401
 //	_ = c.SignOut(ctx, accessToken)
+//
+// A [Store] is also a signout.Outbox, in memory: the Cognito calls a
+// Client given WithOutbox could not make yet wait there, sealed, until it
+// makes them; they last as long as the process.
 //
 // A [Store] serves one process. For a fleet of API servers use the redisstore
 // module (github.com/cognitogo/signout/redisstore), which keeps a Store like
@@ -14,14 +20,15 @@
 //
 // # What a record covers
 //
-// A token with claims (iss, sub, origin_jti, auth_time) is revoked when the
-// store holds a record with
-//   - Issuer == iss and no Subject or OriginJTI, and auth_time at or before
-//     At's second: every session of the pool (incident response);
-//   - Issuer == iss, Subject == sub and no OriginJTI, and auth_time at or
-//     before At's second: every session of the user (GlobalSignOut);
-//   - Issuer == iss and OriginJTI == origin_jti: that one session, whatever
-//     its auth_time (RevokeToken).
+// A token of user pool POOL (the pool id in its iss, whichever of the pool's
+// issuer forms and regions it names) with claims sub, origin_jti and
+// auth_time is revoked when the store holds a record with
+//   - UserPoolID == POOL and no Subject or OriginJTI, and auth_time at or
+//     before At's second: every session of the pool (incident response);
+//   - UserPoolID == POOL, Subject == sub and no OriginJTI, and auth_time at
+//     or before At's second: every session of the user (GlobalSignOut);
+//   - UserPoolID == POOL and OriginJTI == origin_jti: that one session,
+//     whatever its auth_time (RevokeToken).
 //
 // Cognito keeps auth_time and origin_jti across refreshes, so tokens
 // refreshed after the sign-out are covered too. auth_time has whole seconds:

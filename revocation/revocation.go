@@ -17,21 +17,25 @@ const sweepEvery = time.Minute
 const defaultLifetime = 24 * time.Hour
 
 // Store is an in-memory signout.RevocationStore that also answers
-// verify.RevocationChecker. It is safe for concurrent use; Revoked does not
-// allocate. Use New to make one.
+// verify.RevocationStore, and a signout.Outbox for the Cognito calls of
+// the sign-outs it records. It is safe for concurrent use; Revoked does
+// not allocate. Use New to make one.
 type Store struct {
 	now func() time.Time
 
 	mu        sync.RWMutex
-	pools     map[string]entry     // by issuer: a cutoff for every user
-	users     map[userKey]entry    // by issuer and subject
-	sessions  map[sessionKey]entry // by issuer and origin_jti
+	pools     map[string]entry     // by pool id: a cutoff for every user
+	users     map[userKey]entry    // by pool id and subject
+	sessions  map[sessionKey]entry // by pool id and origin_jti
 	nextSweep time.Time
+
+	omu    sync.Mutex
+	outbox map[string]*queued // by entry id
 }
 
-type userKey struct{ issuer, subject string }
+type userKey struct{ pool, subject string }
 
-type sessionKey struct{ issuer, originJTI string }
+type sessionKey struct{ pool, originJTI string }
 
 // entry keeps At as Unix seconds because auth_time has whole seconds.
 type entry struct {
@@ -48,13 +52,14 @@ func New() *Store {
 		pools:    map[string]entry{},
 		users:    map[userKey]entry{},
 		sessions: map[sessionKey]entry{},
+		outbox:   map[string]*queued{},
 	}
 }
 
 // Revoke records r. A record without Expires gets At + 24 hours; one
 // whose Expires has passed is ignored. Records for the same user, session
 // or pool merge: the latest At and Expires win. It returns an
-// *signout.Error matching signout.ErrInvalidParameter when r has no Issuer,
+// *signout.Error matching signout.ErrInvalidParameter when r has no UserPoolID,
 // or no At where At matters (a user or pool record), or neither At nor
 // Expires.
 func (s *Store) Revoke(_ context.Context, r signout.Revocation) error {
@@ -71,13 +76,13 @@ func (s *Store) Revoke(_ context.Context, r signout.Revocation) error {
 	defer s.mu.Unlock()
 	switch {
 	case r.OriginJTI != "":
-		k := sessionKey{r.Issuer, r.OriginJTI}
+		k := sessionKey{r.UserPoolID, r.OriginJTI}
 		s.sessions[k] = merge(s.sessions[k], e)
 	case r.Subject != "":
-		k := userKey{r.Issuer, r.Subject}
+		k := userKey{r.UserPoolID, r.Subject}
 		s.users[k] = merge(s.users[k], e)
 	default:
-		s.pools[r.Issuer] = merge(s.pools[r.Issuer], e)
+		s.pools[r.UserPoolID] = merge(s.pools[r.UserPoolID], e)
 	}
 	if now.After(s.nextSweep) {
 		s.sweepLocked(now)
@@ -88,8 +93,8 @@ func (s *Store) Revoke(_ context.Context, r signout.Revocation) error {
 
 func check(r signout.Revocation) error {
 	switch {
-	case r.Issuer == "":
-		return invalid("Revocation.Issuer is empty")
+	case r.UserPoolID == "":
+		return invalid("Revocation.UserPoolID is empty")
 	case r.OriginJTI == "" && r.At.IsZero():
 		return invalid("Revocation.At is zero: a user or pool record needs the sign-out time")
 	case r.At.IsZero() && r.Expires.IsZero():
@@ -142,18 +147,18 @@ func (s *Store) sweepLocked(now time.Time) {
 // Revoked reports whether a token with these claims was signed out: its
 // session by originJTI, or its user or pool at or after authTime's second.
 // The error is always nil; it is there for stores that can fail.
-func (s *Store) Revoked(issuer, subject, originJTI string, authTime time.Time) (bool, error) {
+func (s *Store) Revoked(userPoolID, subject, originJTI string, authTime time.Time) (bool, error) {
 	auth := authTime.Unix()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if e, ok := s.pools[issuer]; ok && auth <= e.at {
+	if e, ok := s.pools[userPoolID]; ok && auth <= e.at {
 		return true, nil
 	}
-	if e, ok := s.users[userKey{issuer, subject}]; ok && auth <= e.at {
+	if e, ok := s.users[userKey{userPoolID, subject}]; ok && auth <= e.at {
 		return true, nil
 	}
 	if originJTI != "" {
-		if _, ok := s.sessions[sessionKey{issuer, originJTI}]; ok {
+		if _, ok := s.sessions[sessionKey{userPoolID, originJTI}]; ok {
 			return true, nil
 		}
 	}

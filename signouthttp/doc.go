@@ -1,20 +1,21 @@
 // Package signouthttp serves a logout endpoint for a web application that
 // keeps Cognito tokens in cookies. Its handler ends the session at Cognito
 // (the refresh token revoked, or the user signed out everywhere), expires
-// the cookies, and has the browser drop its caches of the site, even when
-// Cognito cannot be reached.
+// the cookies, has the browser drop its caches of the site, and says
+// whether the logout holds.
 //
-//	logout, err := signouthttp.NewHandler(signouthttp.Config{
-//		Client:             client, // a *signout.Client with WithAppClient
-//		AccessTokenCookie:  "access_token",
-//		RefreshTokenCookie: "refresh_token",
-//		RedirectURL:        "/",
-//	})
+//	logout, err := signouthttp.New(client, // a *signout.Client with WithAppClient
+//		signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token"),
+//		signouthttp.WithRedirect("/"))
 //	mux.Handle("POST /logout", logout)
+//
+// Like every constructor of the module, [New] takes what it cannot do
+// without, then options that each say what to do, and reports a bad one as
+// an error naming it.
 //
 // # Which sessions end
 //
-// [Config.Reach] is [signout.ThisSession] by default: "Log out" ends the
+// [WithReach] is [signout.ThisSession] by default: "Log out" ends the
 // session of this browser and leaves the user's phone signed in. Mount a
 // second handler with [signout.AllSessions] for "Log out of all devices".
 //
@@ -22,12 +23,34 @@
 // subdomain can set cookies of the same names, which the browser sends
 // along with the user's own. The handler ends every session named. It pairs
 // the access tokens (the bearer token first) with the refresh tokens by
-// position, first with first, and calls [Client] once a pair; it cannot
+// position, first with first, and calls [Logouter] once a pair; it cannot
 // tell which tokens belong together, and need not: Cognito ends only what
 // a call's own tokens name, and [signout.Client.Logout] records a
-// session's revocation only for what Cognito confirms, so a mismatched pair
-// records nothing wrong. More than 8 values of one token are refused with
-// 400 ([ErrTooManyTokens]), the cookies expired all the same.
+// session's revocation only for an access token whose signature verified,
+// so a junk or forged cookie records nothing and a mismatched pair nothing
+// wrong. More than 8 values of one token are refused with 400
+// ([ErrTooManyTokens]), the cookies expired all the same.
+//
+// # What the answer says
+//
+// The status tells the page whether it may tell the user they are signed
+// out:
+//
+//   - 204 No Content (or WithRedirect's 303): every session named ended at
+//     Cognito, and, with a revocation store, is recorded at the API; or
+//     nothing a retry could end was left (a token already revoked, expired
+//     or invalid: [WithOnError] hears why).
+//   - 202 Accepted (or the 303): as 204, except that some session is
+//     recorded at the API and its Cognito call queued
+//     ([signout.ErrQueued]), to be made when Cognito answers again. The user
+//     is signed out.
+//   - 503 Service Unavailable, with Retry-After: a session could not be
+//     ended or queued for a passing reason (Cognito, the revocation store
+//     or the JWKS unreachable, and no outbox to carry the call). The
+//     cookies are kept and no Clear-Site-Data is sent, so the page can try
+//     again rather than leave a live session behind unseen.
+//
+// In the first two cases, and for 400, the cookies are expired.
 //
 // # Back after logout
 //
@@ -46,10 +69,31 @@
 // differ; that test checks the two headers together. Browsers honour
 // Clear-Site-Data over HTTPS and on localhost only.
 //
+// # Behind an Application Load Balancer
+//
+// When an Application Load Balancer signs users in with Cognito, the
+// application holds no tokens: the load balancer keeps them in its session
+// cookie, AWSELBAuthSessionCookie-0, -1, ..., and forwards the access
+// token with each request. Expiring that cookie alone is not a logout: the
+// user's tokens stay valid at Cognito, and the load balancer's next
+// sign-in is granted at once by the managed login, whose own session
+// lives on. [WithALB] takes all three steps: it expires the cookie's
+// shards, signs the user out of all sessions with the forwarded access
+// token (the load balancer forwards no refresh token), and redirects to
+// the managed login's /logout ([LogoutURL]):
+//
+//	logoutURL, _ := signouthttp.LogoutURL("auth.example.com", clientID, "https://app.example.com/")
+//	logout, err := signouthttp.New(client, signouthttp.WithALB(alb.SessionCookie, logoutURL))
+//
+// The load balancer learns of the sign-out only when it next refreshes the
+// tokens, up to an hour later, and until then forwards a copy of the old
+// cookie as a live session: package alb's middleware refuses such
+// requests by the revoked access token.
+//
 // # Forged requests
 //
 // The handler accepts POST only, and only from pages of its own origin
-// ([Config.AllowedOrigins] adds more), with net/http's
+// ([WithCrossOriginProtection] trusts more), with net/http's
 // CrossOriginProtection. A login form needs the same protection, or a page
 // elsewhere can sign the visitor in as its own user:
 //

@@ -11,7 +11,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-func ExampleNewHandler() {
+func ExampleNew() {
 	srv := signouttest.NewServer() // stands in for Cognito
 	defer srv.Close()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
@@ -19,13 +19,10 @@ func ExampleNewHandler() {
 		log.Fatal(err)
 	}
 
-	h, err := signouthttp.NewHandler(signouthttp.Config{
-		Client:             client,
-		AccessTokenCookie:  "access_token",
-		RefreshTokenCookie: "refresh_token",
-		ClearCookies:       []string{"session"},
-		RedirectURL:        "/",
-	})
+	h, err := signouthttp.New(client,
+		signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token"),
+		signouthttp.WithClearCookies("session"),
+		signouthttp.WithRedirect("/"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,8 +30,8 @@ func ExampleNewHandler() {
 	tokens := srv.SignIn("alice")
 	req := httptest.NewRequest(http.MethodPost, "https://app.example.com/logout", nil)
 	req.Header.Set("Origin", "https://app.example.com")
-	req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
-	req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+	req.AddCookie(&http.Cookie{Name: "__Host-access_token", Value: tokens.AccessToken})
+	req.AddCookie(&http.Cookie{Name: "__Host-refresh_token", Value: tokens.RefreshToken})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 
@@ -44,13 +41,13 @@ func ExampleNewHandler() {
 	}
 	// Output:
 	// 303 / "cache"
-	// expired: access_token
-	// expired: refresh_token
+	// expired: __Host-access_token
+	// expired: __Host-refresh_token
 	// expired: session
 }
 
 // A second handler serves "Log out of all devices".
-func ExampleNewHandler_allSessions() {
+func ExampleNew_allSessions() {
 	srv := signouttest.NewServer()
 	defer srv.Close()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""))
@@ -58,18 +55,12 @@ func ExampleNewHandler_allSessions() {
 		log.Fatal(err)
 	}
 
-	cfg := signouthttp.Config{
-		Client:             client,
-		AccessTokenCookie:  "access_token",
-		RefreshTokenCookie: "refresh_token",
-		RedirectURL:        "/",
-	}
-	logout, err := signouthttp.NewHandler(cfg) // ThisSession, the default
+	cookies := signouthttp.WithTokenCookies("__Host-access_token", "__Host-refresh_token")
+	logout, err := signouthttp.New(client, cookies) // ThisSession, the default
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg.Reach = signout.AllSessions
-	logoutAll, err := signouthttp.NewHandler(cfg)
+	logoutAll, err := signouthttp.New(client, cookies, signouthttp.WithReach(signout.AllSessions))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -79,8 +70,8 @@ func ExampleNewHandler_allSessions() {
 
 	logoutWith := func(path string, tokens signouttest.Tokens) {
 		req := httptest.NewRequest(http.MethodPost, path, nil)
-		req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
-		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+		req.AddCookie(&http.Cookie{Name: "__Host-access_token", Value: tokens.AccessToken})
+		req.AddCookie(&http.Cookie{Name: "__Host-refresh_token", Value: tokens.RefreshToken})
 		mux.ServeHTTP(httptest.NewRecorder(), req)
 		fmt.Printf("%s: RevokeToken %d, GlobalSignOut %d\n", path, srv.Requests("RevokeToken"), srv.Requests("GlobalSignOut"))
 	}
@@ -101,4 +92,46 @@ func ExampleLogoutURL() {
 	fmt.Println(u)
 	// Output:
 	// https://auth.example.com/logout?client_id=1example23456789&logout_uri=https%3A%2F%2Fapp.example.com%2Fsigned-out
+}
+
+// Behind an Application Load Balancer that signs users in, the logout ends
+// the load balancer's session, the user's sessions at Cognito, and the
+// managed login's session.
+func ExampleWithALB() {
+	srv := signouttest.NewServer() // stands in for Cognito
+	defer srv.Close()
+	client, err := signout.New(signout.WithEndpoint(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lb := signouttest.NewALB(srv, http.NotFoundHandler()) // stands in for the load balancer
+	defer lb.Close()
+
+	// In production: signouthttp.LogoutURL("auth.example.com", clientID, "https://app.example.com/").
+	logoutURL := lb.LogoutURL(lb.URL + "/")
+	h, err := signouthttp.New(client, signouthttp.WithALB("AWSELBAuthSessionCookie", logoutURL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tokens := srv.SignIn("alice")
+	req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	for name, values := range lb.Headers(tokens) { // x-amzn-oidc-data, -accesstoken, -identity
+		req.Header[name] = values
+	}
+	req.AddCookie(&http.Cookie{Name: "AWSELBAuthSessionCookie-0", Value: "..."})
+	req.AddCookie(&http.Cookie{Name: "AWSELBAuthSessionCookie-1", Value: "..."})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	fmt.Println(rec.Code, rec.Header().Get("Location") == logoutURL)
+	for _, c := range rec.Result().Cookies() {
+		fmt.Println("expired:", c.Name)
+	}
+	fmt.Println("access token accepted:", srv.Accepts(tokens.AccessToken))
+	// Output:
+	// 303 true
+	// expired: AWSELBAuthSessionCookie-0
+	// expired: AWSELBAuthSessionCookie-1
+	// access token accepted: false
 }

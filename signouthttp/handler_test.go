@@ -19,8 +19,10 @@ import (
 
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redact"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouthttp"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -62,17 +64,27 @@ func (f *fakeClient) Calls() []call {
 	return slices.Clone(f.calls)
 }
 
-func newHandler(t *testing.T, cfg signouthttp.Config) http.Handler {
+// newHandler returns a handler ending sessions with l, with the token
+// cookies "at" and "rt" unless opts name others.
+func newHandler(t *testing.T, l signouthttp.Logouter, opts ...signouthttp.Option) http.Handler {
 	t.Helper()
-	if cfg.AccessTokenCookie == "" {
-		cfg.AccessTokenCookie = "at"
-	}
-	if cfg.RefreshTokenCookie == "" {
-		cfg.RefreshTokenCookie = "rt"
-	}
-	h, err := signouthttp.NewHandler(cfg)
+	h, err := signouthttp.New(l, append([]signouthttp.Option{signouthttp.WithTokenCookies("at", "rt")}, opts...)...)
 	require.NoError(t, err)
 	return h
+}
+
+// trusting returns a CrossOriginProtection that also trusts origin.
+func trusting(t *testing.T, origin string) *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	require.NoError(t, p.AddTrustedOrigin(origin))
+	return p
+}
+
+// anyOrigin returns a CrossOriginProtection that lets every request through.
+func anyOrigin() *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	p.AddInsecureBypassPattern("/")
+	return p
 }
 
 // expired reports which cookies the response expires.
@@ -106,7 +118,8 @@ func post(origin, secFetchSite string, cookies ...string) *http.Request {
 func TestHandler(t *testing.T) {
 	tests := []struct {
 		name          string
-		cfg           signouthttp.Config
+		opts          []signouthttp.Option
+		redirect      string
 		req           *http.Request
 		authorization string // the request's Authorization header, when set
 		client        *fakeClient
@@ -132,7 +145,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "all sessions",
-			cfg:         signouthttp.Config{Reach: signout.AllSessions},
+			opts:        []signouthttp.Option{signouthttp.WithReach(signout.AllSessions)},
 			req:         post("", "", "at=AT2", "rt=RT2"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT2", "RT2", signout.AllSessions}},
@@ -145,7 +158,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:       "foreign origin is refused and changes nothing",
-			cfg:        signouthttp.Config{AllowedOrigins: []string{"https://app.example.com"}},
+			opts:       []signouthttp.Option{signouthttp.WithCrossOriginProtection(trusting(t, "https://app.example.com"))},
 			req:        post("https://evil.example", "", "at=AT3"),
 			wantStatus: http.StatusForbidden,
 		},
@@ -173,7 +186,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "allowed origin",
-			cfg:         signouthttp.Config{AllowedOrigins: []string{"https://App.example.com"}},
+			opts:        []signouthttp.Option{signouthttp.WithCrossOriginProtection(trusting(t, "https://app.example.com"))},
 			req:         post("https://app.example.com", "same-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
@@ -181,7 +194,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:        "any origin, when the check is turned off",
-			cfg:         signouthttp.Config{AllowAnyOrigin: true},
+			opts:        []signouthttp.Option{signouthttp.WithCrossOriginProtection(anyOrigin())},
 			req:         post("https://evil.example", "cross-site", "at=AT4"),
 			wantStatus:  http.StatusNoContent,
 			wantCalls:   []call{{"AT4", "", signout.ThisSession}},
@@ -194,10 +207,29 @@ func TestHandler(t *testing.T) {
 			wantExpired: []string{"at", "rt", "sid"},
 		},
 		{
-			name:          "Cognito unreachable: cookies expired, hook told",
+			name:          "Cognito unreachable: 503, cookies kept to try again, hook told",
 			client:        &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrNetwork}},
 			req:           post("", ""),
 			authorization: "bearer AT5",
+			wantStatus:    http.StatusServiceUnavailable,
+			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
+			wantOnError:   true,
+		},
+		{
+			name:          "recorded and queued: 202, cookies expired, hook told",
+			client:        &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrQueued, Code: "TooManyRequestsException"}},
+			req:           post("", ""),
+			authorization: "Bearer AT5",
+			wantStatus:    http.StatusAccepted,
+			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
+			wantExpired:   []string{"at", "rt", "sid"},
+			wantOnError:   true,
+		},
+		{
+			name:          "nothing a retry would end: cookies expired, hook told",
+			client:        &fakeClient{err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrTokenExpired}},
+			req:           post("", ""),
+			authorization: "Bearer AT5",
 			wantStatus:    http.StatusNoContent,
 			wantCalls:     []call{{"AT5", "", signout.ThisSession}},
 			wantExpired:   []string{"at", "rt", "sid"},
@@ -205,7 +237,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name:          "redirect",
-			cfg:           signouthttp.Config{RedirectURL: "https://auth.example.com/logout?client_id=c&logout_uri=x"},
+			redirect:      "https://auth.example.com/logout?client_id=c&logout_uri=x",
 			req:           post("", ""),
 			authorization: "Bearer AT6",
 			wantStatus:    http.StatusSeeOther,
@@ -220,18 +252,18 @@ func TestHandler(t *testing.T) {
 				client = &fakeClient{}
 			}
 			var hookErr error
-			cfg := tc.cfg
-			cfg.Client = client
-			cfg.ClearCookies = []string{"sid"}
-			cfg.OnError = func(_ *http.Request, ended signout.Reach, err error) {
+			opts := append(tc.opts, signouthttp.WithClearCookies("sid"), signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) {
 				assert.Zero(t, ended)
 				hookErr = err
+			}))
+			if tc.redirect != "" {
+				opts = append(opts, signouthttp.WithRedirect(tc.redirect))
 			}
 			if tc.authorization != "" {
 				tc.req.Header.Set("Authorization", tc.authorization)
 			}
 			rec := httptest.NewRecorder()
-			newHandler(t, cfg).ServeHTTP(rec, tc.req)
+			newHandler(t, client, opts...).ServeHTTP(rec, tc.req)
 			resp := rec.Result()
 			defer resp.Body.Close()
 
@@ -240,13 +272,16 @@ func TestHandler(t *testing.T) {
 			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
 			assert.Equal(t, tc.wantOnError, hookErr != nil)
 			if tc.wantStatus == http.StatusSeeOther {
-				assert.Equal(t, tc.cfg.RedirectURL, resp.Header.Get("Location"))
+				assert.Equal(t, tc.redirect, resp.Header.Get("Location"))
 			}
 			if tc.wantStatus < 300 || tc.wantStatus == http.StatusSeeOther {
 				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 				assert.Equal(t, `"cache"`, resp.Header.Get("Clear-Site-Data"), "by default")
 			} else {
-				assert.Empty(t, resp.Header.Values("Clear-Site-Data"), "a refused request changes nothing")
+				assert.Empty(t, resp.Header.Values("Clear-Site-Data"), "a refused or failed request changes nothing")
+			}
+			if tc.wantStatus == http.StatusServiceUnavailable {
+				assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 			}
 		})
 	}
@@ -264,7 +299,7 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the browser tab is already gone
 	r := post("", "", "at=AT").WithContext(ctx)
-	newHandler(t, signouthttp.Config{Client: client}).ServeHTTP(httptest.NewRecorder(), r)
+	newHandler(t, client).ServeHTTP(httptest.NewRecorder(), r)
 	require.Len(t, client.Calls(), 1)
 	assert.NoError(t, ctxErr, "the session is ended even though the request was cancelled")
 }
@@ -273,25 +308,28 @@ func TestHandlerSurvivesClientGoingAway(t *testing.T) {
 // logout; the cookies are expired and the answer sent before any hook runs.
 func TestHandlerPanickingHook(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		redirect string
-		cookie   string
-		want     int
+		name        string
+		redirect    string
+		cookie      string
+		kind        error
+		want        int
+		wantExpired []string
 	}{
-		{"no redirect", "", "at=AT", http.StatusNoContent},
-		{"redirect", "/", "at=AT", http.StatusSeeOther},
-		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", http.StatusBadRequest},
+		{"no redirect", "", "at=AT", signout.ErrTokenExpired, http.StatusNoContent, []string{"at", "rt"}},
+		{"redirect", "/", "at=AT", signout.ErrTokenExpired, http.StatusSeeOther, []string{"at", "rt"}},
+		{"too many tokens", "", "rt=1; rt=2; rt=3; rt=4; rt=5; rt=6; rt=7; rt=8; rt=9", signout.ErrNetwork, http.StatusBadRequest, []string{"at", "rt"}},
+		{"not done", "", "at=AT", signout.ErrNetwork, http.StatusServiceUnavailable, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var hooked atomic.Bool
-			h := newHandler(t, signouthttp.Config{
-				Client:      &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: signout.ErrNetwork}},
-				RedirectURL: tc.redirect,
-				OnError: func(*http.Request, signout.Reach, error) {
-					hooked.Store(true)
-					panic("hook bug")
-				},
-			})
+			opts := []signouthttp.Option{signouthttp.WithOnError(func(*http.Request, signout.Reach, error) {
+				hooked.Store(true)
+				panic("hook bug")
+			})}
+			if tc.redirect != "" {
+				opts = append(opts, signouthttp.WithRedirect(tc.redirect))
+			}
+			h := newHandler(t, &fakeClient{err: &signout.Error{Op: "RevokeToken", Kind: tc.kind}}, opts...)
 			ts := httptest.NewUnstartedServer(h)
 			ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the server reports the panic
 			ts.Start()
@@ -309,7 +347,7 @@ func TestHandlerPanickingHook(t *testing.T) {
 			assert.NoError(t, err, "and it is complete")
 			ts.Close() // waits for the handler, which calls the hook after answering
 			assert.True(t, hooked.Load())
-			assert.ElementsMatch(t, []string{"at", "rt"}, expired(resp))
+			assert.ElementsMatch(t, tc.wantExpired, expired(resp))
 			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
@@ -333,8 +371,12 @@ func TestHandlerTimeBudget(t *testing.T) {
 				deadline, hasDeadline = ctx.Deadline()
 				return c.Reach, nil
 			}}
+			var opts []signouthttp.Option
+			if tc.budget != 0 {
+				opts = append(opts, signouthttp.WithTimeout(tc.budget))
+			}
 			start := time.Now()
-			newHandler(t, signouthttp.Config{Client: client, Timeout: tc.budget}).ServeHTTP(httptest.NewRecorder(), post("", "", "at=AT"))
+			newHandler(t, client, opts...).ServeHTTP(httptest.NewRecorder(), post("", "", "at=AT"))
 			end := time.Now()
 			require.True(t, hasDeadline, "the logout is bounded")
 			assert.False(t, deadline.Before(start.Add(tc.want)), "deadline %v is before %v", deadline, start.Add(tc.want))
@@ -352,14 +394,14 @@ func TestHandlerTimeBudgetOnStandIn(t *testing.T) {
 	srv.InjectFault("", signouttest.Fault{Mode: signouttest.Hang})
 	client := newClient(t, srv, signout.WithTimeout(20*time.Second), signout.WithRetryMaxAttempts(1))
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: client, Timeout: 100 * time.Millisecond,
-		OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
+	h := newHandler(t, client, signouthttp.WithTimeout(100*time.Millisecond),
+		signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
 	tokens := srv.SignIn("alice")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "not done")
+	assert.Empty(t, expired(rec.Result()), "the cookies are kept, to try again")
 	assert.ErrorIs(t, hookErr, signout.ErrTimeout)
 	// The budget may end before the first request arrives on a busy
 	// machine; what matters is that no call follows.
@@ -407,8 +449,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client := &fakeClient{}
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: client,
-				OnError: func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }})
+			h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
 			var cookies []string
 			for _, v := range tc.at {
 				cookies = append(cookies, "at="+v)
@@ -441,7 +482,7 @@ func TestHandlerDuplicateCookies(t *testing.T) {
 func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
-	h := newHandler(t, signouthttp.Config{Client: newClient(t, srv)})
+	h := newHandler(t, newClient(t, srv))
 	mallory, alice := srv.SignIn("mallory"), srv.SignIn("alice")
 
 	rec := httptest.NewRecorder()
@@ -456,17 +497,16 @@ func TestHandlerDuplicateCookiesOnStandIn(t *testing.T) {
 func TestHandlerClearSiteData(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  signouthttp.Config
+		opts []signouthttp.Option
 		want []string
 	}{
-		{"default", signouthttp.Config{}, []string{`"cache"`}},
-		{"wider", signouthttp.Config{ClearSiteData: []string{"cache", "cookies", "storage"}}, []string{`"cache", "cookies", "storage"`}},
-		{"off", signouthttp.Config{NoClearSiteData: true}, nil},
+		{"default", nil, []string{`"cache"`}},
+		{"wider", []signouthttp.Option{signouthttp.WithClearSiteData("cache", "cookies", "storage")}, []string{`"cache", "cookies", "storage"`}},
+		{"off", []signouthttp.Option{signouthttp.WithClearSiteData()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Client = &fakeClient{}
 			rec := httptest.NewRecorder()
-			newHandler(t, tc.cfg).ServeHTTP(rec, post("", ""))
+			newHandler(t, &fakeClient{}, tc.opts...).ServeHTTP(rec, post("", ""))
 			assert.Equal(t, http.StatusNoContent, rec.Code)
 			assert.Equal(t, tc.want, rec.Header().Values("Clear-Site-Data"))
 		})
@@ -477,8 +517,8 @@ func TestHandlerClearSiteData(t *testing.T) {
 // the attributes its prefix demands; any cookie is expired with Secure over HTTPS, and only
 // there, as a browser ignores a Secure cookie set over plain HTTP.
 func TestHandlerSecureCookies(t *testing.T) {
-	h := newHandler(t, signouthttp.Config{Client: &fakeClient{}, AccessTokenCookie: "__Host-at",
-		ClearCookies: []string{"__Secure-sid"}, CookiePath: "/app", CookieDomain: "example.com"})
+	h := newHandler(t, &fakeClient{}, signouthttp.WithTokenCookies("__Host-at", "rt"),
+		signouthttp.WithClearCookies("__Secure-sid"), signouthttp.WithCookieScope("/app", "example.com"))
 	for _, target := range []string{"http://example.com/logout", "https://example.com/logout"} {
 		t.Run(target, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, target, nil)
@@ -509,46 +549,60 @@ func TestHandlerSecureCookies(t *testing.T) {
 	}
 }
 
-func TestNewHandlerRejectsBadConfig(t *testing.T) {
-	for name, cfg := range map[string]signouthttp.Config{
-		"no ender":           {},
-		"bad cookie name":    {Client: &fakeClient{}, AccessTokenCookie: "a b"},
-		"bad origin":         {Client: &fakeClient{}, AllowedOrigins: []string{"app.example.com"}},
-		"origin w/ path":     {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com/x"}},
-		"negative timeout":   {Client: &fakeClient{}, Timeout: -time.Second},
-		"unknown site data":  {Client: &fakeClient{}, ClearSiteData: []string{"cache", "everything"}},
-		"quoted site data":   {Client: &fakeClient{}, ClearSiteData: []string{`"cache"`}},
-		"site data and none": {Client: &fakeClient{}, ClearSiteData: []string{"cache"}, NoClearSiteData: true},
-		"unknown reach":      {Client: &fakeClient{}, Reach: signout.AllSessions + 1},
-		"origins and any":    {Client: &fakeClient{}, AllowedOrigins: []string{"https://app.example.com"}, AllowAnyOrigin: true},
-		"bad redirect":       {Client: &fakeClient{}, RedirectURL: "relative/path"},
+func TestNewRefusesBadOptions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		l    signouthttp.Logouter
+		opts []signouthttp.Option
+		op   string
+	}{
+		"no logouter":       {nil, nil, "New"},
+		"bad cookie name":   {&fakeClient{}, []signouthttp.Option{signouthttp.WithTokenCookies("a b", "rt")}, "WithTokenCookies"},
+		"bad clear cookie":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearCookies("sid", "a;b")}, "WithClearCookies"},
+		"relative path":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithCookieScope("app", "")}, "WithCookieScope"},
+		"nil protection":    {&fakeClient{}, []signouthttp.Option{signouthttp.WithCrossOriginProtection(nil)}, "WithCrossOriginProtection"},
+		"negative timeout":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(-time.Second)}, "WithTimeout"},
+		"zero timeout":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(0)}, "WithTimeout"},
+		"unknown site data": {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearSiteData("cache", "everything")}, "WithClearSiteData"},
+		"quoted site data":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithClearSiteData(`"cache"`)}, "WithClearSiteData"},
+		"unknown reach":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithReach(signout.AllSessions + 1)}, "WithReach"},
+		"nil hook":          {&fakeClient{}, []signouthttp.Option{signouthttp.WithOnError(nil)}, "WithOnError"},
+		"bad redirect":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("relative/path")}, "WithRedirect"},
 		// Each of these sends the browser to another host or runs a script.
-		"protocol-relative redirect": {Client: &fakeClient{}, RedirectURL: "//evil.example/"},
-		"backslash redirect":         {Client: &fakeClient{}, RedirectURL: `/\evil.example/`},
-		"javascript redirect":        {Client: &fakeClient{}, RedirectURL: "javascript:alert(1)"},
-		"data redirect":              {Client: &fakeClient{}, RedirectURL: "data:text/html,<script>alert(1)</script>"},
-		"hostless http redirect":     {Client: &fakeClient{}, RedirectURL: "https:evil.example"},
-		"redirect with user info":    {Client: &fakeClient{}, RedirectURL: "https://app.example.com@evil.example/"},
-		"tab in redirect":            {Client: &fakeClient{}, RedirectURL: "/\t/evil.example/"},
+		"protocol-relative redirect": {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("//evil.example/")}, "WithRedirect"},
+		"backslash redirect":         {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect(`/\evil.example/`)}, "WithRedirect"},
+		"javascript redirect":        {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("javascript:alert(1)")}, "WithRedirect"},
+		"data redirect":              {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("data:text/html,<script>alert(1)</script>")}, "WithRedirect"},
+		"hostless http redirect":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("https:evil.example")}, "WithRedirect"},
+		"redirect with user info":    {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("https://app.example.com@evil.example/")}, "WithRedirect"},
+		"tab in redirect":            {&fakeClient{}, []signouthttp.Option{signouthttp.WithRedirect("/\t/evil.example/")}, "WithRedirect"},
+		"the first bad option wins":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithTimeout(-1), signouthttp.WithRedirect("x")}, "WithTimeout"},
+		"ALB cookie name":            {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("a b", albLogout)}, "WithALB"},
+		"ALB without logout URL":     {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", "")}, "WithALB"},
+		"ALB logout URL a path":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", "/logout")}, "WithALB"},
+		// Options that contradict WithALB, before or after it.
+		"ALB and token cookies": {&fakeClient{}, []signouthttp.Option{signouthttp.WithTokenCookies("at", ""), signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout)}, "WithALB"},
+		"ALB and redirect":      {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout), signouthttp.WithRedirect("/")}, "WithALB"},
+		"ALB and this session":  {&fakeClient{}, []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout), signouthttp.WithReach(signout.ThisSession)}, "WithALB"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h, err := signouthttp.NewHandler(cfg)
-			require.Error(t, err)
+			h, err := signouthttp.New(tc.l, tc.opts...)
+			require.ErrorIs(t, err, signout.ErrInvalidOption)
 			assert.Nil(t, h)
-			assert.True(t, strings.HasPrefix(err.Error(), "signouthttp: "), err.Error())
+			var se *signout.Error
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tc.op, se.Op)
 		})
 	}
 }
 
-func TestNewHandlerAcceptsRedirects(t *testing.T) {
+func TestNewAcceptsRedirects(t *testing.T) {
 	for _, u := range []string{
 		"/",
 		"/signed-out?from=logout#top",
 		"https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F",
 		"http://localhost:8080/",
 	} {
-		h, err := signouthttp.NewHandler(signouthttp.Config{Client: &fakeClient{}, RedirectURL: u})
-		require.NoError(t, err, u)
+		h := newHandler(t, &fakeClient{}, signouthttp.WithRedirect(u))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, post("", ""))
 		assert.Equal(t, http.StatusSeeOther, rec.Code, u)
@@ -587,8 +641,8 @@ func TestHandlerOnStandIn(t *testing.T) {
 			t.Cleanup(srv.Close)
 			var hookEnded signout.Reach
 			var hookErr error
-			h := newHandler(t, signouthttp.Config{Client: newClient(t, srv), Reach: tc.reach,
-				OnError: func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }})
+			h := newHandler(t, newClient(t, srv), signouthttp.WithReach(tc.reach),
+				signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }))
 			laptop, phone := srv.SignIn("alice"), srv.SignIn("alice")
 			var cookies []string
 			switch {
@@ -620,8 +674,9 @@ func TestHandlerOnStandIn(t *testing.T) {
 	}
 }
 
-// TestHandlerCognitoDown ends a logout while Cognito is unreachable: the
-// cookies are still expired and the hook hears of the typed failure.
+// TestHandlerCognitoDown ends a logout while Cognito is unreachable, with
+// no outbox to carry it: the answer says it is not done (503), the cookies
+// are kept to try again, and the hook hears of the typed failure.
 func TestHandlerCognitoDown(t *testing.T) {
 	srv := signouttest.NewServer()
 	tokens := srv.SignIn("alice")
@@ -629,14 +684,14 @@ func TestHandlerCognitoDown(t *testing.T) {
 	client := newClient(t, srv, signout.WithRetryMaxAttempts(2))
 	hookEnded := signout.Reach(-1)
 	var hookErr error
-	h := newHandler(t, signouthttp.Config{Client: client, OnError: func(_ *http.Request, ended signout.Reach, err error) {
+	h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) {
 		hookEnded, hookErr = ended, err
-	}})
+	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, post("", "", "at="+tokens.AccessToken, "rt="+tokens.RefreshToken))
 
-	assert.Equal(t, http.StatusNoContent, rec.Code)
-	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()), "cookies expired all the same")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Empty(t, expired(rec.Result()), "cookies kept, to try again")
 	assert.Zero(t, hookEnded, "nothing ended")
 	require.ErrorIs(t, hookErr, signout.ErrNetwork)
 	var se *signout.Error
@@ -648,10 +703,199 @@ func TestHandlerCognitoDown(t *testing.T) {
 
 // newClient returns a real Client for the stand-in, with the app client
 // set so that it can revoke refresh tokens; opts come last.
-func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Client {
+func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) signouthttp.Logouter {
 	t.Helper()
 	opts = append([]signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithTimeout(5 * time.Second)}, opts...)
 	c, err := signout.New(opts...)
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// recording returns the options of a Client that records its sign-outs in
+// store and carries failed calls in its outbox.
+func recording(srv *signouttest.Server, store *revocation.Store) []signout.Option {
+	return []signout.Option{signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store)}
+}
+
+// TestHandlerPlantedCookie: a page on a sibling subdomain plants one junk
+// token cookie that the browser sends before the victim's own. The
+// victim's session is refused at the API when the handler answers.
+func TestHandlerPlantedCookie(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cookies func(victim signouttest.Tokens) []string
+	}{
+		{"junk access token first", func(v signouttest.Tokens) []string {
+			return []string{"at=eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "at=" + v.AccessToken, "rt=" + v.RefreshToken}
+		}},
+		{"junk refresh token first", func(v signouttest.Tokens) []string {
+			return []string{"at=" + v.AccessToken, "rt=planted-junk", "rt=" + v.RefreshToken}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := signouttest.NewServer()
+			t.Cleanup(srv.Close)
+			store := revocation.New()
+			h := newHandler(t, newClient(t, srv, recording(srv, store)...))
+			v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store))
+			require.NoError(t, err)
+			victim := srv.SignIn("alice")
+
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, post("", "", tc.cookies(victim)...))
+			assert.Less(t, rec.Code, 300)
+			_, err = v.Verify(context.Background(), victim.AccessToken)
+			assert.ErrorIs(t, err, signout.ErrTokenRevoked, "the victim's session is refused at the API")
+			assert.False(t, srv.Accepts(victim.RefreshToken), "and ended at Cognito")
+		})
+	}
+}
+
+const albLogout = "https://auth.example.com/logout?client_id=c&logout_uri=https%3A%2F%2Fapp.example.com%2F"
+
+// TestHandlerALB takes the tokens from the load balancer's header, ends all
+// sessions, expires the load balancer's cookie shards the request carries
+// and no others, and sends the browser to the managed login's logout.
+func TestHandlerALB(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts    []signouthttp.Option
+		headers map[string][]string
+		cookies []string
+		calls   []call
+		expired []string
+		secure  bool
+	}{
+		"one session": {
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1"}},
+			cookies: []string{"AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-1=b", "theme=dark", "AWSELBAuthSessionCookie=x", "AWSELBAuthSessionCookie-x=y"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"AWSELBAuthSessionCookie-0", "AWSELBAuthSessionCookie-1"},
+		},
+		"four shards behind HTTPS": {
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1"}, "X-Forwarded-Proto": {"https"}},
+			cookies: []string{"AWSELBAuthSessionCookie-3=d", "AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-2=c", "AWSELBAuthSessionCookie-1=b"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"AWSELBAuthSessionCookie-3", "AWSELBAuthSessionCookie-0", "AWSELBAuthSessionCookie-2", "AWSELBAuthSessionCookie-1"},
+			secure:  true,
+		},
+		"bearer and token cookies are not read": {
+			headers: map[string][]string{"Authorization": {"Bearer AT2"}},
+			cookies: []string{"at=AT3", "AWSELBAuthSessionCookie-0=a"},
+			expired: []string{"AWSELBAuthSessionCookie-0"},
+		},
+		"the cookie name of the listener rule": {
+			opts:    []signouthttp.Option{signouthttp.WithALB("MyCookie", albLogout), signouthttp.WithClearCookies("sid")},
+			headers: map[string][]string{"X-Amzn-Oidc-Accesstoken": {"AT1", "AT1"}},
+			cookies: []string{"AWSELBAuthSessionCookie-0=a", "MyCookie-0=a", "sid=1"},
+			calls:   []call{{"AT1", "", signout.AllSessions}},
+			expired: []string{"MyCookie-0", "sid"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeClient{}
+			opts := tc.opts
+			if opts == nil {
+				opts = []signouthttp.Option{signouthttp.WithALB("AWSELBAuthSessionCookie", albLogout)}
+			}
+			h, err := signouthttp.New(f, opts...)
+			require.NoError(t, err)
+			r := post("", "", tc.cookies...)
+			for k, vs := range tc.headers {
+				r.Header[k] = vs
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			assert.Equal(t, http.StatusSeeOther, rec.Code)
+			assert.Equal(t, albLogout, rec.Header().Get("Location"))
+			assert.Equal(t, tc.calls, f.Calls())
+			assert.ElementsMatch(t, tc.expired, expired(rec.Result()))
+			for _, c := range rec.Result().Cookies() {
+				if strings.HasPrefix(c.Name, "AWSELBAuthSessionCookie-") {
+					assert.Equal(t, "/", c.Path, c.Name)
+					assert.Equal(t, tc.secure, c.Secure, c.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestHandlerQueuesOnStandIn: with Cognito throttling every attempt, the
+// session is recorded and its revocation queued: the answer (202) says the
+// user is signed out, the API refuses the token at once, and the outbox
+// ends the session at Cognito when it can.
+func TestHandlerQueuesOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := revocation.New()
+	client := newClient(t, srv, append(recording(srv, store), signout.WithRetryMaxAttempts(1))...)
+	var hookEnded signout.Reach
+	var hookErr error
+	h := newHandler(t, client, signouthttp.WithOnError(func(_ *http.Request, ended signout.Reach, err error) { hookEnded, hookErr = ended, err }))
+	v, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL), verify.WithRevocationStore(store))
+	require.NoError(t, err)
+	alice := srv.SignIn("alice")
+	srv.InjectFault("RevokeToken", signouttest.Fault{Mode: signouttest.ErrorReply, Code: "TooManyRequestsException", Message: "Rate exceeded", Times: 1})
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, post("", "", "at="+alice.AccessToken, "rt="+alice.RefreshToken))
+	assert.Equal(t, http.StatusAccepted, rec.Code)
+	assert.ElementsMatch(t, []string{"at", "rt"}, expired(rec.Result()))
+	assert.Equal(t, signout.ThisSession, hookEnded)
+	assert.ErrorIs(t, hookErr, signout.ErrQueued)
+	_, err = v.Verify(context.Background(), alice.AccessToken)
+	assert.ErrorIs(t, err, signout.ErrTokenRevoked, "refused at the API")
+	require.Eventually(t, func() bool { return !srv.Accepts(alice.RefreshToken) }, 10*time.Second, 20*time.Millisecond,
+		"ended at Cognito")
+}
+
+// TestHandlerALBOnStandIn logs out through a real Client of a session the
+// stand-in load balancer forwards: the access token is signed out.
+func TestHandlerALBOnStandIn(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	lb := signouttest.NewALB(srv, http.NotFoundHandler())
+	t.Cleanup(lb.Close)
+	h, err := signouthttp.New(newClient(t, srv), signouthttp.WithALB("AWSELBAuthSessionCookie", lb.LogoutURL(lb.URL+"/")))
+	require.NoError(t, err)
+	alice := srv.SignIn("alice")
+	phone := srv.SignIn("alice")
+	r := post("", "", "AWSELBAuthSessionCookie-0=a", "AWSELBAuthSessionCookie-1=b")
+	for k, vs := range lb.Headers(alice) {
+		r.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, lb.LogoutURL(lb.URL+"/"), rec.Header().Get("Location"))
+	assert.Equal(t, 1, srv.Requests("GlobalSignOut"))
+	assert.False(t, srv.Accepts(alice.AccessToken))
+	assert.False(t, srv.Accepts(phone.RefreshToken), "all sessions")
+}
+
+// TestHandlerALBWithoutAdminScope: a load balancer that asks for "openid"
+// alone forwards an access token GlobalSignOut refuses. The logout still
+// expires the cookies and ends the managed login's session, and the hook
+// hears why Cognito's sessions live on.
+func TestHandlerALBWithoutAdminScope(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	lb := signouttest.NewALB(srv, nil, signouttest.ALBScope("openid"))
+	t.Cleanup(lb.Close)
+	var hookErr error
+	h, err := signouthttp.New(newClient(t, srv), signouthttp.WithALB("AWSELBAuthSessionCookie", lb.LogoutURL(lb.URL+"/")),
+		signouthttp.WithOnError(func(_ *http.Request, _ signout.Reach, err error) { hookErr = err }))
+	require.NoError(t, err)
+	tokens := srv.SignIn("alice", signouttest.Claims{"scope": "openid"})
+	r := post("", "", "AWSELBAuthSessionCookie-0=a")
+	for k, vs := range lb.Headers(tokens) {
+		r.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, lb.LogoutURL(lb.URL+"/"), rec.Header().Get("Location"))
+	assert.Equal(t, []string{"AWSELBAuthSessionCookie-0"}, expired(rec.Result()))
+	assert.ErrorIs(t, hookErr, signout.ErrMissingScope)
+	assert.Zero(t, srv.Requests("GlobalSignOut"), "refused before any request: Cognito's sessions live on without the admin path")
 }

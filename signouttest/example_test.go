@@ -35,8 +35,8 @@ func logout(s signout.Signer) http.HandlerFunc {
 	}
 }
 
-func ExampleSigner() {
-	fake := &signouttest.Signer{Results: []error{nil, signout.ErrThrottled}}
+func ExampleFakeSigner() {
+	fake := &signouttest.FakeSigner{Results: []error{nil, signout.ErrThrottled}}
 	h := logout(fake)
 	for range 2 {
 		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
@@ -66,6 +66,28 @@ func ExampleServer() {
 	// Output:
 	// <nil>
 	// 1
+}
+
+func ExampleServer_Replica() {
+	srv := signouttest.NewServer(signouttest.UpdatedIssuer())
+	defer srv.Close()
+	replica := srv.Replica("eu-west-1")
+	tokens := srv.SignIn("alice")
+
+	c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()),
+		signout.WithReplicaRegions(srv.UserPoolID, replica.Region), signout.WithRetryMaxAttempts(1))
+	if err != nil {
+		panic(err)
+	}
+	srv.SetDown(true)
+	fmt.Println(c.SignOut(context.Background(), tokens.AccessToken))
+	fmt.Println(srv.Requests("GlobalSignOut"), replica.Requests("GlobalSignOut"))
+	srv.SetDown(false)
+	fmt.Println(srv.Accepts(tokens.AccessToken), replica.Accepts(tokens.AccessToken))
+	// Output:
+	// <nil>
+	// 1 1
+	// false false
 }
 
 func ExampleServer_Client() {

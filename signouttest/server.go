@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,17 +22,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognitogo/signout/internal/token"
 	"github.com/cognitogo/signout/internal/transport"
 )
 
 // Server is an in-process stand-in for one Cognito user pool and its app
-// client on a loopback port. Start one with NewServer and Close it.
+// client on a loopback port, or for one of the pool's replicas in another
+// region (see Replica). Start one with NewServer and Close it.
 type Server struct {
 	URL string // the endpoint, such as http://127.0.0.1:40123, for signout.WithEndpoint
-	// Region, UserPoolID and ClientID name the pool and its app client.
+	// Region, UserPoolID and ClientID name the pool and its app client;
+	// Region is this server's region, which a replica does not share.
 	Region, UserPoolID, ClientID string
 	ClientSecret                 string // the app client's secret with Confidential(), or ""
-	Issuer                       string // the tokens' iss: https://cognito-idp.REGION.amazonaws.com/POOL
+	// Issuer is the iss of the tokens this server issues: by default the
+	// ORIGINAL form, https://cognito-idp.REGION.amazonaws.com/POOL, naming
+	// Region; with UpdatedIssuer(),
+	// https://issuer-cognito-idp.PRIMARY.amazonaws.com/POOL, naming the
+	// primary's region on the replicas too. Domains end in .com.cn in China.
+	Issuer string
 
 	ts                *httptest.Server
 	client            *cip.Client
@@ -38,18 +48,30 @@ type Server struct {
 	closeOnce         sync.Once
 	conns, seq        atomic.Int64
 	tls, noRevocation bool
+	updated           bool
 	quotaScale        float64
 	clock             func() time.Time // read by the quotas; tests stop it
+	primary           *Server          // nil for the primary itself
 
+	// The pool is shared with the replicas; its mu guards it and the
+	// fields below.
+	*pool
+	counts        map[string]int // requests by operation
+	faults        []*faultRule
+	quotas        map[string]*bucket // by category
+	down          bool               // SetDown
+	refuseSignOut bool               // RefuseSignOut
+}
+
+// pool is what a user pool's servers, the primary and its replicas, share.
+type pool struct {
 	mu      sync.Mutex
-	counts  map[string]int // requests by operation
-	faults  []*faultRule
-	quotas  map[string]*bucket  // by category
 	keys    []signingKey        // oldest first; the last one signs
 	users   map[string]*user    // live users by name
 	order   []*user             // every user ever made, in ListUsers' order
 	refresh map[string]*session // by refresh token
 	access  map[string]*session // by access token jti
+	servers []*Server           // the primary, then its replicas
 }
 
 // ServerOption configures NewServer.
@@ -71,17 +93,65 @@ func Confidential() ServerOption {
 // have no origin_jti claim.
 func RevocationDisabled() ServerOption { return func(s *Server) { s.noRevocation = true } }
 
+// UpdatedIssuer makes the pool issue tokens under the UPDATED issuer
+// form, which names the pool's primary region whichever region issued the
+// token, as Cognito recommends and multi-Region replication needs. Without
+// it, tokens carry the ORIGINAL form, which names the issuing region.
+func UpdatedIssuer() ServerOption { return func(s *Server) { s.updated = true } }
+
 // NewServer starts a stand-in on a loopback port; the caller must Close it.
 // Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opts ...ServerOption) *Server {
 	s := &Server{Region: "us-east-1", ClientID: strings.ToLower(rand.Text()), clock: time.Now,
-		done: make(chan struct{}), counts: map[string]int{}, keys: []signingKey{{rand.Text(), firstKey()}},
-		users: map[string]*user{}, refresh: map[string]*session{}, access: map[string]*session{}}
+		pool: &pool{keys: []signingKey{{rand.Text(), firstKey()}}, users: map[string]*user{},
+			refresh: map[string]*session{}, access: map[string]*session{}}}
 	for _, o := range opts {
 		o(s)
 	}
 	s.UserPoolID = s.Region + "_" + rand.Text()[:9]
-	s.Issuer = "https://cognito-idp." + s.Region + ".amazonaws.com/" + s.UserPoolID
+	s.start()
+	return s
+}
+
+// Replica starts a stand-in for a replica of the pool in region, as
+// Cognito's multi-Region replication makes one: a server of its own (URL,
+// Region, Client, Requests, quotas, faults) with the pool's id, app client,
+// users, sessions and keys, so that a sign-out in either region ends the
+// sessions in both at once (Cognito's replication is eventually
+// consistent). It accepts the tokens of every region of the pool and
+// issues its own under the pool's issuer form. Like a secondary of
+// Cognito, it makes no users: SignIn and AddUser panic there for a user
+// the pool lacks. Closing the primary closes its replicas. Replica panics
+// when called on a replica, or with a region the pool already serves.
+func (s *Server) Replica(region string) *Server {
+	if s.primary != nil {
+		panic("signouttest: Replica on a replica: call it on the primary")
+	}
+	s.mu.Lock()
+	taken := slices.ContainsFunc(s.servers, func(r *Server) bool { return r.Region == region })
+	s.mu.Unlock()
+	if taken {
+		panic("signouttest: Replica: the pool already has a server in " + region)
+	}
+	r := &Server{Region: region, UserPoolID: s.UserPoolID, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		tls: s.tls, noRevocation: s.noRevocation, updated: s.updated, quotaScale: s.quotaScale, clock: s.clock,
+		primary: s, pool: s.pool}
+	r.start()
+	return r
+}
+
+// start serves s, a server of its pool with Region and UserPoolID set.
+func (s *Server) start() {
+	primary := s.Region
+	if s.primary != nil {
+		primary = s.primary.Region
+	}
+	if s.updated {
+		s.Issuer = token.Issuer{Region: primary, PoolID: s.UserPoolID, Updated: true}.String()
+	} else {
+		s.Issuer = token.Issuer{Region: s.Region, PoolID: s.UserPoolID}.String()
+	}
+	s.done, s.counts = make(chan struct{}), map[string]int{}
 	s.quotas = map[string]*bucket{}
 	for c, rate := range cognitoQuotas {
 		s.quotas[c] = &bucket{rate: rate * s.quotaScale, burst: max(1, rate*s.quotaScale*burstSeconds)}
@@ -99,21 +169,93 @@ func NewServer(opts ...ServerOption) *Server {
 		s.ts.Start()
 	}
 	s.URL = s.ts.URL
-	// Through the library's Doer, which gives net/http its own copy of each
-	// request body: smithy-go's, closed as soon as a call returns, made
-	// net/http tear the connection down under the answer being read.
+	// Through a transport.Doer, which gives net/http its own copy of each
+	// request body: smithy-go closes the body as Do returns, which can tear
+	// the connection down under the answer being read.
 	s.client = cip.New(cip.Options{Region: s.Region, BaseEndpoint: aws.String(s.URL), HTTPClient: transport.NewDoer(s.ts.Client(), 0, nil),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIGNOUTTEST", "fake", ""), RetryMaxAttempts: 1})
-	return s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servers = append(s.servers, s)
 }
 
-// Close stops the server, drops the requests held by faults, and closes
-// Client's idle connections.
+// Close stops the server and its replicas, drops the requests held by
+// faults, and closes Client's idle connections.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.ts.Close()
 	})
+	if s.primary == nil {
+		s.mu.Lock()
+		replicas := slices.Clone(s.servers[1:])
+		s.mu.Unlock()
+		for _, r := range replicas {
+			r.Close()
+		}
+	}
+}
+
+// SetDown plays an outage of the server's region, or ends it: while down,
+// the server drops every connection that sends it a request, without an
+// answer, as a region that cannot be reached does; Requests still counts
+// them. A reset, unlike a 503, tells the client nothing, not even that the
+// operation was not done, which is the harder case for it.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// RefuseSignOut makes a replica refuse, or accept again, the operations
+// that end sessions (GlobalSignOut, RevokeToken, AdminUserGlobalSignOut)
+// with OperationNotEnabledException, Cognito's error for "an operation is
+// not available in the current region": whether a secondary region takes
+// them is not documented. A replica accepts them by default. It panics on
+// the primary.
+func (s *Server) RefuseSignOut(refuse bool) {
+	if s.primary == nil {
+		panic("signouttest: RefuseSignOut on the primary: only a replica may refuse")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseSignOut = refuse
+}
+
+// HTTPClient returns an HTTP client that sends a request for Cognito's
+// endpoint in a region of the pool, cognito-idp.REGION.amazonaws.com
+// (.com.cn in China), to the pool's server in that region, the primary or a
+// replica, and fails a request for any other host as unreachable. Give it
+// to signout.WithHTTPClient, in place of WithEndpoint, to see each call
+// reach the region the client picked.
+func (s *Server) HTTPClient() *http.Client { return &http.Client{Transport: router{s.pool}} }
+
+// router is the transport of HTTPClient.
+type router struct{ *pool }
+
+func (rt router) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	i := slices.IndexFunc(rt.servers, func(s *Server) bool {
+		return req.URL.Host == "cognito-idp."+s.Region+"."+token.Domain(s.Region)
+	})
+	var to *Server
+	if i >= 0 {
+		to = rt.servers[i]
+	}
+	rt.mu.Unlock()
+	if to == nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errors.New("signouttest: no server of the pool in the region of " + req.URL.Host)
+	}
+	r := req.Clone(req.Context())
+	r.URL.Scheme, r.URL.Host, _ = strings.Cut(to.URL, "://")
+	resp, err := to.ts.Client().Transport.RoundTrip(r)
+	if resp != nil {
+		resp.Request = req // the answer to the request made, not a redirect
+	}
+	return resp, err
 }
 
 // Client returns an SDK client for the server, as httptest's Server.Client
@@ -214,15 +356,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	jwks := r.Method == http.MethodGet && r.URL.Path == "/"+s.UserPoolID+"/.well-known/jwks.json"
 	if jwks {
 		op = "JWKS"
-	} else if r.Method != http.MethodPost || !isAPI || !known {
-		s.answer(w, r, nil, fail("UnknownOperationException", ""), Fault{})
-		return
 	}
+	valid := jwks || r.Method == http.MethodPost && isAPI && known
+	var f *Fault
 	s.mu.Lock()
-	s.counts[op]++
-	f := s.takeFaultLocked(op)
+	if valid {
+		s.counts[op]++
+	}
+	switch {
+	case s.down:
+		f = &Fault{Mode: Reset}
+	case valid:
+		f = s.takeFaultLocked(op)
+	}
 	s.mu.Unlock()
 	if f != nil && !s.play(w, r, f) {
+		return
+	}
+	if !valid {
+		s.answer(w, r, nil, fail("UnknownOperationException", ""), Fault{})
 		return
 	}
 	if jwks {
@@ -236,14 +388,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	out, aerr := s.handleLocked(r, o, &in)
+	out, aerr := s.handleLocked(r, op, o, &in)
 	s.mu.Unlock()
 	s.answer(w, r, out, aerr, Fault{})
 }
 
-func (s *Server) handleLocked(r *http.Request, o operation, in *input) (any, *apiError) {
+func (s *Server) handleLocked(r *http.Request, op string, o operation, in *input) (any, *apiError) {
 	if !s.quotas[o.category].take(s.clock()) {
 		return nil, fail("TooManyRequestsException", "Rate exceeded")
+	}
+	if s.refuseSignOut && (op == "GlobalSignOut" || op == "RevokeToken" || op == "AdminUserGlobalSignOut") {
+		return nil, fail("OperationNotEnabledException", op+" is not available in the current region.")
 	}
 	if o.admin { // Cognito checks the signature; the stand-in only that there is one
 		switch {

@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// Signer is a fake signout.Signer. The zero value succeeds on every call.
+// FakeSigner is a fake signout.Signer. The zero value succeeds on every call.
 // It is safe for concurrent use; set its fields before the first call.
-type Signer struct {
+type FakeSigner struct {
 	// Results are returned in order by the first len(Results) calls.
 	Results []error
 	// Err is returned by every call after the scripted Results.
@@ -19,7 +19,7 @@ type Signer struct {
 }
 
 // SignOut records accessToken and returns the next scripted result.
-func (s *Signer) SignOut(_ context.Context, accessToken string) error {
+func (s *FakeSigner) SignOut(_ context.Context, accessToken string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.calls)
@@ -31,7 +31,7 @@ func (s *Signer) SignOut(_ context.Context, accessToken string) error {
 }
 
 // Calls returns the access tokens SignOut received, oldest first.
-func (s *Signer) Calls() []string {
+func (s *FakeSigner) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.calls)

@@ -12,23 +12,23 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-var _ signout.Signer = (*signouttest.Signer)(nil)
+var _ signout.Signer = (*signouttest.FakeSigner)(nil)
 
 func TestSigner(t *testing.T) {
-	s := &signouttest.Signer{Results: []error{signout.ErrThrottled}, Err: signout.ErrTokenRevoked}
+	s := &signouttest.FakeSigner{Results: []error{signout.ErrThrottled}, Err: signout.ErrTokenRevoked}
 	ctx := context.Background()
 	assert.ErrorIs(t, s.SignOut(ctx, "t1"), signout.ErrThrottled)
 	assert.ErrorIs(t, s.SignOut(ctx, "t2"), signout.ErrTokenRevoked)
 	assert.ErrorIs(t, s.SignOut(ctx, "t3"), signout.ErrTokenRevoked)
 	assert.Equal(t, []string{"t1", "t2", "t3"}, s.Calls())
 
-	var zero signouttest.Signer
+	var zero signouttest.FakeSigner
 	assert.NoError(t, zero.SignOut(ctx, "x"))
 	assert.Equal(t, []string{"x"}, zero.Calls())
 }
 
 func TestSignerScriptsTypedErrors(t *testing.T) {
-	s := &signouttest.Signer{Err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrThrottled}}
+	s := &signouttest.FakeSigner{Err: &signout.Error{Op: "GlobalSignOut", Kind: signout.ErrThrottled}}
 	err := s.SignOut(context.Background(), "t")
 	var se *signout.Error
 	require.True(t, errors.As(err, &se))

@@ -182,7 +182,7 @@ func (s *Server) sessionLocked(tok string) (*session, *apiError) {
 	signed := slices.ContainsFunc(s.keys, func(k signingKey) bool {
 		return rsa.VerifyPKCS1v15(&k.key.PublicKey, crypto.SHA256, sum[:], sig) == nil
 	})
-	if !signed || json.Unmarshal(payload, &c) != nil || c.Iss != s.Issuer || c.TokenUse != "access" || s.access[c.JTI] == nil {
+	if !signed || json.Unmarshal(payload, &c) != nil || !slices.ContainsFunc(s.servers, func(r *Server) bool { return r.Issuer == c.Iss }) || c.TokenUse != "access" || s.access[c.JTI] == nil {
 		return nil, invalid
 	}
 	sess := s.access[c.JTI]

@@ -44,6 +44,9 @@ func (s *Server) AddUser(username string, attrs map[string]string) {
 }
 
 func (s *Server) addUserLocked(username string) *user {
+	if s.primary != nil {
+		panic("signouttest: a replica makes no users: make " + strconv.Quote(username) + " at the primary")
+	}
 	sub := randomUUID()
 	u := &user{name: username, sub: sub, status: "CONFIRMED", attrs: map[string]string{"sub": sub}, created: time.Now()}
 	s.users[username] = u

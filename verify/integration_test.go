@@ -17,7 +17,7 @@ import (
 	"github.com/cognitogo/signout/signouttest"
 )
 
-var _ RevocationChecker = (*revocation.Store)(nil)
+var _ RevocationStore = (*revocation.Store)(nil)
 
 // TestStandInTokens verifies the access and ID tokens the in-process
 // stand-in mints, with its JWKS served where Cognito's emulators serve it.
@@ -25,7 +25,7 @@ func TestStandInTokens(t *testing.T) {
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	store := revocation.New()
-	v, err := New(WithPool(srv.Issuer, srv.ClientID), WithEndpoint(srv.URL), WithTokenUse("access", "id"), WithRevocations(store))
+	v, err := New(WithPool(srv.Issuer, srv.ClientID), WithEndpoint(srv.URL), WithTokenUse("access", "id"), WithRevocationStore(store))
 	require.NoError(t, err)
 
 	alice, bob := srv.SignIn("alice"), srv.SignIn("bob")
@@ -42,7 +42,7 @@ func TestStandInTokens(t *testing.T) {
 
 	// A sign-out everywhere, as the root Client records it, ends both of
 	// alice's tokens and none of bob's.
-	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{Issuer: srv.Issuer, Subject: access.Subject, At: time.Now()}))
+	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{UserPoolID: srv.UserPoolID, Subject: access.Subject, At: time.Now()}))
 	_, err = v.Verify(context.Background(), alice.AccessToken)
 	assertRefused(t, err, signout.ErrTokenRevoked, alice.AccessToken)
 	_, err = v.Verify(context.Background(), alice.IDToken)
@@ -59,7 +59,7 @@ func TestMotoTokens(t *testing.T) {
 	pool := moto.NewPool(t, admin)
 	issuer := "https://cognito-idp." + moto.Region + ".amazonaws.com/" + pool.ID
 	store := revocation.New()
-	v, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithScopes("aws.cognito.signin.user.admin"), WithRevocations(store))
+	v, err := New(WithPool(pool.ID, pool.ClientID), WithEndpoint(url), WithRequirements(AllScopes("aws.cognito.signin.user.admin")), WithRevocationStore(store))
 	require.NoError(t, err)
 	ids, err := New(WithPool(issuer, pool.ClientID), WithEndpoint(url), WithTokenUse("id"))
 	require.NoError(t, err)
@@ -90,7 +90,7 @@ func TestMotoTokens(t *testing.T) {
 
 	// Ending this one session (RevokeToken's record) refuses its tokens,
 	// refreshed ones included, and not the user's other session.
-	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{Issuer: issuer, Subject: c.Subject, OriginJTI: c.OriginJTI, At: time.Now()}))
+	require.NoError(t, store.Revoke(context.Background(), signout.Revocation{UserPoolID: c.UserPoolID, Subject: c.Subject, OriginJTI: c.OriginJTI, At: time.Now()}))
 	for _, tok := range []string{first.Access, refreshed} {
 		_, err = v.Verify(context.Background(), tok)
 		assertRefused(t, err, signout.ErrTokenRevoked, tok)
@@ -103,4 +103,51 @@ func TestMotoTokens(t *testing.T) {
 	stranger := pool2.SignIn(t, "mallory")
 	_, err = v.Verify(context.Background(), stranger.Access)
 	assertRefused(t, err, signout.ErrInvalidToken, stranger.Access)
+}
+
+// TestStandInRegions verifies the tokens of a replicated pool on the
+// stand-in, in both issuer forms, with the stand-in's transport sending
+// each request for a Cognito host to the server of its region: the JWKS
+// comes from the region the token names, or from another region of the
+// pool when that one is down; a record made for the pool ends the user's
+// tokens from every region.
+func TestStandInRegions(t *testing.T) {
+	for _, form := range []struct {
+		name string
+		opts []signouttest.ServerOption
+	}{{"ORIGINAL", nil}, {"UPDATED", []signouttest.ServerOption{signouttest.UpdatedIssuer()}}} {
+		t.Run(form.name, func(t *testing.T) {
+			primary := signouttest.NewServer(form.opts...)
+			t.Cleanup(primary.Close)
+			replica := primary.Replica("eu-west-1")
+			store := revocation.New()
+			v, err := New(WithPool(primary.UserPoolID, primary.ClientID), WithReplicaRegions(primary.UserPoolID, "eu-west-1"),
+				WithHTTPClient(primary.HTTPClient()), WithRevocationStore(store))
+			require.NoError(t, err)
+
+			// The primary region is down: the replica's token is checked
+			// with the keys of a region that answers.
+			primary.SetDown(true)
+			primary.SignIn("alice") // the pool's users are made in the primary
+			fromReplica := replica.SignIn("alice").AccessToken
+			c, err := v.Verify(context.Background(), fromReplica)
+			require.NoError(t, err)
+			assert.Equal(t, replica.Issuer, c.Issuer)
+			assert.Equal(t, primary.UserPoolID, c.UserPoolID)
+			assert.Equal(t, 1, replica.Requests("JWKS"))
+			primary.SetDown(false)
+
+			fromPrimary := primary.SignIn("alice").AccessToken
+			_, err = v.Verify(context.Background(), fromPrimary)
+			require.NoError(t, err)
+			bob := primary.SignIn("bob").AccessToken
+			require.NoError(t, store.Revoke(context.Background(), signout.Revocation{UserPoolID: c.UserPoolID, Subject: c.Subject, At: time.Now()}))
+			for _, tok := range []string{fromReplica, fromPrimary} {
+				_, err = v.Verify(context.Background(), tok)
+				assertRefused(t, err, signout.ErrTokenRevoked, tok)
+			}
+			_, err = v.Verify(context.Background(), bob)
+			require.NoError(t, err)
+		})
+	}
 }

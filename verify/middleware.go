@@ -19,15 +19,19 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 }
 
 // Middleware verifies the request's bearer token (Authorization: Bearer
-// TOKEN) and calls next with the claims in the request's context (see
-// ClaimsFromContext). Otherwise it answers as RFC 6750 says, with a
+// TOKEN), which must meet reqs as well as the requirements of
+// WithRequirements, and calls next with the claims in the request's context
+// (see ClaimsFromContext). Give each route its own reqs, such as
+// v.Middleware(admin, verify.AllGroups("admins")): one Verifier and its
+// cache serve them all. Otherwise it answers as RFC 6750 says, with a
 // WWW-Authenticate: Bearer header: 401 without an error code when there is
 // no bearer token; 401 invalid_token for an invalid, expired or revoked
 // token; 403 insufficient_scope for a missing scope or group; 400
 // invalid_request for a malformed Authorization header. When the token
-// could not be checked (JWKS unreachable, revocation store stale) it
-// answers 503, so that clients keep their tokens and retry.
-func (v *Verifier) Middleware(next http.Handler) http.Handler {
+// could not be checked (JWKS unreachable, revocation store stale, a
+// Requirement built from bad arguments) it answers 503, so that clients
+// keep their tokens and retry.
+func (v *Verifier) Middleware(next http.Handler, reqs ...Requirement) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, problem := bearerToken(r)
 		switch problem {
@@ -38,7 +42,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			refuse(w, http.StatusBadRequest, `Bearer error="invalid_request", error_description="malformed Authorization header"`, "invalid_request")
 			return
 		}
-		c, err := v.Verify(r.Context(), token)
+		c, err := v.Verify(r.Context(), token, reqs...)
 		if err != nil {
 			refuseError(w, err)
 			return

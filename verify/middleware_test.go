@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,8 +18,8 @@ import (
 func TestMiddleware(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	checker := &fakeChecker{revoked: map[string]bool{"revoked-user": true}}
-	v := p.verifier(t, clk, WithRevocations(checker), WithScopes("email"))
+	checker := &fakeStore{revoked: map[string]bool{"revoked-user": true}}
+	v := p.verifier(t, clk, WithRevocationStore(checker), WithRequirements(AllScopes("email")))
 	api := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := ClaimsFromContext(r.Context())
 		if !assert.True(t, ok) {
@@ -85,7 +86,7 @@ func TestMiddleware(t *testing.T) {
 func TestMiddlewareUncheckableTokenIs503(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	v := p.verifier(t, clk, WithRevocations(&fakeChecker{err: &signout.Error{Kind: signout.ErrNetwork, Message: "stale"}}))
+	v := p.verifier(t, clk, WithRevocationStore(&fakeStore{err: &signout.Error{Kind: signout.ErrNetwork, Message: "stale"}}))
 	called := false
 	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
 	req := httptest.NewRequest(http.MethodGet, "/api", nil)
@@ -117,4 +118,78 @@ func TestRefuseErrorCoversEveryKind(t *testing.T) {
 		refuseError(rec, &signout.Error{Kind: kind})
 		require.Equal(t, 503, rec.Code, kind)
 	}
+}
+
+// TestMiddlewareCallersHangingUpKeepTheRefetchLimit: requests with tokens
+// naming random keys, whose clients hang up while the JWKS is being
+// fetched, must not make one fetch each: a fetch a caller abandons still
+// completes and counts.
+func TestMiddlewareCallersHangingUpKeepTheRefetchLimit(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	_, err := v.Verify(context.Background(), p.mint(t, p.claims(clk.Now())))
+	require.NoError(t, err)
+	require.Equal(t, int32(1), p.fetches.Load())
+	clk.Advance(defaultRefreshInterval) // a fetch for an unknown key is allowed again
+
+	entered, release := make(chan struct{}, 16), make(chan struct{})
+	p.answer(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		p.mu.Lock()
+		body := p.jwksLocked()
+		p.mu.Unlock()
+		w.Write(body)
+	})
+	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("a token of an unknown key was accepted") }))
+	for i := range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api", nil)
+		req.Header.Set("Authorization", "Bearer "+signRS256(t, keyA(), fmt.Sprint("kid-random-", i), p.claims(clk.Now())))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+		select {
+		case <-entered: // this request caused a fetch: hang up during it
+			cancel()
+			<-done
+			release <- struct{}{}
+		case <-done:
+		}
+		cancel()
+	}
+	assert.Equal(t, int32(2), p.fetches.Load(), "one fetch for the five unknown keys")
+}
+
+// TestMiddlewarePerRoute: one Verifier guards routes with requirements of
+// their own.
+func TestMiddlewarePerRoute(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux := http.NewServeMux()
+	mux.Handle("/staff", v.Middleware(ok, AnyGroup("staff", "contractors")))
+	mux.Handle("/billing", v.Middleware(ok, AllGroups("billing")))
+	mux.Handle("/orders", v.Middleware(ok, AnyScope("orders.read", "email"), Check(func(c *Claims) error {
+		if c.Username != "alice" {
+			return errNotOwner
+		}
+		return nil
+	})))
+	mux.Handle("/misconfigured", v.Middleware(ok, AnyScope()))
+	tok := p.mint(t, p.claims(clk.Now()))
+	for path, status := range map[string]int{"/staff": 200, "/billing": 403, "/orders": 200, "/misconfigured": 503} {
+		t.Run(path, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			assert.Equal(t, status, rec.Code)
+		})
+	}
+	assert.Equal(t, int32(1), p.fetches.Load())
 }

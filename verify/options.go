@@ -3,49 +3,46 @@ package verify
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/internal/jwks"
+	"github.com/cognitogo/signout/internal/token"
 )
 
 // Defaults, in one place; the options' docs repeat them.
 const (
 	defaultLeeway          = 30 * time.Second
 	defaultCacheSize       = 10_000
-	defaultRefreshInterval = time.Minute
-	// maxTokenSize bounds what Verify reads: Cognito's tokens are a few
-	// KiB even with many groups.
-	maxTokenSize = 16 << 10
+	defaultRefreshInterval = jwks.DefaultInterval
 )
 
-// fetchTimeout bounds a JWKS fetch with the default HTTP client.
-const fetchTimeout = 10 * time.Second
-
-// Option configures New.
+// Option configures New. Options apply in order; an invalid one makes New
+// fail with an *signout.Error matching signout.ErrInvalidOption whose Op
+// names it.
 type Option func(*options)
 
 type options struct {
-	pools           []poolOption
+	pools           map[string]*poolConfig // by pool id
+	poolOrder       []string
+	replicas        map[string][]string // WithReplicaRegions, by pool id
 	endpoint        string
 	httpClient      *http.Client
 	uses            []string
-	scopes          []string
-	groups          []string
+	requirements    []Requirement
 	leeway          time.Duration
-	revocations     RevocationChecker
+	revocations     RevocationStore
 	cacheSize       int
 	refreshInterval time.Duration
 	err             error // the first invalid option
 }
 
-type poolOption struct {
-	issuer  string
-	clients []string
-}
-
 func defaultOptions() options {
 	return options{
+		pools:           map[string]*poolConfig{},
+		replicas:        map[string][]string{},
 		uses:            []string{"access"},
 		leeway:          defaultLeeway,
 		cacheSize:       defaultCacheSize,
@@ -59,39 +56,100 @@ func (o *options) fail(option, msg string) {
 	}
 }
 
-// WithPool accepts tokens of the user pool whose tokens carry issuer as iss
-// (https://cognito-idp.REGION.amazonaws.com/POOL_ID) for the given app
-// clients: an access token's client_id, or an ID token's aud, must be one of
-// them. At least one WithPool is required; repeat it for more pools.
-func WithPool(issuer string, clientIDs ...string) Option {
+// WithPool accepts the tokens of a user pool for the given app clients: an
+// access token's client_id, or an ID token's aud, must be one of them. At
+// least one WithPool is required; repeat it for more pools or clients.
+//
+// pool is the user pool id, such as us-east-1_AbC123, as aws-jwt-verify is
+// configured: the pool's tokens are accepted under both issuer forms,
+// https://cognito-idp.REGION.amazonaws.com/POOL_ID (ORIGINAL, REGION the
+// region that issued the token) and
+// https://issuer-cognito-idp.PRIMARY.amazonaws.com/POOL_ID (UPDATED), where
+// PRIMARY is the region the id begins with; add the regions of the pool's
+// replicas with WithReplicaRegions. pool may also be an issuer URL: a
+// Cognito issuer URL stands for its pool, as its id would (an ORIGINAL URL
+// naming another region adds that region as a replica's); any other https
+// URL that ends with the pool id, such as an emulator's, is accepted
+// exactly as it is, with its JWKS at URL/.well-known/jwks.json.
+func WithPool(pool string, clientIDs ...string) Option {
 	return func(o *options) {
-		u, err := url.Parse(issuer)
+		id, primary, replica, exact, problem := poolArg(pool)
 		switch {
-		case err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
-			o.fail("WithPool", "issuer must be an https URL such as https://cognito-idp.REGION.amazonaws.com/POOL_ID")
-			return
-		case poolID(issuer) == "":
-			o.fail("WithPool", "issuer must end with the user pool id")
+		case problem != "":
+			o.fail("WithPool", problem)
 			return
 		case len(clientIDs) == 0:
 			o.fail("WithPool", "no app client id: name the clients whose tokens are accepted")
 			return
 		}
-		for _, id := range clientIDs {
-			if id == "" {
+		for _, c := range clientIDs {
+			if c == "" {
 				o.fail("WithPool", "empty app client id")
 				return
 			}
 		}
-		o.pools = append(o.pools, poolOption{issuer: issuer, clients: clientIDs})
+		pc := o.pools[id]
+		if pc == nil {
+			pc = &poolConfig{id: id}
+			o.pools[id] = pc
+			o.poolOrder = append(o.poolOrder, id)
+		}
+		pc.clients = append(pc.clients, clientIDs...)
+		if primary != "" {
+			pc.primary = primary
+		}
+		if replica != "" && !slices.Contains(pc.replicas, replica) {
+			pc.replicas = append(pc.replicas, replica)
+		}
+		if exact != "" {
+			pc.urls = append(pc.urls, exact)
+		}
 	}
 }
 
-// WithEndpoint fetches every pool's JWKS from
-// endpoint/POOL_ID/.well-known/jwks.json instead of from its issuer, as a
-// Cognito emulator serves it (moto, signouttest.Server: pass its URL). The
-// endpoint is an http:// or https:// URL without user info, query or
-// fragment: the JWKS URL appears in errors, so it must hold no secret.
+// WithReplicaRegions names the regions of the replicas of user pool
+// userPoolID (Cognito's multi-Region replication), whose tokens are then
+// accepted too: under the ORIGINAL issuer form their iss names the
+// replica's region. The pool must be given to WithPool, by its id or a
+// Cognito issuer URL. Its JWKS is fetched from the host the token's iss
+// names, then from the pool's other regions, primary first, when that
+// fails. As with the root package's WithReplicaRegions, give it once for
+// each replicated pool; a later one for the same pool replaces the
+// earlier.
+func WithReplicaRegions(userPoolID string, regions ...string) Option {
+	return func(o *options) {
+		primary, isPool := token.PoolRegion(userPoolID)
+		if !isPool {
+			o.fail("WithReplicaRegions", "not a user pool id, such as us-east-1_AbC123")
+			return
+		}
+		if len(regions) == 0 {
+			o.fail("WithReplicaRegions", "no region")
+			return
+		}
+		for i, r := range regions {
+			switch {
+			case !token.IsRegion(r):
+				o.fail("WithReplicaRegions", "not a region name, such as us-east-1")
+				return
+			case r == primary:
+				o.fail("WithReplicaRegions", "the pool's primary region is not a replica")
+				return
+			case slices.Contains(regions[:i], r):
+				o.fail("WithReplicaRegions", "a region named twice")
+				return
+			}
+		}
+		o.replicas[userPoolID] = slices.Clone(regions)
+	}
+}
+
+// WithEndpoint sends the JWKS requests to endpoint instead of Cognito's
+// regional endpoints, as the root package's WithEndpoint sends Cognito's
+// calls there: for an emulator, which serves a pool's JWKS at
+// endpoint/POOL_ID/.well-known/jwks.json (moto, signouttest.Server: pass
+// its URL). Tokens must still carry one of the pool's issuers. It needs an
+// http or https scheme and a host, and no query, fragment or user info.
 func WithEndpoint(endpoint string) Option {
 	return func(o *options) {
 		u, err := url.Parse(endpoint)
@@ -108,7 +166,8 @@ func WithEndpoint(endpoint string) Option {
 }
 
 // WithHTTPClient fetches JWKS with c. The default client times out after
-// 10 seconds, refuses redirects and keeps no idle connections.
+// 10 seconds, refuses redirects and keeps no idle connections; whatever the
+// client, each request for a JWKS ends within 10 seconds.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) {
 		if c == nil {
@@ -138,33 +197,18 @@ func WithTokenUse(uses ...string) Option {
 	}
 }
 
-// WithScopes requires every token to carry all of scopes in its scope
-// claim; a token without one is refused with signout.ErrMissingScope. ID
-// tokens carry no scope.
-func WithScopes(scopes ...string) Option {
+// WithRequirements requires every token to meet reqs, such as
+// AllScopes("orders.read") or Check(f), before the requirements given to
+// Verify or Middleware for a call. Repeated, it adds to the list.
+func WithRequirements(reqs ...Requirement) Option {
 	return func(o *options) {
-		for _, s := range scopes {
-			if s == "" || strings.ContainsAny(s, " \t\n") {
-				o.fail("WithScopes", "a scope is one non-empty word")
+		for _, r := range reqs {
+			if err := r.problem(); err != nil {
+				o.fail("WithRequirements", err.Op+": "+err.Message)
 				return
 			}
 		}
-		o.scopes = append(o.scopes, scopes...)
-	}
-}
-
-// WithGroups requires every token to list all of groups in its
-// cognito:groups claim; a token without one is refused with
-// signout.ErrMissingScope.
-func WithGroups(groups ...string) Option {
-	return func(o *options) {
-		for _, g := range groups {
-			if g == "" {
-				o.fail("WithGroups", "empty group name")
-				return
-			}
-		}
-		o.groups = append(o.groups, groups...)
+		o.requirements = append(o.requirements, reqs...)
 	}
 }
 
@@ -181,13 +225,13 @@ func WithLeeway(d time.Duration) Option {
 	}
 }
 
-// WithRevocations checks every token, cached or not, against r, such as a
-// revocation.Store or a redisstore.Store. Without it no token is refused as
-// revoked.
-func WithRevocations(r RevocationChecker) Option {
+// WithRevocationStore checks every token, cached or not, against r, such as
+// a revocation.Store or a redisstore.Store. Without it no token is refused
+// as revoked.
+func WithRevocationStore(r RevocationStore) Option {
 	return func(o *options) {
 		if r == nil {
-			o.fail("WithRevocations", "nil RevocationChecker")
+			o.fail("WithRevocationStore", "nil RevocationStore")
 			return
 		}
 		o.revocations = r
@@ -195,8 +239,9 @@ func WithRevocations(r RevocationChecker) Option {
 }
 
 // WithCacheSize sets how many verified tokens are remembered (keyed by the
-// SHA-256 of the whole token, each until its exp); 0 checks every token's
-// signature every time. The default is 10,000.
+// SHA-256 of the whole token, each until its exp, with its claims: about
+// 1 KiB each); 0 checks every token's signature every time. The default is
+// 10,000.
 func WithCacheSize(n int) Option {
 	return func(o *options) {
 		if n < 0 {
@@ -208,27 +253,15 @@ func WithCacheSize(n int) Option {
 }
 
 // WithRefreshInterval sets the least time between two JWKS fetches of a
-// pool caused by a token signed with an unknown key; such a token is
-// refused without a fetch until then. The default is one minute.
+// pool caused by tokens signed with unknown keys; such a token is refused
+// without a fetch until then, whatever its caller does. The default is one
+// minute.
 func WithRefreshInterval(d time.Duration) Option {
 	return func(o *options) {
-		if d < 0 {
-			o.fail("WithRefreshInterval", "negative interval")
+		if d <= 0 {
+			o.fail("WithRefreshInterval", "the interval must be positive")
 			return
 		}
 		o.refreshInterval = d
 	}
-}
-
-// poolID returns the last path segment of issuer, or "" when it has none.
-func poolID(issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return ""
-	}
-	p := strings.Trim(u.Path, "/")
-	if p == "" || strings.Contains(p, "/") {
-		return ""
-	}
-	return p
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -27,15 +28,15 @@ import (
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/testenv"
+	tokenpkg "github.com/cognitogo/signout/internal/token"
 	"github.com/cognitogo/signout/revocation"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.Main(m)) }
 
-// RSA key generation is slow: three keys serve every test.
+// RSA key generation is slow: two keys serve every test.
 var (
 	keyA     = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
-	keyB     = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
 	attacker = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
 )
 
@@ -100,14 +101,6 @@ func (p *testPool) jwksLocked() []byte {
 	}
 	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: keys})
 	return b
-}
-
-// rotate makes key B the signing key, served beside key A, as Cognito does.
-func (p *testPool) rotate() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.keys["kid-b"] = keyB()
-	p.kid = "kid-b"
 }
 
 func (p *testPool) answer(h http.HandlerFunc) {
@@ -236,12 +229,15 @@ func TestVerifyAcceptsAccessToken(t *testing.T) {
 	now := clk.Now()
 	c, err := v.Verify(context.Background(), p.mint(t, p.claims(now)))
 	require.NoError(t, err)
-	assert.Equal(t, &Claims{
-		Issuer: p.issuer, Subject: "8f1e0a8c-3b5d-4c7e-9a1b-2c3d4e5f6a7b", TokenUse: "access", ClientID: p.client,
+	assert.JSONEq(t, string(mustJSON(p.claims(now))), string(c.payload), "the verified claims are kept for Decode")
+	got := *c
+	got.payload = nil
+	assert.Equal(t, Claims{
+		Issuer: p.issuer, UserPoolID: p.id, Subject: "8f1e0a8c-3b5d-4c7e-9a1b-2c3d4e5f6a7b", TokenUse: "access", ClientID: p.client,
 		Username: "alice", Scope: "openid email aws.cognito.signin.user.admin", Groups: []string{"admins", "staff"},
 		OriginJTI: "0b7c8d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", JTI: "3d4e5f6a-7b8c-4d9e-0f1a-2b3c4d5e6f7a",
 		AuthTime: time.Unix(now.Unix(), 0), IssuedAt: time.Unix(now.Unix(), 0), Expires: time.Unix(now.Add(time.Hour).Unix(), 0),
-	}, c)
+	}, got)
 	assert.Equal(t, int32(1), p.fetches.Load())
 }
 
@@ -297,7 +293,7 @@ func TestVerifyRefuses(t *testing.T) {
 		noJWKS bool // refused before the JWKS is needed
 	}{
 		{"empty", "", signout.ErrInvalidToken, nil, true},
-		{"oversized", valid + strings.Repeat("A", maxTokenSize), signout.ErrInvalidToken, nil, true},
+		{"oversized", valid + strings.Repeat("A", tokenpkg.MaxLen), signout.ErrInvalidToken, nil, true},
 		{"two parts", parts[0] + "." + parts[1], signout.ErrInvalidToken, nil, true},
 		{"four parts", valid + ".AAAA", signout.ErrInvalidToken, nil, true},
 		{"not base64", "!!!." + parts[1] + "." + parts[2], signout.ErrInvalidToken, nil, true},
@@ -326,9 +322,9 @@ func TestVerifyRefuses(t *testing.T) {
 		{"expired, leeway 0", p.mint(t, with(func(c map[string]any) { c["exp"] = now.Add(-time.Second).Unix() })), signout.ErrTokenExpired, []Option{WithLeeway(0)}, false},
 		{"issued in the future", p.mint(t, with(func(c map[string]any) { c["iat"] = now.Add(defaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
 		{"not before in the future", p.mint(t, with(func(c map[string]any) { c["nbf"] = now.Add(defaultLeeway + time.Minute).Unix() })), signout.ErrInvalidToken, nil, false},
-		{"missing scope", valid, signout.ErrMissingScope, []Option{WithScopes("openid", "orders.write")}, false},
-		{"scope as a substring only", p.mint(t, with(func(c map[string]any) { c["scope"] = "orders.writer" })), signout.ErrMissingScope, []Option{WithScopes("orders.write")}, false},
-		{"missing group", valid, signout.ErrMissingScope, []Option{WithGroups("admins", "billing")}, false},
+		{"missing scope", valid, signout.ErrMissingScope, []Option{WithRequirements(AllScopes("openid", "orders.write"))}, false},
+		{"scope as a substring only", p.mint(t, with(func(c map[string]any) { c["scope"] = "orders.writer" })), signout.ErrMissingScope, []Option{WithRequirements(AllScopes("orders.write"))}, false},
+		{"missing group", valid, signout.ErrMissingScope, []Option{WithRequirements(AllGroups("admins", "billing"))}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -368,7 +364,7 @@ func TestVerifyLeeway(t *testing.T) {
 func TestVerifyScopesAndGroups(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	v := p.verifier(t, clk, WithScopes("email", "openid"), WithGroups("staff"))
+	v := p.verifier(t, clk, WithRequirements(AllScopes("email", "openid")), WithRequirements(AllGroups("staff")))
 	_, err := v.Verify(context.Background(), p.mint(t, p.claims(clk.Now())))
 	require.NoError(t, err)
 }
@@ -431,15 +427,15 @@ func TestCacheEvictsExpiredFirst(t *testing.T) {
 	assert.True(t, ok)
 }
 
-// fakeChecker is a RevocationChecker that revokes listed subjects, or fails.
-type fakeChecker struct {
+// fakeStore is a RevocationStore that revokes listed subjects, or fails.
+type fakeStore struct {
 	mu      sync.Mutex
 	revoked map[string]bool
 	err     error
 	calls   int
 }
 
-func (f *fakeChecker) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
+func (f *fakeStore) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -449,8 +445,8 @@ func (f *fakeChecker) Revoked(_, subject, _ string, _ time.Time) (bool, error) {
 func TestVerifyChecksRevocationOnEveryRequest(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
-	checker := &fakeChecker{revoked: map[string]bool{}}
-	v := p.verifier(t, clk, WithRevocations(checker))
+	checker := &fakeStore{revoked: map[string]bool{}}
+	v := p.verifier(t, clk, WithRevocationStore(checker))
 	tok := p.mint(t, p.claims(clk.Now()))
 	_, err := v.Verify(context.Background(), tok)
 	require.NoError(t, err)
@@ -481,13 +477,13 @@ func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
 	signedInAfter := token(cutoff.Add(time.Minute), now.Add(-time.Minute))
 	sub := p.claims(now)["sub"].(string)
 	for name, rec := range map[string]signout.Revocation{
-		"user": {Issuer: p.issuer, Subject: sub, At: cutoff},
-		"pool": {Issuer: p.issuer, At: cutoff},
+		"user": {UserPoolID: p.id, Subject: sub, At: cutoff},
+		"pool": {UserPoolID: p.id, At: cutoff},
 	} {
 		t.Run(name, func(t *testing.T) {
 			store := revocation.New()
 			require.NoError(t, store.Revoke(context.Background(), rec))
-			v := p.verifier(t, clk, WithRevocations(store))
+			v := p.verifier(t, clk, WithRevocationStore(store))
 			_, err := v.Verify(context.Background(), refreshed)
 			assertRefused(t, err, signout.ErrTokenRevoked, refreshed)
 			_, err = v.Verify(context.Background(), signedInAfter)
@@ -496,7 +492,7 @@ func TestVerifyCutoffAppliesToAuthTime(t *testing.T) {
 	}
 }
 
-func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
+func TestVerifyRevocationStoreFailureFailsClosed(t *testing.T) {
 	p := newTestPool(t)
 	clk := newClock()
 	tests := []struct {
@@ -509,7 +505,7 @@ func TestVerifyRevocationCheckerFailureFailsClosed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := p.verifier(t, clk, WithRevocations(&fakeChecker{err: tc.err}))
+			v := p.verifier(t, clk, WithRevocationStore(&fakeStore{err: tc.err}))
 			tok := p.mint(t, p.claims(clk.Now()))
 			_, err := v.Verify(context.Background(), tok)
 			assertRefused(t, err, tc.kind, tok)
@@ -540,13 +536,27 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"nil http client", []Option{pool, WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"no token use", []Option{pool, WithTokenUse()}, "WithTokenUse"},
 		{"refresh token use", []Option{pool, WithTokenUse("refresh")}, "WithTokenUse"},
-		{"scope with a space", []Option{pool, WithScopes("a b")}, "WithScopes"},
-		{"empty group", []Option{pool, WithGroups("")}, "WithGroups"},
+		{"scope with a space", []Option{pool, WithRequirements(AllScopes("a b"))}, "WithRequirements"},
+		{"empty group", []Option{pool, WithRequirements(AllGroups(""))}, "WithRequirements"},
 		{"negative leeway", []Option{pool, WithLeeway(-time.Second)}, "WithLeeway"},
 		{"huge leeway", []Option{pool, WithLeeway(time.Hour)}, "WithLeeway"},
-		{"nil revocations", []Option{pool, WithRevocations(nil)}, "WithRevocations"},
+		{"nil revocations", []Option{pool, WithRevocationStore(nil)}, "WithRevocationStore"},
 		{"negative cache", []Option{pool, WithCacheSize(-1)}, "WithCacheSize"},
 		{"negative interval", []Option{pool, WithRefreshInterval(-time.Second)}, "WithRefreshInterval"},
+		{"zero interval", []Option{pool, WithRefreshInterval(0)}, "WithRefreshInterval"},
+		{"pool id without its region", []Option{WithPool("local_AbC", "c")}, "WithPool"},
+		{"UPDATED issuer naming another region", []Option{WithPool("https://issuer-cognito-idp.eu-west-1.amazonaws.com/us-east-1_AbC", "c")}, "WithPool"},
+		{"replica region misspelt", []Option{pool, WithReplicaRegions("us-east-1_AbC", "Europe")}, "WithReplicaRegions"},
+		{"replicas without a region", []Option{pool, WithReplicaRegions("us-east-1_AbC")}, "WithReplicaRegions"},
+		{"replicas of an issuer URL", []Option{pool, WithReplicaRegions("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "eu-west-1")}, "WithReplicaRegions"},
+		{"the primary as a replica", []Option{pool, WithReplicaRegions("us-east-1_AbC", "us-east-1")}, "WithReplicaRegions"},
+		{"a replica region twice", []Option{pool, WithReplicaRegions("us-east-1_AbC", "eu-west-1", "eu-west-1")}, "WithReplicaRegions"},
+		{"replicas of a pool not given", []Option{pool, WithReplicaRegions("eu-west-1_Zz", "eu-west-2")}, "WithReplicaRegions"},
+		{"replicas of a pool given by an emulator's URL", []Option{WithPool("https://emulator.example/us-east-1_AbC", "c"), WithReplicaRegions("us-east-1_AbC", "eu-west-1")}, "WithReplicaRegions"},
+		{"any of no scope", []Option{pool, WithRequirements(AnyScope())}, "WithRequirements"},
+		{"all of no group", []Option{pool, WithRequirements(AllGroups())}, "WithRequirements"},
+		{"nil check", []Option{pool, WithRequirements(Check(nil))}, "WithRequirements"},
+		{"zero requirement", []Option{pool, WithRequirements(Requirement{})}, "WithRequirements"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -575,15 +585,266 @@ func TestWithPoolRepeatedMergesClients(t *testing.T) {
 
 func TestVerifyRepeatedTokenDoesNotAllocate(t *testing.T) {
 	p := newTestPool(t)
-	v := p.verifier(t, nil, WithRevocations(&fakeChecker{revoked: map[string]bool{}}))
+	v := p.verifier(t, nil, WithRevocationStore(&fakeStore{revoked: map[string]bool{}}))
 	tok := p.mint(t, p.claims(time.Now()))
 	_, err := v.Verify(context.Background(), tok)
 	require.NoError(t, err)
 	ctx := context.Background()
+	route := []Requirement{AllScopes("openid"), AnyGroup("billing", "staff")}
 	allocs := testing.AllocsPerRun(100, func() {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := v.Verify(ctx, tok, route...); err != nil {
+			t.Fatal(err)
+		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// signRaw signs payload, JSON written by hand, so that a test controls the
+// order, case and repetition of claim names, which json.Marshal of a map
+// does not.
+func signRaw(t testing.TB, key *rsa.PrivateKey, kid, payload string) string {
+	t.Helper()
+	input := b64([]byte(`{"alg":"RS256","kid":"`+kid+`"}`)) + "." + b64([]byte(payload))
+	h := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
+	require.NoError(t, err)
+	return input + "." + b64(sig)
+}
+
+// TestVerifyClaimNamesAreCaseSensitive: a claim name in another case, or
+// given twice, must not stand in for the real claim. encoding/json matches
+// names case-insensitively and lets the last of two win.
+func TestVerifyClaimNamesAreCaseSensitive(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	now := clk.Now()
+	sub := p.claims(now)["sub"].(string)
+	// base is a valid access token's claims but for the ones each case
+	// gives, in order.
+	base := func(extra string) string {
+		return fmt.Sprintf(`{"iss":%q,"auth_time":%d,"iat":%d,"origin_jti":"o-1","jti":"j-1","username":"alice",%s}`,
+			p.issuer, now.Unix(), now.Unix(), extra)
+	}
+	exp, past := now.Add(time.Hour).Unix(), now.Add(-time.Hour).Unix()
+	tests := []struct {
+		name    string
+		payload string
+		opts    []Option
+		kind    error
+	}{
+		{"Token_Use", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","exp":%d,"token_use":"id","Token_Use":"access"`, sub, p.client, exp)), nil, signout.ErrInvalidToken},
+		{"EXP", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"EXP":%d`, sub, p.client, past, exp)), nil, signout.ErrTokenExpired},
+		{"CLIENT_ID", base(fmt.Sprintf(`"sub":%q,"scope":"openid","token_use":"access","exp":%d,"client_id":"other","CLIENT_ID":%q`, sub, exp, p.client)), nil, signout.ErrInvalidToken},
+		{"SUB", base(fmt.Sprintf(`"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"sub":"revoked-user","SUB":"someone-else"`, p.client, exp)), nil, signout.ErrTokenRevoked},
+		{"SCOPE", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"token_use":"access","exp":%d,"scope":"openid","SCOPE":"openid orders.write"`, sub, p.client, exp)), []Option{WithRequirements(AllScopes("orders.write"))}, signout.ErrMissingScope},
+		{"Cognito:Groups", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"cognito:groups":["staff"],"Cognito:Groups":["admins"]`, sub, p.client, exp)), []Option{WithRequirements(AllGroups("admins"))}, signout.ErrMissingScope},
+		{"exp twice", base(fmt.Sprintf(`"sub":%q,"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"exp":%d`, sub, p.client, past, exp)), nil, signout.ErrInvalidToken},
+		{"sub twice", base(fmt.Sprintf(`"client_id":%q,"scope":"openid","token_use":"access","exp":%d,"sub":"revoked-user","sub":"someone-else"`, p.client, exp)), nil, signout.ErrInvalidToken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store := &fakeStore{revoked: map[string]bool{"revoked-user": true}}
+			v := p.verifier(t, clk, append([]Option{WithRevocationStore(store)}, tc.opts...)...)
+			tok := signRaw(t, keyA(), "kid-a", tc.payload)
+			_, err := v.Verify(context.Background(), tok)
+			assertRefused(t, err, tc.kind, tok)
+		})
+	}
+}
+
+// TestVerifyTokenSpellingIsCanonical: one token has one spelling, so that
+// neither its meaning nor its cache key can be varied. Go's base64 decoder
+// skips CR and LF and accepts unused bits set; '=' padding is not part of a
+// JWS.
+func TestVerifyTokenSpellingIsCanonical(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	// A token whose claims segment has unused bits, so that padding and
+	// bits can be added to it.
+	var valid string
+	var parts []string
+	for i := 0; len(parts) == 0 || len(parts[1])%4 == 0; i++ {
+		c := p.claims(clk.Now())
+		c["jti"] = strings.Repeat("j", i)
+		valid = p.mint(t, c)
+		parts = strings.Split(valid, ".")
+	}
+	// lastBitsSet sets the unused low bits of a segment's last character,
+	// which decodes to the same bytes.
+	lastBitsSet := func(seg string) string {
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		unused := map[int]int{2: 4, 3: 2}[len(seg)%4]
+		require.NotZero(t, unused, "segment has no unused bits")
+		i := strings.IndexByte(alphabet, seg[len(seg)-1])
+		return seg[:len(seg)-1] + string(alphabet[i|(1<<unused-1)])
+	}
+	pad := func(seg string) string { return seg + strings.Repeat("=", (4-len(seg)%4)%4) }
+	mid := func(seg, insert string) string { return seg[:len(seg)/2] + insert + seg[len(seg)/2:] }
+	tests := []struct{ name, token string }{
+		{"CR LF in the claims", parts[0] + "." + mid(parts[1], "\r\n") + "." + parts[2]},
+		{"LF in the signature", parts[0] + "." + parts[1] + "." + mid(parts[2], "\n")},
+		{"unused bits set in the signature", parts[0] + "." + parts[1] + "." + lastBitsSet(parts[2])},
+		{"unused bits set in the claims", parts[0] + "." + lastBitsSet(parts[1]) + "." + parts[2]},
+		{"padding on the signature", parts[0] + "." + parts[1] + "." + pad(parts[2])},
+		{"padding on the claims", parts[0] + "." + pad(parts[1]) + "." + parts[2]},
+	}
+	v := p.verifier(t, clk)
+	_, err := v.Verify(context.Background(), valid)
+	require.NoError(t, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NotEqual(t, valid, tc.token)
+			_, err := v.Verify(context.Background(), tc.token)
+			assertRefused(t, err, signout.ErrInvalidToken, tc.token)
+		})
+	}
+}
+
+func TestClaimsDecode(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	type profile struct {
+		Email         string `json:"email"`
+		EmailVerified bool   `json:"email_verified"`
+		Tenant        string `json:"custom:tenant"`
+		Plan          struct {
+			Name  string `json:"name"`
+			Seats int    `json:"seats"`
+		} `json:"plan"` // added by a pre-token-generation Lambda trigger
+	}
+	c := p.claims(clk.Now())
+	c["email"], c["email_verified"], c["custom:tenant"] = "alice@example.com", true, "acme"
+	c["plan"] = map[string]any{"name": "pro", "seats": 5}
+	claims, err := v.Verify(context.Background(), p.mint(t, c))
+	require.NoError(t, err)
+	var got profile
+	require.NoError(t, claims.Decode(&got))
+	assert.Equal(t, "alice@example.com", got.Email)
+	assert.True(t, got.EmailVerified)
+	assert.Equal(t, "acme", got.Tenant)
+	assert.Equal(t, "pro", got.Plan.Name)
+	assert.Equal(t, 5, got.Plan.Seats)
+	var all map[string]any
+	require.NoError(t, claims.Decode(&all))
+	assert.Equal(t, "acme", all["custom:tenant"])
+
+	tests := []struct {
+		name    string
+		payload string
+		check   func(t *testing.T, c *Claims)
+	}{
+		{"a name in another case is another claim", `"Email":"mallory@example.com","CUSTOM:TENANT":"evil"`, func(t *testing.T, c *Claims) {
+			var got profile
+			require.NoError(t, c.Decode(&got))
+			assert.Empty(t, got.Email)
+			assert.Empty(t, got.Tenant)
+		}},
+		{"a name given twice in a nested claim", `"plan":{"name":"free","name":"pro"}`, func(t *testing.T, c *Claims) {
+			var got profile
+			assertRefused(t, c.Decode(&got), signout.ErrInvalidToken, "")
+			var all map[string]any
+			assertRefused(t, c.Decode(&all), signout.ErrInvalidToken, "")
+		}},
+		{"a claim of another type", `"plan":{"name":"pro","seats":"s3cret-seats"}`, func(t *testing.T, c *Claims) {
+			var got profile
+			err := c.Decode(&got)
+			assertRefused(t, err, signout.ErrInvalidToken, "")
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "s3cret", "the claims are not quoted")
+		}},
+	}
+	now := clk.Now()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := signRaw(t, keyA(), "kid-a", fmt.Sprintf(`{"iss":%q,"sub":"s","client_id":%q,"token_use":"access","iat":%d,"exp":%d,%s}`,
+				p.issuer, p.client, now.Unix(), now.Add(time.Hour).Unix(), tc.payload))
+			c, err := v.Verify(context.Background(), tok)
+			require.NoError(t, err)
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestVerifyRefusesUnknownCrit(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	for name, header := range map[string]string{
+		"an extension":      `{"alg":"RS256","kid":"kid-a","crit":["urn:example:policy"],"urn:example:policy":"x"}`,
+		"unencoded payload": `{"alg":"RS256","kid":"kid-a","crit":["b64"],"b64":false}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			input := b64([]byte(header)) + "." + b64(mustJSON(p.claims(clk.Now())))
+			h := sha256.Sum256([]byte(input))
+			sig, err := rsa.SignPKCS1v15(rand.Reader, keyA(), crypto.SHA256, h[:])
+			require.NoError(t, err)
+			tok := input + "." + b64(sig)
+			_, err = v.Verify(context.Background(), tok)
+			assertRefused(t, err, signout.ErrInvalidToken, tok)
+			assert.Contains(t, err.Error(), "critical extensions (crit)")
+		})
+	}
+	assert.Zero(t, p.fetches.Load(), "refused before the JWKS is fetched")
+}
+
+func TestLoad(t *testing.T) {
+	p := newTestPool(t)
+	clk := newClock()
+	v := p.verifier(t, clk)
+	assert.Zero(t, p.fetches.Load(), "New fetches nothing")
+	require.NoError(t, v.Load(context.Background()))
+	require.NoError(t, v.Load(context.Background()), "a readiness probe asks again")
+	assert.Equal(t, int32(1), p.fetches.Load())
+	_, err := v.Verify(context.Background(), p.mint(t, p.claims(clk.Now())))
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), p.fetches.Load(), "the first request does not fetch")
+}
+
+func TestLoadNotReady(t *testing.T) {
+	p := newTestPool(t)
+	p.answer(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	clk := newClock()
+	v := p.verifier(t, clk)
+	err := v.Load(context.Background())
+	assertRefused(t, err, signout.ErrService, "")
+	assert.NotErrorIs(t, err, signout.ErrNotAuthorized)
+	assertRefused(t, v.Load(context.Background()), signout.ErrService, "")
+	assert.Equal(t, int32(1), p.fetches.Load(), "a probe does not ask a failing endpoint more than once a second")
+
+	p.answer(nil)
+	clk.Advance(time.Second)
+	require.NoError(t, v.Load(context.Background()))
+	assert.Equal(t, int32(2), p.fetches.Load())
+}
+
+// TestLoadEveryPool: Load fetches the JWKS of each pool once, and names a
+// pool whose JWKS cannot be had.
+func TestLoadEveryPool(t *testing.T) {
+	var mu sync.Mutex
+	asked := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked[r.URL.Path]++
+		mu.Unlock()
+		if strings.Contains(r.URL.Path, "_Down") {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(mustJSON(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &keyA().PublicKey, KeyID: "kid-a", Algorithm: "RS256", Use: "sig"}}}))
+	}))
+	t.Cleanup(srv.Close)
+	v, err := New(WithPool("us-east-1_One", "c1"), WithPool("us-west-2_Two", "c2"), WithEndpoint(srv.URL))
+	require.NoError(t, err)
+	require.NoError(t, v.Load(context.Background()))
+	require.NoError(t, v.Load(context.Background()))
+	assert.Equal(t, map[string]int{"/us-east-1_One/.well-known/jwks.json": 1, "/us-west-2_Two/.well-known/jwks.json": 1}, asked)
+
+	v, err = New(WithPool("us-east-1_One", "c1"), WithPool("us-west-2_Down", "c2"), WithEndpoint(srv.URL))
+	require.NoError(t, err)
+	err = v.Load(context.Background())
+	assertRefused(t, err, signout.ErrService, "")
+	assert.Contains(t, err.Error(), "us-west-2_Down", "the failing pool's JWKS URL is named")
 }

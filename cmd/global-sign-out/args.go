@@ -108,7 +108,7 @@ func parse(argv []string) (*args, error) {
 			}
 		case flags[name] != nil:
 			if hasValue {
-				return nil, usagef("argument %s: ignored explicit argument %q", name, value)
+				return nil, usagef("argument %s: ignored explicit argument '%s'", name, value)
 			}
 			*flags[name] = true
 		case name == "--generate-cli-skeleton":
@@ -146,7 +146,13 @@ func parse(argv []string) (*args, error) {
 		{"--generate-cli-skeleton", a.skeleton, skeletonChoices},
 	} {
 		if c.value != "" && !slices.Contains(c.choices, c.value) {
-			return nil, usagef("argument %s: Invalid choice %q, valid choices are: %s", c.name, c.value, strings.Join(c.choices, ", "))
+			// The aws CLI's words and lines, without the padding of its
+			// columns; like it, never the value, which could be a token.
+			var lines []string
+			for two := range slices.Chunk(c.choices, 2) {
+				lines = append(lines, strings.Join(two, " | "))
+			}
+			return nil, usagef("argument %s: Invalid choice, valid choices are:\n\n%s", c.name, strings.Join(lines, "\n"))
 		}
 	}
 	return a, nil

@@ -96,10 +96,11 @@ func TestEndToEndOnMoto(t *testing.T) {
 }
 
 // TestSameAsAWSCLI runs the aws CLI and this command side by side on one
-// moto and compares exit codes and standard output. Each aws run takes
-// about a second of CPU, so without SIGNOUT_LONG=1 only the first five
-// cases run: the three outputs of a sign-out, Cognito's refusal and a
-// usage error.
+// moto and compares exit codes and standard output, and for a command line
+// either refuses, the message on standard error. Each aws run takes about
+// a second of CPU, so without SIGNOUT_LONG=1 only the first five cases
+// run: the three outputs of a sign-out, Cognito's refusal and a usage
+// error.
 func TestSameAsAWSCLI(t *testing.T) {
 	aws := testenv.AWSCLI.Find(t)
 	url := moto.Start(t)
@@ -110,31 +111,37 @@ func TestSameAsAWSCLI(t *testing.T) {
 	fresh := func() string { n++; return pool.SignIn(t, "user"+strings.Repeat("x", n)).Access }
 
 	cases := []struct {
-		name string
-		argv func() []string
+		name  string
+		argv  func() []string
+		usage bool // a usage error: compare the messages too
 	}{
-		{"success", func() []string { return []string{"--endpoint-url", url, "--access-token", fresh()} }},
+		{"success", func() []string { return []string{"--endpoint-url", url, "--access-token", fresh()} }, false},
 		{"query", func() []string {
 			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "length(@)", "--output", "text"}
-		}},
+		}, false},
 		{"table", func() []string {
 			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "{a:`1`}", "--output", "table"}
-		}},
+		}, false},
 		{"revoked", func() []string {
 			tok := fresh()
 			pool.SignOutForTest(t, tok)
 			return []string{"--endpoint-url", url, "--access-token", tok}
-		}},
-		{"missing token", func() []string { return []string{"--endpoint-url", url} }},
-		{"bad output", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--output", "yaml"} }},
-		{"unknown option", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--bogus"} }},
-		{"skeleton", func() []string { return []string{"--generate-cli-skeleton"} }},
+		}, false},
+		{"no arguments", func() []string { return nil }, true},
+		{"missing token", func() []string { return []string{"--endpoint-url", url} }, true},
+		{"flag without value", func() []string { return []string{"--endpoint-url", url, "--access-token"} }, true},
+		{"flag with value", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--debug=yes"} }, true},
+		{"bad output", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--output", "yaml"} }, true},
+		{"bad color", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--color", "pink"} }, true},
+		{"bad skeleton", func() []string { return []string{"--generate-cli-skeleton", "bogus"} }, true},
+		{"unknown option", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--bogus"} }, true},
+		{"skeleton", func() []string { return []string{"--generate-cli-skeleton"} }, false},
 		{"input json unknown key", func() []string {
 			return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":"x","Bogus":1}`}
-		}},
-		{"input json malformed", func() []string { return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":`} }},
-		{"endpoint without scheme", func() []string { return []string{"--endpoint-url", "127.0.0.1:1", "--access-token", "x"} }},
-		{"unknown profile", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--profile", "nope"} }},
+		}, false},
+		{"input json malformed", func() []string { return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":`} }, false},
+		{"endpoint without scheme", func() []string { return []string{"--endpoint-url", "127.0.0.1:1", "--access-token", "x"} }, false},
+		{"unknown profile", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--profile", "nope"} }, false},
 	}
 	for _, tc := range cases[:testenv.Scale(5, len(cases))] {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +150,27 @@ func TestSameAsAWSCLI(t *testing.T) {
 			assert.Equal(t, theirs.code, ours.code, "exit code; aws said %q, we said %q", theirs.stderr, ours.stderr)
 			assert.Equal(t, theirs.stdout, ours.stdout, "stdout")
 			assert.NotRegexp(t, jwtShape, ours.stderr)
+			if tc.usage {
+				assert.True(t, strings.HasPrefix(theirs.stderr, "usage: "), "aws: %q", theirs.stderr)
+				assert.True(t, strings.HasPrefix(ours.stderr, "usage: "), "ours: %q", ours.stderr)
+				want := usageMessage(theirs.stderr, "aws")
+				require.NotEmpty(t, want, "no message found in the aws CLI's %q", theirs.stderr)
+				assert.Equal(t, want, usageMessage(ours.stderr, "global-sign-out"), "ours: %q", ours.stderr)
+			}
 		})
 	}
+}
+
+// usageMessage is the message a usage error printed after its usage text,
+// without the program's name, and with its words joined by single spaces:
+// the aws CLI pads its columns of valid choices.
+func usageMessage(stderr, prog string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prog+": ") || strings.HasPrefix(l, "Unknown options: ") {
+			msg := strings.TrimPrefix(strings.Join(lines[i:], "\n"), prog+": ")
+			return strings.Join(strings.Fields(msg), " ")
+		}
+	}
+	return ""
 }

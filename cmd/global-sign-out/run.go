@@ -20,7 +20,6 @@ import (
 	"github.com/jmespath/go-jmespath"
 
 	"github.com/cognitogo/signout"
-	"github.com/cognitogo/signout/internal/cognito"
 	"github.com/cognitogo/signout/internal/profile"
 	"github.com/cognitogo/signout/internal/redact"
 	"github.com/cognitogo/signout/internal/transport"
@@ -37,10 +36,9 @@ const cliDefaultTimeout = 60 * time.Second
 // and returns the exit code. It never prints the access token.
 func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a, err := parse(argv)
-	if err != nil {
-		var ue *usageError
-		errors.As(err, &ue)
-		return fail(stderr, ue.code, ue.msg, "")
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return failUsage(stderr, ue)
 	}
 	switch {
 	case a.help:
@@ -54,9 +52,12 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
-	tok, code, err := accessToken(a, stdin)
+	tok, err := accessToken(a, stdin)
+	if errors.As(err, &ue) {
+		return failUsage(stderr, ue)
+	}
 	if err != nil {
-		return fail(stderr, code, err.Error(), tok)
+		return fail(stderr, exitError, err.Error(), tok)
 	}
 	var query *jmespath.JMESPath
 	if a.querySet {
@@ -98,15 +99,21 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// fail prints msg as one line on stderr, redacted, and returns code; a
-// usage error is preceded by the usage line, as argparse does.
+// fail prints msg on stderr, redacted, and returns code.
 func fail(stderr io.Writer, code int, msg, tok string) int {
-	if code == exitUsage {
-		fmt.Fprintln(stderr, usageLine)
-		msg = "error: " + msg
-	}
 	fmt.Fprintln(stderr, "global-sign-out: "+redact.String(msg, tok))
 	return code
+}
+
+// failUsage prints the usage line and then e, as the aws CLI does, and
+// returns e's code; "error: " marks what the aws CLI's argparse refuses.
+func failUsage(stderr io.Writer, e *usageError) int {
+	fmt.Fprintln(stderr, usageLine)
+	msg := e.msg
+	if e.code == exitUsage {
+		msg = "error: " + msg
+	}
+	return fail(stderr, e.code, msg, "")
 }
 
 // describe words a library error for this command: a bad option is named
@@ -116,7 +123,6 @@ func describe(err error) string {
 	if !errors.As(err, &se) {
 		return err.Error()
 	}
-	ce := (*cognito.Error)(se)
 	if se.Kind == signout.ErrInvalidOption && se.Op != "" {
 		name, ok := flagOf[se.Op]
 		if !ok {
@@ -124,7 +130,13 @@ func describe(err error) string {
 		}
 		return "bad value for " + name + ": " + se.Message
 	}
-	return ce.Words() + ce.Details()
+	// The library's text without its "signout: OP: " prefix: the command
+	// names itself.
+	prefix := "signout: "
+	if se.Op != "" {
+		prefix += se.Op + ": "
+	}
+	return strings.TrimPrefix(se.Error(), prefix)
 }
 
 // flagOf names the flag or variable behind each library option the command
@@ -140,31 +152,31 @@ var flagOf = map[string]string{
 }
 
 // accessToken merges --cli-input-json and --access-token; the flag wins.
-func accessToken(a *args, stdin io.Reader) (string, int, error) {
+func accessToken(a *args, stdin io.Reader) (string, error) {
 	tok, fromJSON := "", false
 	if a.cliInputJSON != "" {
 		raw, err := readValue(a.cliInputJSON, stdin)
 		if err != nil {
-			return "", exitError, fmt.Errorf("error parsing parameter 'cli-input-json': %v", err)
+			return "", fmt.Errorf("error parsing parameter 'cli-input-json': %v", err)
 		}
 		if tok, fromJSON, err = parseInputJSON(raw); err != nil {
-			return "", exitError, err
+			return "", err
 		}
 	}
 	if a.accessTokenSet {
 		v, err := readValue(a.accessToken, stdin)
 		if err != nil {
-			return "", exitError, fmt.Errorf("error parsing parameter '--access-token': %v", err)
+			return "", fmt.Errorf("error parsing parameter '--access-token': %v", err)
 		}
-		return v, exitOK, nil
+		return v, nil
 	}
 	if a.cliInputJSON == "" {
-		return "", exitUsage, &usageError{code: exitUsage, msg: "error: the following arguments are required: --access-token"}
+		return "", usagef("the following arguments are required: --access-token")
 	}
 	if !fromJSON {
-		return "", exitError, errors.New(`parameter validation failed: missing required parameter in input: "AccessToken"`)
+		return "", errors.New(`parameter validation failed: missing required parameter in input: "AccessToken"`)
 	}
-	return tok, exitOK, nil
+	return tok, nil
 }
 
 // parseInputJSON reads --cli-input-json: an object whose only key is

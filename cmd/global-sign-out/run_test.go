@@ -94,21 +94,11 @@ func TestRun(t *testing.T) {
 			return append(ep, "--access-token", srv.SignIn("bob", signouttest.Claims{"scope": "openid"}).AccessToken)
 		}, code: 255, stderr: "lacks the aws.cognito.signin.user.admin scope"},
 		{name: "not a token", argv: func() []string { return append(ep, "--access-token", "not-a-token") }, code: 255, stderr: "global-sign-out: invalid token"},
-		{name: "missing token", argv: func() []string { return ep }, code: 2, stderr: "required: --access-token"},
-		{name: "flag without value", argv: func() []string { return append(ep, "--access-token") }, code: 2, stderr: "expected one argument"},
-		{name: "unknown option", argv: func() []string { return append(ep, "--access-token", "x", "--bogus") }, code: 255, stderr: "Unknown options: --bogus"},
-		{name: "mistyped token flag never echoes the token", argv: func() []string { return append(ep, "--acess-token", fresh()) }, code: 255, stderr: "Unknown options: --acess-token, [REDACTED]"},
-		{name: "token as a choice value is masked", argv: func() []string { return append(ep, "--access-token", "x", "--output", fresh()) }, code: 2, stderr: "Invalid choice \"[REDACTED]\""},
-		{name: "bad output", argv: func() []string { return append(ep, "--access-token", "x", "--output", "yaml") }, code: 2, stderr: "--output"},
-		{name: "bad color", argv: func() []string { return append(ep, "--access-token", "x", "--color", "pink") }, code: 2, stderr: "--color"},
-		{name: "flag with value", argv: func() []string { return append(ep, "--access-token", "x", "--debug=yes") }, code: 2, stderr: "--debug"},
 		{name: "skeleton", argv: func() []string { return []string{"--generate-cli-skeleton"} }, stdout: "{\n    \"AccessToken\": \"\"\n}\n"},
 		{name: "skeleton input", argv: func() []string { return []string{"--generate-cli-skeleton", "input"} }, stdout: "{\n    \"AccessToken\": \"\"\n}\n"},
 		{name: "skeleton output sends nothing", argv: func() []string {
 			return append(ep, "--access-token", fresh(), "--generate-cli-skeleton", "output", "--query", "length(@)")
 		}, stdout: "0\n"},
-		{name: "skeleton output needs token", argv: func() []string { return []string{"--generate-cli-skeleton", "output"} }, code: 2, stderr: "--access-token"},
-		{name: "skeleton bad", argv: func() []string { return []string{"--generate-cli-skeleton", "bogus"} }, code: 2, stderr: "--generate-cli-skeleton"},
 		{name: "input json", argv: func() []string { return append(ep, "--cli-input-json", `{"AccessToken":"`+fresh()+`"}`) }, requests: 1},
 		{name: "flag beats input json", argv: func() []string {
 			return append(ep, "--cli-input-json", `{"AccessToken":"bogus"}`, "--access-token", fresh())
@@ -161,10 +151,50 @@ func TestRun(t *testing.T) {
 				assert.Empty(t, r.stderr)
 			} else {
 				assert.Contains(t, r.stderr, tc.stderr)
-				assert.Equal(t, 1, strings.Count(strings.TrimPrefix(r.stderr, "usage: global-sign-out --access-token <value> [options]\n"), "\n"), "one line: %q", r.stderr)
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 			}
 			assert.NotRegexp(t, jwtShape, r.stdout+r.stderr, "no token in output")
 			assert.Equal(t, tc.requests, srv.Requests("GlobalSignOut")-before)
+		})
+	}
+}
+
+// TestRunUsageErrors: a command line the parser refuses prints the usage
+// line and one message, in the aws CLI's words, and sends nothing.
+func TestRunUsageErrors(t *testing.T) {
+	isolate(t)
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	tok := srv.SignIn("alice").AccessToken
+	ep := []string{"--endpoint-url", srv.URL}
+	const usage = "usage: global-sign-out --access-token <value> [options]\n"
+	tests := []struct {
+		name   string
+		argv   []string
+		code   int
+		stderr string
+	}{
+		{"no arguments", nil, 2, "global-sign-out: error: the following arguments are required: --access-token\n"},
+		{"missing token", ep, 2, "global-sign-out: error: the following arguments are required: --access-token\n"},
+		{"skeleton output needs token", []string{"--generate-cli-skeleton", "output"}, 2, "global-sign-out: error: the following arguments are required: --access-token\n"},
+		{"flag without value", append(ep, "--access-token"), 2, "global-sign-out: error: argument --access-token: expected one argument\n"},
+		{"flag with value", append(ep, "--access-token", tok, "--debug=yes"), 2, "global-sign-out: error: argument --debug: ignored explicit argument 'yes'\n"},
+		{"unknown option", append(ep, "--access-token", tok, "--bogus"), 255, "global-sign-out: Unknown options: --bogus\n"},
+		{"mistyped token flag never echoes the token", append(ep, "--acess-token", tok), 255, "global-sign-out: Unknown options: --acess-token, [REDACTED]\n"},
+		{"bad output", append(ep, "--access-token", tok, "--output", "yaml"), 2,
+			"global-sign-out: error: argument --output: Invalid choice, valid choices are:\n\njson | text\ntable\n"},
+		{"a token as a choice is not echoed", append(ep, "--access-token", "x", "--output", tok), 2,
+			"global-sign-out: error: argument --output: Invalid choice, valid choices are:\n\njson | text\ntable\n"},
+		{"bad color", append(ep, "--access-token", tok, "--color", "pink"), 2,
+			"global-sign-out: error: argument --color: Invalid choice, valid choices are:\n\non | off\nauto\n"},
+		{"bad skeleton", []string{"--generate-cli-skeleton", "bogus"}, 2,
+			"global-sign-out: error: argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\ninput | output\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI("", tc.argv...)
+			assert.Equal(t, result{tc.code, "", usage + tc.stderr}, r)
+			assert.Zero(t, srv.Requests(""), "refused before anything was sent")
 		})
 	}
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Times one invocation of this command and of "aws cognito-idp
-# global-sign-out" on the same local moto, each signing out a fresh user.
-# Needs go, moto_server, aws (v1) and python3 with boto3.
+# global-sign-out" on the same local moto, each signing out a fresh user,
+# and, as the floor both stand on, one bare GlobalSignOut request to moto
+# made with curl. The three run in turn, N rounds, so that a machine's
+# changing load falls on all of them alike; each prints its median.
+# Needs go, moto_server, aws (v1), curl and python3 with boto3.
 #
-#   bash cmd/global-sign-out/timing.sh [N]     # N sign-outs each, default 20
+#   bash cmd/global-sign-out/timing.sh [N]     # N rounds, default 20
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-20}
@@ -17,9 +20,10 @@ for _ in $(seq 100); do curl -sf "$url/moto-api/" >/dev/null 2>&1 && break; slee
 
 go build -o "$tmp/global-sign-out" ./cmd/global-sign-out
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-# 2N fresh access tokens, made with boto3 so that making them is not timed.
-python3 - "$url" $((2 * n)) >"$tmp/tokens" <<'PY'
+# 3N fresh access tokens, made with boto3 so that making them is not timed.
+python3 - "$url" $((3 * n)) >"$tmp/tokens" <<'PY'
 import boto3, sys
 url, n = sys.argv[1], int(sys.argv[2])
 c = boto3.client("cognito-idp", endpoint_url=url, region_name="us-east-1")
@@ -35,21 +39,32 @@ for i in range(n):
     print(r["AuthenticationResult"]["AccessToken"])
 PY
 
-# time_each CMD...: runs CMD --access-token TOKEN for N tokens and prints
-# the mean wall time in milliseconds; every run must exit 0.
-time_each() {
-	local start end tok
+curl_signout() {
+	curl -sf -o /dev/null -X POST --data "{\"AccessToken\":\"$2\"}" \
+		-H 'Content-Type: application/x-amz-json-1.1' \
+		-H 'X-Amz-Target: AWSCognitoIdentityProviderService.GlobalSignOut' "$1"
+}
+
+# time_one FILE CMD...: runs CMD with the next token, which must exit 0, and
+# appends its wall time in microseconds to FILE.
+time_one() {
+	local file=$1 tok start end
+	shift
+	IFS= read -r tok <&3
 	start=$(date +%s%N)
-	for _ in $(seq "$n"); do
-		IFS= read -r tok <&3
-		"$@" --endpoint-url "$url" --access-token "$tok" >/dev/null
-	done
+	"$@" "$tok" >/dev/null
 	end=$(date +%s%N)
-	echo $(((end - start) / n / 1000000))
+	echo $(((end - start) / 1000)) >>"$file"
 }
 exec 3<"$tmp/tokens"
-ours=$(time_each "$tmp/global-sign-out")
-theirs=$(time_each aws cognito-idp global-sign-out)
-echo "global-sign-out:               ${ours} ms per invocation (mean of $n)"
-echo "aws cognito-idp global-sign-out: ${theirs} ms per invocation (mean of $n)"
-awk -v a="$theirs" -v b="$ours" 'BEGIN { if (b < 1) b = 1; printf "speed-up: %.0fx\n", a / b }'
+for _ in $(seq "$n"); do
+	time_one "$tmp/floor" curl_signout "$url/"
+	time_one "$tmp/ours" "$tmp/global-sign-out" --endpoint-url "$url" --access-token
+	time_one "$tmp/theirs" aws cognito-idp global-sign-out --endpoint-url "$url" --access-token
+done
+median() { sort -n "$1" | awk '{v[NR] = $1} END {printf "%.1f", (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2000}'; }
+floor=$(median "$tmp/floor") ours=$(median "$tmp/ours") theirs=$(median "$tmp/theirs")
+echo "moto alone (curl):               ${floor} ms per request (median of $n)"
+echo "global-sign-out:                 ${ours} ms per invocation"
+echo "aws cognito-idp global-sign-out: ${theirs} ms per invocation"
+awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "speed-up: %.0fx\n", a / b }'

@@ -16,30 +16,40 @@ import (
 // terminal, such as a CI log or a file.
 const lineInterval = 10 * time.Second
 
-// progress shows a sweep's progress on stderr: a bar on a terminal, else a
-// plain line now and then and one at the end.
+// progress shows a sweep's progress on stderr, after a banner: a bar on a
+// terminal, else a plain line now and then and one at the end. Nothing
+// shows before the sweep's first progress, which comes once its input is
+// found valid.
 type progress struct {
 	w      io.Writer
+	banner string
 	dryRun bool
-	bar    *progressbar.ProgressBar // nil when stderr is not a terminal
+	tty    bool
+	bar    *progressbar.ProgressBar // made with the first progress on a terminal
 	last   admin.Progress
 	shown  time.Time // of the last line
 	seen   bool
 }
 
-func newProgress(stderr io.Writer, dryRun bool) *progress {
-	p := &progress{w: stderr, dryRun: dryRun}
+func newProgress(stderr io.Writer, banner string, dryRun bool) *progress {
+	p := &progress{w: stderr, banner: banner, dryRun: dryRun}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(stderr), progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("users"), progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(false),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth(),
-			progressbar.OptionShowDescriptionAtLineEnd(), progressbar.OptionSetRenderBlankState(true))
+		p.tty = true
 	}
 	return p
 }
 
 // update is the sweep's Progress callback.
 func (p *progress) update(pr admin.Progress) {
+	if !p.seen {
+		fmt.Fprint(p.w, p.banner)
+		if p.tty {
+			p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(p.w), progressbar.OptionShowCount(),
+				progressbar.OptionSetItsString("users"), progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(false),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth(),
+				progressbar.OptionShowDescriptionAtLineEnd(), progressbar.OptionSetRenderBlankState(true))
+		}
+	}
 	p.last, p.seen = pr, true
 	if p.bar != nil {
 		if pr.Total > 0 && int64(pr.Total) != p.bar.GetMax64() {
@@ -56,6 +66,9 @@ func (p *progress) update(pr admin.Progress) {
 		p.line(pr)
 	}
 }
+
+// started reports whether the sweep began: it has given a progress.
+func (p *progress) started() bool { return p.seen }
 
 // finish ends the display with the last progress.
 func (p *progress) finish() {

@@ -26,7 +26,7 @@ import (
 const (
 	exitDone        = 0   // every user listed was signed out, or no longer exists
 	exitPartly      = 1   // the sweep completed, but some users could not be signed out
-	exitUsage       = 2   // a malformed command line, pool id or filter; nothing was sent
+	exitUsage       = 2   // a malformed command line, pool id, filter or checkpoint; nothing was sent
 	exitInterrupted = 130 // SIGINT or SIGTERM; the checkpoint is saved
 	exitFailure     = 255 // stopped by an error (credentials, permissions, Cognito); the checkpoint is saved
 )
@@ -51,7 +51,8 @@ Options:
   --list-rate N         ListUsers pages a second (default 30, the UserList quota).
   --resume FILE         Save progress to FILE; if FILE exists, continue the run
                         it records. Default: sign-out-all-users-POOL.json in the
-                        current directory, which must not exist yet.
+                        current directory, which must not exist yet. FILE must
+                        be a regular file, not a symbolic link.
   --dry-run             Count the users and estimate the time; sign out nothing.
   --profile NAME        Profile of the shared AWS config files, as the aws CLI.
   --region REGION       Accepted for the aws CLI's sake; the pool id names the region.
@@ -65,8 +66,9 @@ need cognito-idp:ListUsers and cognito-idp:AdminUserGlobalSignOut, and
 cognito-idp:DescribeUserPool for an estimate of the total.
 
 Exit status: 0 done; 1 done, but some users failed (listed in the summary);
-2 usage error; 130 interrupted; 255 stopped by an error. After 130 or 255, run
-the same command with --resume to continue.
+2 usage error, such as a --resume FILE that is no checkpoint (nothing was
+sent); 130 interrupted; 255 stopped by an error. After 130 or 255, run the
+same command with --resume to continue.
 `
 
 // args is a parsed command line.
@@ -173,13 +175,14 @@ func sweep(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	if a.filter != "" {
 		what = "the users of " + a.pool + " matching " + a.filter
 	}
+	banner := fmt.Sprintf("%s: signing out %s at %g a second; progress is saved to %s: if this run stops, "+
+		"run the same command with --resume %s to continue\n", name, what, a.rate, checkpoint, checkpoint)
 	if a.dryRun {
-		fmt.Fprintf(stderr, "%s: dry run: counting %s; nothing is signed out\n", name, what)
-	} else {
-		fmt.Fprintf(stderr, "%s: signing out %s at %g a second; progress is saved to %s: if this run stops, "+
-			"run the same command with --resume %s to continue\n", name, what, a.rate, checkpoint, checkpoint)
+		banner = fmt.Sprintf("%s: dry run: counting %s; nothing is signed out\n", name, what)
 	}
-	show := newProgress(stderr, a.dryRun)
+	// The banner waits for the sweep's first progress, which comes once
+	// the input is found valid.
+	show := newProgress(stderr, banner, a.dryRun)
 	rep, err := c.SignOutAll(ctx, a.pool, admin.Sweep{Filter: a.filter, Rate: a.rate, ListRate: a.listRate,
 		Checkpoint: checkpoint, DryRun: a.dryRun, Progress: show.update})
 	show.finish()
@@ -204,6 +207,10 @@ func sweep(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	case errors.As(err, &se) && se.Kind == signout.ErrInvalidParameter && se.Attempts == 0:
 		return usageError(stderr, se.Message)
+	case errors.As(err, &se) && se.Op == "Sweep.Checkpoint" && !show.started():
+		// A checkpoint that cannot be read, is no checkpoint, or cannot be
+		// written: nothing was sent, and there is nothing to resume.
+		return usageError(stderr, checkpoint+": "+se.Message)
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", name, err)
 	if _, serr := os.Stat(checkpoint); serr == nil && !a.dryRun {

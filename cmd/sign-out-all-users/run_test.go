@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,6 +63,18 @@ func decode(t *testing.T, stdout string) summary {
 	return s
 }
 
+// files returns the names of the files in dir.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 func standIn(t *testing.T, n int, opts ...signouttest.ServerOption) *signouttest.Server {
 	t.Helper()
 	srv := signouttest.NewServer(opts...)
@@ -86,7 +99,8 @@ func TestRunSignsOutEveryUser(t *testing.T) {
 	assert.Equal(t, 130, srv.Requests("AdminUserGlobalSignOut"))
 	assert.Contains(t, stderr, "done: 130 users signed out")
 	assert.Contains(t, stderr, "130 users handled of 130 (130 signed out, 0 skipped, 0 failed", "a plain progress line, stderr not being a terminal")
-	assert.FileExists(t, cp)
+	assert.Equal(t, 1, strings.Count(stderr, "signing out every user of "+srv.UserPoolID), "the banner, once")
+	assert.Equal(t, []string{"sweep.json"}, files(t, filepath.Dir(cp)), "the checkpoint, and no temporary file")
 }
 
 func TestRunPartlyDone(t *testing.T) {
@@ -117,6 +131,18 @@ func TestRunUsageErrors(t *testing.T) {
 	srv := standIn(t, 5)
 	dir := t.TempDir()
 	pool := []string{"--user-pool-id", srv.UserPoolID, "--endpoint-url", srv.URL}
+	checkpoint := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	garbage := checkpoint("garbage.json", `{"version": 1`)
+	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	future := checkpoint("future.json", `{"version":1,"user_pool_id":"`+srv.UserPoolID+`","filter":"","cutoff":"`+later+
+		`","saved":"`+later+`","pages":0,"listed_all":false,"done":0,"skipped":0,"failed":0,"pending":[]}`)
+	target := checkpoint("target.json", `{}`)
+	link := filepath.Join(dir, "link.json")
+	require.NoError(t, os.Symlink(target, link))
 	tests := []struct {
 		name string
 		args []string
@@ -131,6 +157,11 @@ func TestRunUsageErrors(t *testing.T) {
 		{"endpoint without scheme", []string{"--user-pool-id", srv.UserPoolID, "--endpoint-url", "127.0.0.1:9"}, "--endpoint-url must be"},
 		{"not a pool id", []string{"--user-pool-id", "my-pool", "--endpoint-url", srv.URL, "--resume", filepath.Join(dir, "y.json")}, "not a user pool id"},
 		{"bad filter", append([]string{"--filter", "email = x", "--resume", filepath.Join(dir, "z.json")}, pool...), "not a filter"},
+		{"not a checkpoint", append([]string{"--resume", garbage}, pool...), "not a checkpoint"},
+		{"a checkpoint from the future", append([]string{"--resume", future}, pool...), "cutoff is in the future"},
+		{"a checkpoint that is a link", append([]string{"--resume", link}, pool...), "is a symbolic link"},
+		{"a checkpoint that is a directory", append([]string{"--resume", dir}, pool...), "not a regular file"},
+		{"a checkpoint in no directory", append([]string{"--resume", filepath.Join(dir, "no", "x.json")}, pool...), "no such file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,12 +169,23 @@ func TestRunUsageErrors(t *testing.T) {
 			assert.Equal(t, exitUsage, code)
 			assert.Contains(t, stderr, tc.want)
 			assert.Contains(t, stderr, "usage: sign-out-all-users")
-			if !strings.Contains(tc.name, "pool id") && !strings.Contains(tc.name, "filter") {
+			assert.NotContains(t, stderr, "signing out", "no banner before the input is found valid")
+			assert.NotContains(t, stderr, "to continue", "no advice to resume")
+			if !strings.Contains(tc.name, "pool id") && !strings.Contains(tc.name, "filter") && !strings.Contains(tc.name, "checkpoint") {
 				assert.Empty(t, stdout)
 			}
 		})
 	}
 	assert.Zero(t, srv.Requests(""), "nothing was sent")
+	b, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, "{}", string(b), "the link's target is untouched")
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, fi.Mode().Type(), "the link is not replaced")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 4, "no file was written: %v", entries)
 
 	code, stdout, _ := runCmd(t, "--help")
 	assert.Equal(t, exitDone, code)
@@ -202,6 +244,7 @@ func TestRunFailures(t *testing.T) {
 		assert.Equal(t, exitFailure, code)
 		assert.Contains(t, decode(t, stdout).Error, "resource not found")
 		assert.Contains(t, stderr, "run the same command with --resume "+cp)
+		assert.Equal(t, []string{"sweep.json"}, files(t, filepath.Dir(cp)), "no temporary file is left")
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		setEnv(t)

@@ -58,6 +58,7 @@ func serve(addr string) error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	hs := &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -72,49 +73,60 @@ func serve(addr string) error {
 	return nil
 }
 
+// The token cookies. Over HTTPS, name them with the __Host- prefix
+// ("__Host-access_token"), as README recommends: a sibling subdomain cannot
+// set such a cookie. The prefix needs the Secure attribute, which clients
+// keep only from secure origins, and this example serves plain HTTP on a
+// loopback address, where Go's cookie jar and curl would drop it.
+const (
+	accessCookie  = "access_token"
+	refreshCookie = "refresh_token"
+)
+
 // app is the web application: sign-in, a protected page, and logout.
 type app struct {
 	*http.ServeMux
 	srv      *signouttest.Server
+	client   *signout.Client
 	verifier *verify.Verifier
 }
 
+// Close stops the Client's outbox.
+func (a *app) Close() error { return a.client.Close() }
+
 func newApp(srv *signouttest.Server) (*app, error) {
-	// One store in memory for this one process; a fleet would share a
+	// One store in memory for this one process, for the records and the
+	// outbox of Cognito calls to retry; a fleet would share a
 	// redisstore.Store instead.
 	store := revocation.New()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""),
-		signout.WithRevocationStore(store))
+		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store))
 	if err != nil {
 		return nil, err
 	}
 	verifier, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL),
-		verify.WithRevocations(store))
+		verify.WithRevocationStore(store))
 	if err != nil {
 		return nil, err
 	}
 	// Two buttons, two handlers: "Log out" ends this browser's session,
 	// "Log out of all devices" every session of the user.
-	cfg := signouthttp.Config{
-		Client:             client,
-		AccessTokenCookie:  "access_token",
-		RefreshTokenCookie: "refresh_token",
-		RedirectURL:        "/",
-		OnError: func(r *http.Request, ended signout.Reach, err error) {
+	opts := []signouthttp.Option{
+		signouthttp.WithTokenCookies(accessCookie, refreshCookie),
+		signouthttp.WithRedirect("/"),
+		signouthttp.WithOnError(func(r *http.Request, ended signout.Reach, err error) {
 			log.Printf("logout: ended %v, not all that was asked: %v", ended, err)
-		},
+		}),
 	}
-	cfg.Reach = signout.ThisSession
-	logout, err := signouthttp.NewHandler(cfg)
+	logout, err := signouthttp.New(client, opts...)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Reach = signout.AllSessions
-	logoutAll, err := signouthttp.NewHandler(cfg)
+	logoutAll, err := signouthttp.New(client, append(opts, signouthttp.WithReach(signout.AllSessions))...)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{ServeMux: http.NewServeMux(), srv: srv, verifier: verifier}
+	a := &app{ServeMux: http.NewServeMux(), srv: srv, client: client, verifier: verifier}
 	// The logout handler refuses posts from other origins by itself; the
 	// login needs the same check, or a page elsewhere could sign the
 	// visitor in as someone else (login CSRF). Both are net/http's
@@ -134,7 +146,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 // user returns the signed-in user's name from the access token, verified
 // locally; "" when there is none, or it is not valid or was signed out.
 func (a *app) user(r *http.Request) string {
-	c, err := r.Cookie("access_token")
+	c, err := r.Cookie(accessCookie)
 	if err != nil {
 		return ""
 	}
@@ -178,8 +190,8 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	t := a.srv.SignIn(name)
 	for _, c := range []*http.Cookie{
-		{Name: "access_token", Value: t.AccessToken},
-		{Name: "refresh_token", Value: t.RefreshToken},
+		{Name: accessCookie, Value: t.AccessToken},
+		{Name: refreshCookie, Value: t.RefreshToken},
 	} {
 		c.Path, c.HttpOnly, c.SameSite = "/", true, http.SameSiteLaxMode
 		http.SetCookie(w, c)

@@ -27,6 +27,7 @@ func startApp(t *testing.T) (*signouttest.Server, *httptest.Server) {
 	t.Cleanup(srv.Close)
 	a, err := newApp(srv)
 	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
 	ts := httptest.NewServer(a)
 	t.Cleanup(ts.Close)
 	return srv, ts
@@ -204,6 +205,7 @@ func TestProtectedPageIsNotStored(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a, err := newApp(srv)
 	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
 	tokens := srv.SignIn("alice")
 	for _, path := range []string{"/", "/protected"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)

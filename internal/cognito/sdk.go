@@ -11,13 +11,6 @@ import (
 	"github.com/cognitogo/signout/internal/transport"
 )
 
-// MaxTokenLifetime is the longest an access or ID token of Cognito can be
-// valid: a revocation record is kept that long after a sign-out.
-const MaxTokenLifetime = 24 * time.Hour
-
-// DefaultMaxAttempts is how many attempts a request makes unless told.
-const DefaultMaxAttempts = 3
-
 // SDK is what NewSDK builds a Cognito SDK client from.
 type SDK struct {
 	AWS        *aws.Config // the application's config, or nil
@@ -36,10 +29,23 @@ type SDK struct {
 	Credentials aws.CredentialsProvider
 }
 
-// NewSDK builds the SDK client: every request goes through a transport.Doer
-// that reports attempts to r.OnAttempt, and retries follow Retryable. It
-// fails only when Transport's CA bundle holds no certificate.
+// NewSDK builds the SDK client: every request goes through the Doer
+// NewDoer builds, and retries follow Retryable. It fails only when
+// Transport's CA bundle holds no certificate.
 func NewSDK(s SDK, r *Runner) (*cip.Client, error) {
+	doer, err := NewDoer(s, r)
+	if err != nil {
+		return nil, err
+	}
+	return NewSDKWith(s, doer), nil
+}
+
+// NewDoer builds the HTTP client the SDK client of s sends through, for
+// other requests to send through it too (a user pool's JWKS): a
+// transport.Doer that reports attempts to r.OnAttempt, over s.HTTPClient,
+// the aws.Config's client or a transport of our own. It fails only when
+// Transport's CA bundle holds no certificate.
+func NewDoer(s SDK, r *Runner) (*transport.Doer, error) {
 	base, readTimeout := s.HTTPClient, time.Duration(0)
 	if base == nil && s.AWS != nil && s.AWS.HTTPClient != nil {
 		base = s.AWS.HTTPClient
@@ -52,8 +58,11 @@ func NewSDK(s SDK, r *Runner) (*cip.Client, error) {
 		base, readTimeout = &http.Client{Transport: tr}, s.ReadTimeout
 	}
 	r.Counted = true
-	doer := transport.NewDoer(base, readTimeout, r.OnAttempt)
+	return transport.NewDoer(base, readTimeout, r.OnAttempt), nil
+}
 
+// NewSDKWith builds the SDK client of s sending through doer, from NewDoer.
+func NewSDKWith(s SDK, doer *transport.Doer) *cip.Client {
 	attempts, mode := s.MaxAttempts, aws.RetryModeStandard
 	if s.AWS != nil {
 		if attempts == 0 {
@@ -80,9 +89,9 @@ func NewSDK(s SDK, r *Runner) (*cip.Client, error) {
 		o.RetryMode = ""
 	}
 	if s.AWS != nil {
-		return cip.NewFromConfig(*s.AWS, configure), nil
+		return cip.NewFromConfig(*s.AWS, configure)
 	}
 	var o cip.Options
 	configure(&o)
-	return cip.New(o), nil
+	return cip.New(o)
 }

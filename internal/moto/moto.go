@@ -47,9 +47,20 @@ func Start(t testing.TB) string {
 	if shared.url != "" {
 		return shared.url
 	}
-	url, stop, err := start(bin)
-	if err != nil {
-		t.Fatalf("%v", err)
+	// The port is free when chosen, but another listener may take it
+	// before moto_server, slow to start, binds it: then moto_server exits,
+	// and it is started again on another port.
+	var url string
+	var stop func()
+	for attempt := 1; ; attempt++ {
+		var err error
+		url, stop, err = start(bin)
+		if err == nil {
+			break
+		}
+		if err != errExited || attempt == 3 {
+			t.Fatalf("%v (attempt %d)", err, attempt)
+		}
 	}
 	if !testenv.AtEnd(stop) {
 		stop()
@@ -58,6 +69,9 @@ func Start(t testing.TB) string {
 	shared.url = url
 	return url
 }
+
+// errExited is start's error when moto_server exits before answering.
+var errExited = errors.New("moto_server exited before answering")
 
 // start runs bin until stop is called and waits until it answers.
 func start(bin string) (url string, stop func(), err error) {
@@ -84,14 +98,18 @@ func start(bin string) (url string, stop func(), err error) {
 	hc := &http.Client{Transport: tr, Timeout: time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// Only moto_server answers 200 here: another server that took the
+		// port is not taken for it.
 		resp, err := hc.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return url, stop, nil
+			if resp.StatusCode == http.StatusOK {
+				return url, stop, nil
+			}
 		}
 		select {
 		case <-exited:
-			return "", nil, errors.New("moto_server exited before answering")
+			return "", nil, errExited
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -24,11 +24,15 @@ import (
 // sets it.
 const LongEnv = "SIGNOUT_LONG"
 
+// Long reports whether SIGNOUT_LONG is "1": whether the proofs at scale
+// run in full.
+func Long() bool { return os.Getenv(LongEnv) == "1" }
+
 // Scale returns long when SIGNOUT_LONG is "1" and short otherwise. A proof
 // at scale takes its sizes from it, so that by default it runs the same code
 // on fewer users or iterations.
 func Scale[T any](short, long T) T {
-	if os.Getenv(LongEnv) == "1" {
+	if Long() {
 		return long
 	}
 	return short

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,33 @@ func seg(v any) string {
 
 func tokenWith(claims map[string]any) string {
 	return seg(map[string]any{"alg": "RS256", "kid": "k1"}) + "." + seg(claims) + ".c2ln"
+}
+
+// rawToken is a token whose claims are exactly payload.
+func rawToken(payload string) string {
+	return seg(map[string]any{"alg": "RS256", "kid": "k1"}) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
+}
+
+// rawHeader is a good token under exactly header.
+func rawHeader(header string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + seg(goodClaims()) + ".c2ln"
+}
+
+// nonCanonical spells tok's claims with unused bits set in their last
+// character, where a lax decoder reads the same bytes.
+func nonCanonical(tok string) string {
+	parts := strings.Split(tok, ".")
+	p := parts[1]
+	if len(p)%4 == 0 {
+		panic("claims segment needs unused bits")
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, p[len(p)-1])
+	parts[1] = p[:len(p)-1] + string(alphabet[i|1])
+	if parts[1] == p {
+		parts[1] = p[:len(p)-1] + string(alphabet[i+1])
+	}
+	return strings.Join(parts, ".")
 }
 
 func goodClaims() map[string]any {
@@ -87,7 +115,18 @@ func TestParseAndCheck(t *testing.T) {
 		{"scope as a prefix", with("scope", "x"+AdminScope), MissingScope},
 		{"scope first", with("scope", AdminScope+" openid"), 0},
 		{"scope after a near miss", with("scope", AdminScope+"x "+AdminScope), 0},
-		{"padded segments", tokenWith(goodClaims()) + "==", 0},
+		{"padded segments", tokenWith(goodClaims()) + "==", Invalid},
+		{"CR LF inside", strings.Replace(tokenWith(goodClaims()), ".", ".\r\n", 1), Invalid},
+		{"signature canonical", strings.TrimSuffix(tokenWith(goodClaims()), "c2ln") + "c2k", 0},
+		{"signature not canonical", strings.TrimSuffix(tokenWith(goodClaims()), "c2ln") + "c2l", Invalid},
+		{"claims not canonical", nonCanonical(tokenWith(goodClaims())), Invalid},
+		{"token_use twice", rawToken(`{"token_use":"id","scope":"aws.cognito.signin.user.admin","exp":1900000000,"token_use":"access"}`), Invalid},
+		{"exp twice", rawToken(`{"token_use":"access","scope":"aws.cognito.signin.user.admin","exp":1,"exp":1900000000}`), Invalid},
+		{"Token_Use does not stand for token_use", rawToken(`{"token_use":"id","scope":"aws.cognito.signin.user.admin","exp":1900000000,"Token_Use":"access"}`), Invalid},
+		{"EXP does not stand for exp", rawToken(`{"token_use":"access","scope":"aws.cognito.signin.user.admin","exp":1,"EXP":1900000000}`), Expired},
+		{"SCOPE does not stand for scope", rawToken(`{"token_use":"access","scope":"openid","exp":1900000000,"SCOPE":"aws.cognito.signin.user.admin"}`), MissingScope},
+		{"exp not an integer", with("exp", 1.5), Invalid},
+		{"header kid twice", rawHeader(`{"alg":"RS256","kid":"a","kid":"b"}`), Invalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,8 +151,9 @@ func TestParseAndCheck(t *testing.T) {
 func TestParseClaims(t *testing.T) {
 	c, err := Parse(tokenWith(goodClaims()))
 	require.NoError(t, err)
-	assert.Equal(t, "eu-west-1", c.Region)
-	assert.Equal(t, "eu-west-1_AbC123", c.UserPoolID)
+	assert.Equal(t, Issuer{Region: "eu-west-1", PoolID: "eu-west-1_AbC123"}, c.Pool)
+	assert.Equal(t, "client1", c.ClientID)
+	assert.Equal(t, "alice", c.Username)
 	assert.Equal(t, "openid "+AdminScope, c.Scope)
 	assert.Equal(t, now.Add(time.Hour).Unix(), c.Expiry.Unix())
 	assert.Equal(t, "8c5d3a0e-4b7f-4d71-9a0c-2b1e3f4d5c6b", c.Subject)
@@ -121,12 +161,12 @@ func TestParseClaims(t *testing.T) {
 }
 
 func TestCheckShape(t *testing.T) {
-	for _, tok := range []string{"", " ", "a b", "a\nb", "é", strings.Repeat("a", MaxLen+1)} {
+	for _, tok := range []string{"", " ", "a b", "a\nb", "é", "a=", strings.Repeat("a", MaxLen+1)} {
 		var te *Error
 		require.ErrorAs(t, CheckShape(tok), &te, "%q", tok)
 		assert.Equal(t, Invalid, te.Kind)
 	}
-	assert.NoError(t, CheckShape("eyJjdHkiOiJKV1QifQ.a-b_c.d.e=="))
+	assert.NoError(t, CheckShape("eyJjdHkiOiJKV1QifQ.a-b_c.d.e.f"))
 }
 
 func TestRegionAndPoolRules(t *testing.T) {
@@ -136,48 +176,70 @@ func TestRegionAndPoolRules(t *testing.T) {
 		assert.True(t, ok, s)
 		assert.Equal(t, s, r)
 	}
-	for _, s := range []string{"", "local", "US-EAST-1", "us-east-123", "us-east-1.evil", "us-east-1/x", "useast1"} {
+	for _, s := range []string{"", "local", "US-EAST-1", "us-east-123", "us-east-1.evil", "us-east-1/x", "useast1", "us--1", "u-east-1", "us-east-"} {
 		assert.False(t, IsRegion(s), s)
 		_, ok := PoolRegion(s + "_AbC123")
 		assert.False(t, ok, s)
 	}
-	for _, id := range []string{"us-east-1_", "us-east-1", "us-east-1_a-b", "us-east-1_a_b", "us-east-1_" + strings.Repeat("a", 41)} {
-		_, ok := PoolRegion(id)
-		assert.False(t, ok, id)
+	// Cognito's API pattern for a pool id: [\w-]+_[0-9a-zA-Z]+, at most 55.
+	for _, id := range []string{"us-east-1_AbC123", "local_pool1", "us-east-1_a_b", "a_b", "x-y_0"} {
+		assert.True(t, IsPoolID(id), id)
+	}
+	for _, id := range []string{"", "us-east-1_", "_abc", "us-east-1", "us-east-1_a-b", "us-east-1_a.b", "us.east_1", "us-east-1_a/b",
+		"us-east-1_" + strings.Repeat("a", 46)} {
+		assert.False(t, IsPoolID(id), id)
 	}
 }
 
-func TestParseRegionIsStrict(t *testing.T) {
+func TestParseIssuer(t *testing.T) {
+	for iss, want := range map[string]Issuer{
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC":           {Region: "us-east-1", PoolID: "us-east-1_AbC"},
+		"https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC":    {Region: "us-east-1", PoolID: "us-east-1_AbC", Updated: true},
+		"https://cognito-idp.us-west-2.amazonaws.com/us-east-1_AbC":           {Region: "us-west-2", PoolID: "us-east-1_AbC"},
+		"https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x9":       {Region: "cn-north-1", PoolID: "cn-north-1_x9"},
+		"https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x": {Region: "cn-north-1", PoolID: "cn-north-1_x", Updated: true},
+		"https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Q":     {Region: "us-gov-west-1", PoolID: "us-gov-west-1_Q"},
+	} {
+		got, ok := ParseIssuer(iss)
+		require.True(t, ok, iss)
+		assert.Equal(t, want, got, iss)
+		assert.Equal(t, iss, got.String(), "String gives the URL back")
+		c, err := Parse(with("iss", iss))
+		require.NoError(t, err)
+		assert.Equal(t, want, c.Pool, iss)
+	}
 	for _, iss := range []string{
 		"https://cognito-idp.evil.example/x.amazonaws.com/us-east-1_a",
 		"https://cognito-idp.us-east-1.amazonaws.com.evil.example/us-east-1_a",
 		"https://cognito-idp.us-east-1#.amazonaws.com/us-east-1_a",
+		"https://cognito-idp.us-east-1.amazonaws.com:443/us-east-1_a",
+		"https://user@cognito-idp.us-east-1.amazonaws.com/us-east-1_a",
 		"https://accounts.example.com",
-		"https://cognito-idp.us-east-1.amazonaws.com/eu-west-1_abc",
+		"http://cognito-idp.us-east-1.amazonaws.com/us-east-1_a",
 		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_",
 		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_a/b",
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_a?x",
 		"https://cognito-idp.US-EAST-1.amazonaws.com/US-EAST-1_a",
 		"https://cognito-idp.us-east-123.amazonaws.com/us-east-123_a",
+		"https://cognito-idp.cn-north-1.amazonaws.com/cn-north-1_a",
+		"https://cognito-idp.us-east-1.amazonaws.com.cn/us-east-1_a",
+		"https://issuer-cognito-idp.issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_a",
+		"https://x.issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_a",
 		"",
 	} {
+		_, ok := ParseIssuer(iss)
+		assert.False(t, ok, iss)
 		c, err := Parse(with("iss", iss))
 		require.NoError(t, err, iss)
-		assert.Empty(t, c.Region, iss)
-	}
-	for iss, want := range map[string]string{
-		"https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_x9":     "cn-north-1",
-		"https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Q":   "us-gov-west-1",
-		"https://cognito-idp.ap-southeast-3.amazonaws.com/ap-southeast-3_Z": "ap-southeast-3",
-	} {
-		c, err := Parse(with("iss", iss))
-		require.NoError(t, err)
-		assert.Equal(t, want, c.Region, iss)
+		assert.Zero(t, c.Pool, iss)
 	}
 }
 
 func FuzzParse(f *testing.F) {
 	f.Add(tokenWith(goodClaims()))
 	f.Add(with("exp", "x"))
+	f.Add(with("iss", "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC"))
+	f.Add(rawToken(`{"token_use":"access","token_use":"id"}`))
 	f.Add("eyJ.eyJ.x")
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, tok string) {
@@ -192,18 +254,42 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		if c.SigningInput+"."+base64.RawURLEncoding.EncodeToString(c.Signature) != tok {
+			t.Fatalf("a parsed token has one spelling: %q", tok)
+		}
 		if err := c.CheckAccess(now, time.Minute); err != nil {
 			var te *Error
 			if !errors.As(err, &te) {
 				t.Fatalf("Check error is not *Error: %v", err)
 			}
 		}
-		if c.Region != "" && c.Issuer != "https://cognito-idp."+c.Region+".amazonaws.com/"+c.UserPoolID &&
-			c.Issuer != "https://cognito-idp."+c.Region+".amazonaws.com.cn/"+c.UserPoolID {
-			t.Fatalf("region %q from issuer %q", c.Region, c.Issuer)
+		if c.Pool != (Issuer{}) && c.Pool.String() != c.Issuer {
+			t.Fatalf("pool %+v from issuer %q", c.Pool, c.Issuer)
 		}
-		if strings.ContainsAny(c.Region, "/.:@#?") {
-			t.Fatalf("region %q could steer the host", c.Region)
+		if strings.ContainsAny(c.Pool.Region+c.Pool.PoolID, "/.:@#?") {
+			t.Fatalf("issuer %+v could steer the host", c.Pool)
+		}
+	})
+}
+
+// FuzzRegionRules: IsRegion and IsPoolID, loops rather than patterns
+// compiled at every start, accept exactly what the patterns accept: the
+// region rule, and Cognito's API pattern for a pool id.
+func FuzzRegionRules(f *testing.F) {
+	regionRE := regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$`)
+	poolRE := regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
+	for _, s := range []string{
+		"us-east-1", "us-gov-west-1", "eu-isoe-west-12", "us-east-123", "us--east-1", "us-east-", "u-east-1", "usa-east-1",
+		"us-1", "us-east-1_AbC", "us-east-1_", "us-east-1_a_b", "_a", "a_", "a-_b", "us-east-1_" + strings.Repeat("Z", 45),
+		"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC", "us-east-1\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		assert.Equal(t, regionRE.MatchString(s), IsRegion(s), "IsRegion(%q)", s)
+		assert.Equal(t, poolRE.MatchString(s) && len(s) <= 55, IsPoolID(s), "IsPoolID(%q)", s)
+		if i, ok := ParseIssuer(s); ok {
+			assert.Equal(t, s, i.String(), "an issuer has one spelling")
 		}
 	})
 }
