@@ -405,7 +405,10 @@ func TestOutboxCloseReleases(t *testing.T) {
 	store := revocation.New()
 	c := recordingClient(t, srv, store, signout.WithRetryMaxAttempts(1))
 	srv.InjectFault("GlobalSignOut", hanging)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The budget also covers fetching the pool's keys, to verify the token
+	// before it is recorded: 300 ms was too short for that on a busy
+	// machine, and the sign-out, unrecorded, was not queued.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	require.ErrorIs(t, c.SignOut(ctx, srv.SignIn("alice").AccessToken), signout.ErrQueued)
 	require.Eventually(t, func() bool { return srv.Requests("GlobalSignOut") == 2 }, 5*time.Second, 10*time.Millisecond,
