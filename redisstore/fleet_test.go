@@ -38,7 +38,7 @@ const (
 // address, then serves until its standard input closes.
 func fleetServer() int {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("FLEET_REDIS"), DialTimeout: time.Second})
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("FLEET_REDIS"), DialTimeout: time.Second, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	store, err := New(startCtx, rdb)
