@@ -277,7 +277,7 @@ func TestOutboxSealsWhatItKeeps(t *testing.T) {
 
 	store.mu.Lock()
 	defer store.mu.Unlock()
-	require.Len(t, store.given, 4, "two enqueued, two rescheduled")
+	require.Len(t, store.given, 6, "each call queued before it was made and again after it failed, then put back once")
 	for _, e := range store.given {
 		text := fmt.Sprintf("%+v %s", e, e.Data)
 		for _, secret := range []string{s.AccessToken, s.RefreshToken, srv.ClientSecret, "alice.liddell", claim(t, s.AccessToken, "sub"),

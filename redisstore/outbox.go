@@ -34,10 +34,21 @@ const (
 // differ share the outbox safely. ARGV offset_ms shifts that clock, for
 // tests only; it is 0 otherwise.
 var (
-	// KEYS: entry, due, created. ARGV: id, created_ns, due_ns, due_ms,
-	// attempts, data, created_ms.
+	// KEYS: entry, due, created, leased. ARGV: id, created_ns, due_ns,
+	// due_ms, attempts, data, created_ms, offset_ms.
 	enqueueScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if tonumber(ARGV[4]) < tonumber(redis.call('HGET', KEYS[1], 'due_ms')) then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[8])
+    local lease = redis.call('ZSCORE', KEYS[4], ARGV[1])
+    if lease and tonumber(lease) > now then return 0 end
+    redis.call('ZREM', KEYS[4], ARGV[1])
+    redis.call('HSET', KEYS[1], 'due', ARGV[3], 'due_ms', ARGV[4])
+    redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  end
+  return 0
+end
 redis.call('HSET', KEYS[1], 'created', ARGV[2], 'due', ARGV[3], 'due_ms', ARGV[4], 'attempts', ARGV[5], 'data', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
@@ -97,7 +108,8 @@ return {n, created}`)
 func (s *Store) key(name string) string { return s.prefix + name }
 
 // Enqueue adds e to the outbox in Redis, unless an entry with its ID is
-// there. See signout.Outbox. It returns an *signout.Error:
+// there, whose Due it brings forward to e's when no lease holds it. See
+// signout.Outbox. It returns an *signout.Error:
 // signout.ErrInvalidParameter for an entry without an ID or with more than
 // 64 KiB of Data (nothing is written), or ErrTimeout, ErrNetwork or
 // ErrService when Redis did not take it.
@@ -109,8 +121,9 @@ func (s *Store) Enqueue(ctx context.Context, e signout.OutboxEntry) error {
 		return &signout.Error{Op: "Enqueue", Kind: signout.ErrInvalidParameter, Message: "OutboxEntry.Data is over 64 KiB"}
 	}
 	err := enqueueScript.Run(ctx, s.rdb,
-		[]string{s.key(keyEntry + e.ID), s.key(keyDue), s.key(keyCreated)},
-		e.ID, unixNanos(e.Created), unixNanos(e.Due), millis(e.Due), e.Attempts, e.Data, millis(e.Created)).Err()
+		[]string{s.key(keyEntry + e.ID), s.key(keyDue), s.key(keyCreated), s.key(keyLeased)},
+		e.ID, unixNanos(e.Created), unixNanos(e.Due), millis(e.Due), e.Attempts, e.Data, millis(e.Created),
+		s.clockOffset.Milliseconds()).Err()
 	if err != nil {
 		return redisError(ctx, "Enqueue", err)
 	}

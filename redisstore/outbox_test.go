@@ -85,6 +85,27 @@ func TestOutboxEnqueueKeepsTheFirst(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, []byte("sealed a"), got[0].Data)
 
+	require.NoError(t, s.Complete(ctx, "a"))
+
+	// An earlier Due brings the entry forward, unless a lease holds it.
+	require.NoError(t, s.Enqueue(ctx, entry("b", now, now.Add(time.Hour))))
+	earlier := entry("b", now, now.Add(time.Minute))
+	earlier.Data = []byte("second")
+	require.NoError(t, s.Enqueue(ctx, earlier))
+	s.clockOffset = time.Minute
+	got = claim(t, s, "p1", time.Minute, 10)
+	require.Len(t, got, 1, "due a minute from now, not an hour")
+	assert.Equal(t, []byte("sealed b"), got[0].Data, "the first entry, brought forward")
+	assert.True(t, got[0].Due.Equal(earlier.Due))
+	earlier.Due = now
+	require.NoError(t, s.Enqueue(ctx, earlier))
+	assert.Empty(t, claim(t, s, "p2", time.Minute, 10), "leased: not brought forward")
+	s.clockOffset = 2 * time.Minute
+	require.NoError(t, s.Enqueue(ctx, earlier))
+	got = claim(t, s, "p2", time.Minute, 10)
+	require.Len(t, got, 1, "its lease ended: brought forward")
+	assert.True(t, got[0].Due.Equal(now))
+
 	err := s.Enqueue(ctx, signout.OutboxEntry{})
 	require.ErrorIs(t, err, signout.ErrInvalidParameter, "an entry needs an ID")
 	big := entry("big", now, now)
