@@ -89,7 +89,7 @@ type apiProcess struct {
 func startAPI(t *testing.T, env []string, stderr io.Writer) *apiProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append(env, fleetChildEnv+"=1")...)
+	cmd.Env = append(append(os.Environ(), fleetChildEnv+"=1"), env...) // env may name another child
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

@@ -29,8 +29,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(fleetChildEnv) == "1" {
+	switch os.Getenv(fleetChildEnv) {
+	case "1":
 		os.Exit(fleetServer())
+	case apiChild:
+		os.Exit(apiServer())
 	}
 	goleak.VerifyTestMain(m)
 }
