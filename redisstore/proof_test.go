@@ -178,6 +178,7 @@ type apiFleet struct {
 	redis   *redistest.Server
 	env     []string
 	logs    *logSink
+	mu      sync.Mutex // held by the test's goroutine to change fleet.servers
 }
 
 // fleetConfig sizes an apiFleet.
@@ -234,7 +235,22 @@ func (f *apiFleet) startAPI() *apiProcess {
 func (f *apiFleet) replace(i int) {
 	f.t.Helper()
 	f.servers[i].kill()
-	f.servers[i] = f.startAPI()
+	p := f.startAPI()
+	f.mu.Lock()
+	f.servers[i] = p
+	f.mu.Unlock()
+}
+
+// urls returns the API processes' URLs, for goroutines other than the
+// test's, which alone changes f.servers, holding mu.
+func (f *apiFleet) urls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.servers))
+	for i, p := range f.servers {
+		out[i] = p.url
+	}
+	return out
 }
 
 func (f *apiFleet) get(p *apiProcess, path, bearer string) int {
@@ -251,14 +267,20 @@ func (f *apiFleet) get(p *apiProcess, path, bearer string) int {
 	return resp.StatusCode
 }
 
-// post sends a browser's logout to p at path, its cookies holding the
-// tokens given in pairs (access, refresh, access, refresh, ...) in order,
-// and returns the answer's status (0 when the process died first) and
-// when it came.
+// post sends a browser's logout to p at path; see postLogout.
 func (f *apiFleet) post(p *apiProcess, path string, tokens ...string) (int, time.Time) {
-	f.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, p.url+path, nil)
-	require.NoError(f.t, err)
+	return postLogout(f.hc, p.url+path, tokens...)
+}
+
+// postLogout sends a browser's logout to url, its cookies holding the
+// tokens given in pairs (access, refresh, access, refresh, ...) in order,
+// and returns the answer's status (0 when none came, the process having
+// died) and when it came. It is safe to call from any goroutine.
+func postLogout(hc *http.Client, url string, tokens ...string) (int, time.Time) {
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		return 0, time.Now()
+	}
 	for i, tok := range tokens {
 		name := accessCookie
 		if i%2 == 1 {
@@ -268,7 +290,7 @@ func (f *apiFleet) post(p *apiProcess, path string, tokens ...string) (int, time
 			req.AddCookie(&http.Cookie{Name: name, Value: tok})
 		}
 	}
-	resp, err := f.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, time.Now()
 	}
