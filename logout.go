@@ -277,7 +277,7 @@ func (l *logout) send(id string, cl *call, do func(ctx context.Context) error) e
 	err := do(l.cognito)
 	switch {
 	case err != nil && cl != nil && retryableErr(err):
-		return c.queue(l.ctx, id, cl, err)
+		return c.queue(l.ctx, id, cl, err, ahead)
 	case ahead:
 		c.unqueue(l.ctx, id)
 	}

@@ -327,9 +327,9 @@ func (c *Client) unqueue(ctx context.Context, id string) {
 
 // queue puts cl in the Outbox after Cognito failed it with cause, a
 // retryable *Error, or brings forward the Due of the entry queueAhead put
-// there, and returns the error the caller gets: ErrQueued keeping cause's
-// details, or cause when cl could not be queued.
-func (c *Client) queue(ctx context.Context, id string, cl *call, cause error) error {
+// there (ahead), and returns the error the caller gets: ErrQueued keeping
+// cause's details, or cause when cl could not be queued.
+func (c *Client) queue(ctx context.Context, id string, cl *call, cause error, ahead bool) error {
 	var ce *Error
 	if c.box == nil || !errors.As(cause, &ce) {
 		return cause
@@ -339,8 +339,13 @@ func (c *Client) queue(ctx context.Context, id string, cl *call, cause error) er
 	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(now, 0)}
 	e.Data = c.box.seal(id, cl)
 	if err := c.box.outbox.Enqueue(ctx, e); err != nil {
-		c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
-		return cause
+		if !ahead {
+			c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
+			return cause
+		}
+		// Queued all the same, for a retry after the call's deadline.
+		c.log(ctx, slog.LevelWarn, "signout: queued call not brought forward", slog.String("op", cl.Op),
+			slog.String("error", storeError(ctx, "Outbox", err).Error()))
 	}
 	c.box.queued.Add(1)
 	select {

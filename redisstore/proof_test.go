@@ -310,13 +310,6 @@ func (f *apiFleet) everywhere(token string, want int) bool {
 	return true
 }
 
-// refused waits until every API process refuses token (401) and returns
-// how long after since the last one did; see fleet.refusedWithin.
-func (f *apiFleet) refused(token string, since time.Time) time.Duration {
-	f.t.Helper()
-	return slices.Max(f.refusedWithin(token, since))
-}
-
 // endedAtCognito waits until the stand-in accepts none of tokens, and
 // returns how long after since that was; it fails the test after a
 // minute.
