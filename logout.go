@@ -104,22 +104,23 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 
 	if reach == ThisSession {
 		if canRevoke {
-			recorded := l.record(true)
-			err := c.revoke(l.cognito, refreshToken, l.pool())
+			var cl *call
+			if l.record(true) {
+				a := l.a.claims
+				cl = &call{Op: opRevokeToken, Pool: a.Pool.PoolID, Region: a.Pool.Region, Subject: a.Subject,
+					OriginJTI: a.OriginJTI, ClientID: c.clientID, Token: refreshToken, At: l.at, RecordExpires: l.recordExpires()}
+			}
+			err := l.send(c.callID(opRevokeToken, refreshToken), cl, func(ctx context.Context) error {
+				return c.revoke(ctx, refreshToken, l.pool())
+			})
 			switch k := kind(err); {
 			case err == nil:
 				if c.accessState(l.cognito, &l.a) != accepted {
 					return ThisSession, l.held(nil)
 				}
 				// Still accepted: the refresh token was not this session's.
-			case retryableErr(err) && recorded:
-				a := l.a.claims
-				cl := &call{Op: opRevokeToken, Pool: a.Pool.PoolID, Region: a.Pool.Region, Subject: a.Subject,
-					OriginJTI: a.OriginJTI, ClientID: c.clientID, Token: refreshToken, At: l.at, RecordExpires: l.recordExpires()}
-				if qerr := c.queue(ctx, c.callID(opRevokeToken, refreshToken), cl, err); kind(qerr) == ErrQueued {
-					return ThisSession, qerr
-				}
-				return 0, err
+			case k == ErrQueued:
+				return ThisSession, err
 			case (k == ErrOperationNotEnabled || k == ErrInvalidToken) && accessToken != "":
 				// Revocation turned off, or a refresh token that is none: it
 				// cannot end the session, but the access token can.
@@ -242,24 +243,45 @@ func (l *logout) endAll() error {
 	useAdmin := c.admin != nil && a.verified && a.checkErr != nil // lacking the scope
 	var err error
 	if !useAdmin {
-		err = c.globalSignOut(l.cognito, a)
+		var cl *call
+		if recorded && a.checkErr == nil {
+			cl = &call{Op: opGlobalSignOut, Pool: a.claims.Pool.PoolID, Region: a.claims.Pool.Region, Subject: a.claims.Subject,
+				Username: a.claims.Username, Token: a.token, TokenExp: a.claims.Expiry, At: l.at, RecordExpires: l.recordExpires()}
+		}
+		err = l.send(c.callID(opGlobalSignOut, a.token), cl, func(ctx context.Context) error { return c.globalSignOut(ctx, a) })
 		useAdmin = c.admin != nil && a.verified && kind(err) == ErrMissingScope
 	}
 	if useAdmin {
-		err = c.adminSignOut(l.cognito, a.claims.Pool.PoolID, a.claims.Username)
+		var cl *call
+		if recorded {
+			cl = &call{Op: opAdminSignOut, Pool: a.claims.Pool.PoolID, Region: a.claims.Pool.Region, Subject: a.claims.Subject,
+				Username: a.claims.Username, At: l.at, RecordExpires: l.recordExpires()}
+		}
+		err = l.send(c.callID(opAdminSignOut, a.claims.Pool.PoolID, a.claims.Username), cl, func(ctx context.Context) error {
+			return c.adminSignOut(ctx, a.claims.Pool.PoolID, a.claims.Username)
+		})
 	}
-	if err == nil || !recorded || !retryableErr(err) {
-		return err
+	return err
+}
+
+// send makes the Cognito call do, which cl describes when its sessions
+// are recorded (nil otherwise), through the Outbox when there is one. The
+// call is queued before it is made, due after it will have ended, so that
+// if this process dies during the call another Client makes it. It is
+// removed when Cognito has answered for good, and stays queued, due for
+// its first retry, when the call failed for a passing reason: the error
+// then matches ErrQueued.
+func (l *logout) send(id string, cl *call, do func(ctx context.Context) error) error {
+	c := l.c
+	ahead := cl != nil && c.box != nil && c.queueAhead(l.ctx, l.cognito, id, cl)
+	err := do(l.cognito)
+	switch {
+	case err != nil && cl != nil && retryableErr(err):
+		return c.queue(l.ctx, id, cl, err, ahead)
+	case ahead:
+		c.unqueue(l.ctx, id)
 	}
-	cl := &call{Op: opGlobalSignOut, Pool: a.claims.Pool.PoolID, Region: a.claims.Pool.Region, Subject: a.claims.Subject,
-		Username: a.claims.Username, At: l.at, RecordExpires: l.recordExpires()}
-	id := c.callID(opGlobalSignOut, a.token)
-	if useAdmin {
-		cl.Op, id = opAdminSignOut, c.callID(opAdminSignOut, cl.Pool, cl.Username)
-	} else {
-		cl.Token, cl.TokenExp = a.token, a.claims.Expiry
-	}
-	return c.queue(l.ctx, id, cl, err)
+	return err
 }
 
 // callID names a call in the Outbox; "" without one.

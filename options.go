@@ -453,10 +453,12 @@ func WithAdmin(a Admin) Option {
 // (throttling, a 5xx, a timeout, no network) in outbox, once their
 // sessions are recorded, and has the Client retry them in the background,
 // paced below Cognito's quotas (WithOutboxRate), until Cognito confirms:
-// the call then returns an error matching ErrQueued. It needs
-// WithRevocationStore, and is usually the same store: revocation.Store for
-// one process, redisstore for a fleet. The Client then runs a goroutine:
-// Close it when done.
+// the call then returns an error matching ErrQueued. A recorded
+// sign-out's call is put in outbox before it is made, and taken out once
+// Cognito has answered, so that a process that dies during the call leaves
+// it to the Clients sharing outbox. It needs WithRevocationStore, and is
+// usually the same store: revocation.Store for one process, redisstore for
+// a fleet. The Client then runs a goroutine: Close it when done.
 func WithOutbox(outbox Outbox) Option {
 	return func(o *options) {
 		if o.set("WithOutbox", problemIf(outbox == nil, "nil Outbox")) {

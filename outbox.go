@@ -51,8 +51,10 @@ import (
 // it; an Enqueue that fails leaves the caller of SignOut or Logout with
 // Cognito's error, not ErrQueued.
 type Outbox interface {
-	// Enqueue adds e. When an entry with e's ID is present, it leaves that
-	// one as it is and returns nil: the same call queued twice is one entry.
+	// Enqueue adds e. When an entry with e's ID is present, it keeps that
+	// one and returns nil, only bringing its Due forward to e's when e's is
+	// earlier and no lease holds it: the same call queued twice is one
+	// entry, due at the earlier time.
 	Enqueue(ctx context.Context, e OutboxEntry) error
 	// Claim leases up to max entries whose Due has come and that no lease
 	// holds (or whose lease has ended) to owner, for lease from now,
@@ -299,10 +301,35 @@ func (b *outbox) retryAt(now time.Time, attempts int) time.Time {
 	return now.Add(d/2 + mrand.N(d/2+1))
 }
 
+// queueAhead puts cl in the Outbox before its call is made with cctx, due
+// a first retry's delay after cctx's deadline (or a lease from now without
+// one), when the call will have ended, and reports whether it did. If the
+// call fails for a passing reason, queue brings the Due forward.
+func (c *Client) queueAhead(ctx, cctx context.Context, id string, cl *call) bool {
+	now := time.Now()
+	end, ok := cctx.Deadline()
+	if !ok {
+		end = now.Add(c.box.lease)
+	}
+	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(end, 0), Data: c.box.seal(id, cl)}
+	return c.box.outbox.Enqueue(ctx, e) == nil
+}
+
+// unqueue removes the entry of a call Cognito has answered for good. If
+// that fails, the call is made again from the Outbox, which is harmless:
+// Cognito answers it as done, or ends what began since.
+func (c *Client) unqueue(ctx context.Context, id string) {
+	if err := c.box.outbox.Complete(ctx, id); err != nil {
+		c.log(ctx, slog.LevelWarn, "signout: outbox entry of a call made not removed", slog.String("id", id),
+			slog.String("error", storeError(ctx, "Outbox", err).Error()))
+	}
+}
+
 // queue puts cl in the Outbox after Cognito failed it with cause, a
-// retryable *Error, and returns the error the caller gets: ErrQueued
-// keeping cause's details, or cause when cl could not be queued.
-func (c *Client) queue(ctx context.Context, id string, cl *call, cause error) error {
+// retryable *Error, or brings forward the Due of the entry queueAhead put
+// there (ahead), and returns the error the caller gets: ErrQueued keeping
+// cause's details, or cause when cl could not be queued.
+func (c *Client) queue(ctx context.Context, id string, cl *call, cause error, ahead bool) error {
 	var ce *Error
 	if c.box == nil || !errors.As(cause, &ce) {
 		return cause
@@ -312,8 +339,13 @@ func (c *Client) queue(ctx context.Context, id string, cl *call, cause error) er
 	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(now, 0)}
 	e.Data = c.box.seal(id, cl)
 	if err := c.box.outbox.Enqueue(ctx, e); err != nil {
-		c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
-		return cause
+		if !ahead {
+			c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
+			return cause
+		}
+		// Queued all the same, for a retry after the call's deadline.
+		c.log(ctx, slog.LevelWarn, "signout: queued call not brought forward", slog.String("op", cl.Op),
+			slog.String("error", storeError(ctx, "Outbox", err).Error()))
 	}
 	c.box.queued.Add(1)
 	select {

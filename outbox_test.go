@@ -277,7 +277,7 @@ func TestOutboxSealsWhatItKeeps(t *testing.T) {
 
 	store.mu.Lock()
 	defer store.mu.Unlock()
-	require.Len(t, store.given, 4, "two enqueued, two rescheduled")
+	require.Len(t, store.given, 6, "each call queued before it was made and again after it failed, then put back once")
 	for _, e := range store.given {
 		text := fmt.Sprintf("%+v %s", e, e.Data)
 		for _, secret := range []string{s.AccessToken, s.RefreshToken, srv.ClientSecret, "alice.liddell", claim(t, s.AccessToken, "sub"),
@@ -287,6 +287,43 @@ func TestOutboxSealsWhatItKeeps(t *testing.T) {
 		assert.Len(t, e.ID, 32)
 	}
 	assert.Empty(t, store.noDeadlines, "store calls without a deadline")
+}
+
+// TestOutboxQueuesBeforeTheCall: while Cognito holds a recorded
+// sign-out's call, the call waits in the outbox already, so that another
+// Client makes it should this process die; once Cognito has answered, it
+// is gone.
+func TestOutboxQueuesBeforeTheCall(t *testing.T) {
+	t.Parallel() // it waits for the stand-in, not on the CPU
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	store := revocation.New()
+	c := recordingClient(t, srv, store, signout.WithRetryMaxAttempts(1))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		op    string
+		reach signout.Reach
+	}{{"GlobalSignOut", signout.AllSessions}, {"RevokeToken", signout.ThisSession}} {
+		s := srv.SignIn("alice")
+		srv.InjectFault(tc.op, signouttest.Fault{Mode: signouttest.Slow, Delay: 300 * time.Millisecond, Times: 1})
+		calls := srv.Requests(tc.op)
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Logout(ctx, s.AccessToken, s.RefreshToken, tc.reach)
+			done <- err
+		}()
+		require.Eventually(t, func() bool { return srv.Requests(tc.op) > calls }, 5*time.Second, time.Millisecond, "%s is sent", tc.op)
+		n, _, err := store.Pending(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "%s is in the outbox while Cognito holds it", tc.op)
+		require.NoError(t, <-done)
+		n, _, err = store.Pending(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n, "%s is gone once Cognito answered", tc.op)
+	}
+	st, err := c.OutboxStats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, signout.OutboxStats{}, st, "nothing counted as queued")
 }
 
 // TestOutboxSharedByClients: an entry outlives the Client that queued it,

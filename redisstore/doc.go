@@ -2,7 +2,7 @@
 // API servers through Redis, while each server checks tokens against a
 // local view: no network round trip per request.
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	store, err := redisstore.New(ctx, rdb) // returns once every live record is loaded
 //	if err != nil { return err }
 //	defer store.Close()
@@ -41,4 +41,45 @@
 // (its middleware answers 503), except for tokens the view already knows
 // to be revoked, which are refused as revoked. [WithFailOpen] answers from
 // the view however old it is instead.
+//
+// # Outbox
+//
+// A Store is also a signout.Outbox for the fleet: give it to
+// signout.WithOutbox too, with the same signout.WithOutboxKey in every
+// process, and a Cognito call that failed for a passing reason waits in
+// Redis until a Client of any process makes it:
+//
+//	c, _ := signout.New(signout.WithPool(userPoolID), signout.WithRevocationStore(store),
+//		signout.WithOutbox(store), signout.WithOutboxKey(key)) // key: 32 bytes, the same everywhere
+//	defer c.Close()
+//
+// Each entry is a hash (PREFIXoutbox:entry:ID) and three sorted sets order
+// the entries: by Due, by the end of their lease, by Created. Each of
+// [Store.Enqueue], [Store.Claim], [Store.Reschedule], [Store.Complete] and
+// [Store.Pending] is one Lua script, one atomic step on the server: two
+// Claims racing from any processes never lease the same entry. Due and
+// lease times are compared with the Redis server's clock (TIME, read in
+// the script), not with the processes' clocks. An entry leased by a
+// process that was killed is claimable again when its lease ends. Run
+// Redis with persistence (appendonly yes, appendfsync always) and an entry
+// a caller was told is queued survives a Redis restart. It needs Redis 5
+// or later.
+//
+// No token, client secret or user id is stored in the clear. An entry
+// holds its ID (an HMAC of the call, keyed by WithOutboxKey), its times and
+// attempts, the random name the Client leases under, and its Data, sealed
+// by the Client with AES-256-GCM before Enqueue sees it. A revocation
+// record holds a user pool id, a user's sub or a session's origin_jti, and
+// times: what every verifier needs to refuse tokens, never a token.
+//
+// # Deadlines
+//
+// Every call into the Store ends by its context's deadline, as
+// signout.WithTimeout and the logout handler's timeout need, even when
+// Redis hangs. go-redis honours deadlines only when told to, so New
+// refuses a client built without ContextTimeoutEnabled: true. It refuses
+// rather than repairs: the client is the application's, with its pool,
+// hooks, TLS and failover settings, and a copy built with the flag would
+// be a second pool that skips them, while a call abandoned at its deadline
+// would run on and hold its connection.
 package redisstore

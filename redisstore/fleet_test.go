@@ -39,7 +39,7 @@ const (
 // address, then serves until its standard input closes.
 func fleetServer() int {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("FLEET_REDIS"), DialTimeout: time.Second})
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("FLEET_REDIS"), DialTimeout: time.Second, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	store, err := New(startCtx, rdb)
@@ -90,7 +90,7 @@ type apiProcess struct {
 func startAPI(t *testing.T, env []string, stderr io.Writer) *apiProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append(env, fleetChildEnv+"=1")...)
+	cmd.Env = append(append(os.Environ(), fleetChildEnv+"=1"), env...) // env may name another child
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

@@ -19,9 +19,10 @@ import (
 	"github.com/cognitogo/signout/revocation"
 )
 
-// Store is a signout.RevocationStore shared through Redis, and a
-// verify.RevocationStore that answers from a local view. It is safe for
-// concurrent use. Make one per process with New and Close it when done.
+// Store is a signout.RevocationStore shared through Redis, a
+// verify.RevocationStore that answers from a local view, and a
+// signout.Outbox in Redis. It is safe for concurrent use. Make one per
+// process with New and Close it when done.
 type Store struct {
 	rdb      *redis.Client
 	local    *revocation.Store
@@ -31,6 +32,9 @@ type Store struct {
 	bound    time.Duration
 	failOpen bool
 	now      func() time.Time
+	// clockOffset shifts the Redis server's clock as the outbox reads it:
+	// tests move time with it.
+	clockOffset time.Duration
 
 	// fresh is the Unix nanosecond time T (by now) such that every record
 	// written to Redis before T is in local.
@@ -61,9 +65,12 @@ type record struct {
 // New starts a Store on rdb and returns once the Store has subscribed and
 // loaded every live record, or with an error when ctx ends first: an
 // *signout.Error matching signout.ErrTimeout or signout.ErrNetwork, or
-// signout.ErrInvalidOption for a bad option. rdb stays the caller's: Close
-// does not close it. Cluster clients are not supported; a failover
-// (Sentinel) client is a *redis.Client and works.
+// signout.ErrInvalidOption for a bad option. rdb must be built with
+// ContextTimeoutEnabled: true, without which go-redis ignores the
+// deadlines of contexts and a hung Redis holds every call for its
+// ReadTimeout; New refuses it, with ErrInvalidOption. rdb stays the
+// caller's: Close does not close it. Cluster clients are not supported; a
+// failover (Sentinel) client is a *redis.Client and works.
 func New(ctx context.Context, rdb *redis.Client, opts ...Option) (*Store, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -74,6 +81,10 @@ func New(ctx context.Context, rdb *redis.Client, opts ...Option) (*Store, error)
 	}
 	if rdb == nil {
 		return nil, &signout.Error{Op: "New", Kind: signout.ErrInvalidOption, Message: "nil *redis.Client"}
+	}
+	if !rdb.Options().ContextTimeoutEnabled {
+		return nil, &signout.Error{Op: "New", Kind: signout.ErrInvalidOption,
+			Message: "the *redis.Client ignores the deadlines of contexts: set ContextTimeoutEnabled: true in its redis.Options"}
 	}
 	return start(ctx, rdb, o, time.Now)
 }

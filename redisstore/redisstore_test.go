@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"sync"
@@ -22,12 +24,17 @@ import (
 	"github.com/cognitogo/signout"
 	"github.com/cognitogo/signout/internal/redistest"
 	"github.com/cognitogo/signout/internal/testenv"
+	"github.com/cognitogo/signout/signouthttp"
+	"github.com/cognitogo/signout/signouttest"
 	"github.com/cognitogo/signout/verify"
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(fleetChildEnv) == "1" {
+	switch os.Getenv(fleetChildEnv) {
+	case "1":
 		os.Exit(fleetServer())
+	case apiChild:
+		os.Exit(apiServer())
 	}
 	goleak.VerifyTestMain(testenv.Main(m))
 }
@@ -44,7 +51,7 @@ var before = time.Now().Add(-time.Hour)
 
 func client(t *testing.T, srv *redistest.Server) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
@@ -370,7 +377,7 @@ func TestSilentRedisResubscribes(t *testing.T) {
 	h := newHooks()
 	// A long read timeout: the new subscription's handshake waits for the
 	// hung server all along.
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, ReadTimeout: time.Minute, MaxRetries: -1})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, ReadTimeout: time.Minute, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
 	rdb.AddHook(h)
 	clk := &clock{t: time.Now()}
@@ -480,7 +487,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rdb := redis.NewClient(&redis.Options{})
+			rdb := redis.NewClient(&redis.Options{ContextTimeoutEnabled: true})
 			defer rdb.Close()
 			_, err := New(context.Background(), rdb, tc.opts...)
 			require.ErrorIs(t, err, signout.ErrInvalidOption)
@@ -537,4 +544,133 @@ func TestRedisErrorKinds(t *testing.T) {
 			assert.Equal(t, "Revoke", se.Op)
 		})
 	}
+}
+
+func TestNewRefusesAClientThatIgnoresDeadlines(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	s, err := New(context.Background(), rdb)
+	assert.Nil(t, s)
+	require.ErrorIs(t, err, signout.ErrInvalidOption)
+	var se *signout.Error
+	require.True(t, errors.As(err, &se))
+	assert.Equal(t, "New", se.Op)
+	assert.Contains(t, se.Message, "ContextTimeoutEnabled: true")
+}
+
+// frozenClient returns a client of srv that would wait a minute for a
+// frozen server if it ignored its contexts' deadlines.
+func frozenClient(t *testing.T, srv *redistest.Server) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, ReadTimeout: time.Minute,
+		ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// returnsBy runs call with a context whose deadline is d from now (none
+// for 0), and returns its error and how long it took. It fails the test
+// when call is still running 10 seconds later: the client's ReadTimeout is
+// a minute.
+func returnsBy(t *testing.T, d time.Duration, call func(ctx context.Context) error) (time.Duration, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if d > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), d)
+	}
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- call(ctx) }()
+	select {
+	case err := <-done:
+		return time.Since(start), err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running after 10s")
+		return 0, nil
+	}
+}
+
+// TestStoreCallsEndByTheirDeadline: with Redis stopped (SIGSTOP), every
+// call of the Store returns an error matching signout.ErrTimeout by its
+// context's deadline.
+func TestStoreCallsEndByTheirDeadline(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStoreOn(t, frozenClient(t, srv), time.Now)
+	ctx := context.Background()
+	now := time.Now()
+	require.NoError(t, s.Enqueue(ctx, entry("a", now, now))) // the connections are open
+	srv.Freeze()
+	t.Cleanup(srv.Thaw) // before the store's Close
+
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"Revoke", func(ctx context.Context) error {
+			return s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()})
+		}},
+		{"Enqueue", func(ctx context.Context) error { return s.Enqueue(ctx, entry("b", now, now)) }},
+		{"Claim", func(ctx context.Context) error { _, err := s.Claim(ctx, "p", time.Minute, 1); return err }},
+		{"Reschedule", func(ctx context.Context) error { return s.Reschedule(ctx, "p", entry("a", now, now)) }},
+		{"Complete", func(ctx context.Context) error { return s.Complete(ctx, "a") }},
+		{"Pending", func(ctx context.Context) error { _, _, err := s.Pending(ctx); return err }},
+		{"Sync", s.Sync},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			took, err := returnsBy(t, 200*time.Millisecond, tc.call)
+			require.ErrorIs(t, err, signout.ErrTimeout)
+			var se *signout.Error
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, tc.name, se.Op)
+			t.Logf("%s returned after %v with a 200ms deadline", tc.name, took.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestSignOutKeepsItsDeadlineWithRedisFrozen is issue 18's failure 6: with
+// Redis stopped (SIGSTOP), SignOut with WithTimeout(1s), and the logout
+// handler with its WithTimeout(1s), return within their second, not when
+// the client's read timeout ends, and say the sign-out is not done.
+func TestSignOutKeepsItsDeadlineWithRedisFrozen(t *testing.T) {
+	srv := redistest.Start(t)
+	cognito := signouttest.NewServer()
+	t.Cleanup(cognito.Close)
+	store := newStoreOn(t, frozenClient(t, srv), time.Now)
+	c, err := signout.New(signout.WithEndpoint(cognito.URL), signout.WithAppClient(cognito.ClientID, ""),
+		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store),
+		signout.WithTimeout(time.Second))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	logout, err := signouthttp.New(c, signouthttp.WithTokenCookies("access_token", "refresh_token"),
+		signouthttp.WithTimeout(time.Second))
+	require.NoError(t, err)
+	// The JWKS is fetched, and Redis's connections opened, before the freeze.
+	require.NoError(t, c.SignOut(context.Background(), cognito.SignIn("before").AccessToken))
+	srv.Freeze()
+	t.Cleanup(srv.Thaw) // before the store's and the Client's Close
+
+	tokens := cognito.SignIn("alice")
+	took, err := returnsBy(t, 0, func(ctx context.Context) error { return c.SignOut(ctx, tokens.AccessToken) })
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, signout.ErrQueued, "not recorded, so not queued")
+	var se *signout.Error
+	require.True(t, errors.As(err, &se))
+	assert.True(t, se.Retryable(), "not done: retry")
+	t.Logf("SignOut with WithTimeout(1s), Redis frozen: %v after %v", err, took.Round(time.Millisecond))
+
+	tokens = cognito.SignIn("bob")
+	var code int
+	took, _ = returnsBy(t, 0, func(ctx context.Context) error {
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/logout", nil)
+		req.AddCookie(&http.Cookie{Name: "access_token", Value: tokens.AccessToken})
+		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: tokens.RefreshToken})
+		rec := httptest.NewRecorder()
+		logout.ServeHTTP(rec, req)
+		code = rec.Code
+		return nil
+	})
+	assert.Equal(t, http.StatusServiceUnavailable, code, "the logout is not done")
+	t.Logf("the logout handler with WithTimeout(1s), Redis frozen: %d after %v", code, took.Round(time.Millisecond))
 }

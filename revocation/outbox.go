@@ -19,15 +19,20 @@ type queued struct {
 }
 
 // Enqueue adds e to the Store's outbox, unless an entry with its ID is
-// there. See signout.Outbox.
+// there, whose Due it brings forward to e's when no lease holds it. See
+// signout.Outbox.
 func (s *Store) Enqueue(_ context.Context, e signout.OutboxEntry) error {
 	if e.ID == "" {
 		return invalid("OutboxEntry.ID is empty")
 	}
+	now := s.now()
 	s.omu.Lock()
 	defer s.omu.Unlock()
-	if _, ok := s.outbox[e.ID]; !ok {
+	switch q, ok := s.outbox[e.ID]; {
+	case !ok:
 		s.outbox[e.ID] = &queued{e: e}
+	case e.Due.Before(q.e.Due) && !q.until.After(now):
+		q.e.Due = e.Due
 	}
 	return nil
 }

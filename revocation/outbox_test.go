@@ -89,6 +89,33 @@ func TestOutboxEnqueueKeepsTheFirst(t *testing.T) {
 	require.Error(t, s.Enqueue(ctx, signout.OutboxEntry{}), "an entry needs an ID")
 }
 
+// TestOutboxEnqueueBringsForward: an entry queued again with an earlier
+// Due is due then, unless a lease holds it.
+func TestOutboxEnqueueBringsForward(t *testing.T) {
+	s, clk := newClocked()
+	ctx := context.Background()
+	require.NoError(t, s.Enqueue(ctx, pending("a", time.Hour)))
+	earlier := pending("a", time.Minute)
+	earlier.Data = []byte("second")
+	require.NoError(t, s.Enqueue(ctx, earlier))
+	clk.Add(time.Minute)
+	got, err := s.Claim(ctx, "p1", time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "due a minute from t0, not an hour")
+	assert.Equal(t, []byte("sealed a"), got[0].Data, "the first entry, brought forward")
+
+	require.NoError(t, s.Enqueue(ctx, pending("a", 0)))
+	got, err = s.Claim(ctx, "p2", time.Minute, 10)
+	require.NoError(t, err)
+	assert.Empty(t, got, "leased: not brought forward")
+	require.NoError(t, s.Reschedule(ctx, "p1", pending("a", time.Hour)))
+	clk.Add(time.Minute)
+	require.NoError(t, s.Enqueue(ctx, pending("a", 0)))
+	got, err = s.Claim(ctx, "p2", time.Minute, 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 1, "no lease: brought forward")
+}
+
 // TestOutboxLeaseEnds: an entry whose holder stopped is claimable once
 // its lease ends, and the stopped holder can no longer put it back.
 func TestOutboxLeaseEnds(t *testing.T) {

@@ -19,14 +19,17 @@ import (
 
 // Server is a redis-server run for one test. Persistence is on: every write
 // is appended to an AOF and fsynced before Redis answers, so what was
-// written survives Kill.
+// written survives Kill. What Redis writes to disk is left uncompressed
+// (an AOF of commands only, RDB strings without LZF), so that a test can
+// search it for secrets.
 type Server struct {
 	// Addr is host:port on the loopback interface.
 	Addr string
+	// Dir is the directory Redis keeps its files in.
+	Dir string
 
 	t    testing.TB
 	bin  string
-	dir  string
 	port int
 
 	mu     sync.Mutex
@@ -41,7 +44,7 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := testenv.Redis.Find(t)
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, bin: bin, Dir: t.TempDir(), port: freePort(t)}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
 	t.Cleanup(s.Kill)
 	s.Restart()
@@ -94,8 +97,9 @@ func (s *Server) Restart() {
 	}
 	out := &bytes.Buffer{}
 	cmd := exec.Command(s.bin,
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(s.port), "--dir", s.dir,
+		"--bind", "127.0.0.1", "--port", strconv.Itoa(s.port), "--dir", s.Dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
+		"--aof-use-rdb-preamble", "no", "--rdbcompression", "no",
 		"--daemonize", "no", "--logfile", "", "--databases", "1")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

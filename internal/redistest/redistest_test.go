@@ -2,7 +2,12 @@ package redistest
 
 import (
 	"bufio"
+	"bytes"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +57,64 @@ func TestFreezeAndThaw(t *testing.T) {
 	assert.Equal(t, "+PONG\r\n", do(t, s.Addr, "PING"))
 	s.Freeze()
 	s.Kill() // a frozen server can be killed
+}
+
+// rewritten reports whether the server has no AOF rewrite under way or
+// waiting, and rewrote its AOF once.
+func rewritten(t *testing.T, addr string) bool {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	_, err = c.Write([]byte("INFO persistence\r\n"))
+	require.NoError(t, err)
+	r := bufio.NewReader(c)
+	_, err = r.ReadString('\n') // the bulk string's length
+	require.NoError(t, err)
+	info := map[string]string{}
+	for {
+		line, err := r.ReadString('\n')
+		require.NoError(t, err)
+		line = strings.TrimSpace(line)
+		if line == "" && len(info) > 0 {
+			break
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			info[k] = v
+		}
+	}
+	return info["aof_rewrite_in_progress"] == "0" && info["aof_rewrite_scheduled"] == "0" && info["aof_last_bgrewrite_status"] == "ok" &&
+		info["aof_rewrites"] == "1"
+}
+
+// filesHold reports whether a file in dir, or below it, holds s.
+func filesHold(t *testing.T, dir, s string) bool {
+	t.Helper()
+	found := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		found = found || bytes.Contains(b, []byte(s))
+		return err
+	})
+	require.NoError(t, err)
+	return found
+}
+
+// TestFilesArePlain: what Redis writes to Dir can be searched as it is,
+// after an AOF rewrite too.
+func TestFilesArePlain(t *testing.T) {
+	s := Start(t)
+	value := strings.Repeat("plain-", 20) // LZF would compress it
+	assert.Equal(t, "+OK\r\n", do(t, s.Addr, "SET k "+value))
+	assert.True(t, filesHold(t, s.Dir, value), "in the AOF")
+	assert.Equal(t, "+Background append only file rewriting started\r\n", do(t, s.Addr, "BGREWRITEAOF"))
+	require.Eventually(t, func() bool { return rewritten(t, s.Addr) }, 10*time.Second, 10*time.Millisecond, "the rewrite ends")
+	s.Kill()
+	s.Restart()
+	assert.Equal(t, value+"\r\n", do(t, s.Addr, "GET k"))
+	assert.True(t, filesHold(t, s.Dir, value), "in the rewritten AOF")
 }
