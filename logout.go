@@ -81,7 +81,7 @@ func (r Reach) String() string {
 //     asked for, and they are recorded.
 //   - (reach, an error matching ErrQueued): they are recorded, and the
 //     Cognito call, which failed for a passing reason (throttled, a 5xx,
-//     a timeout, no network), waits in the Outbox (WithOutbox) until
+//     a timeout, no network), waits in the store's outbox until
 //     Cognito confirms.
 //   - any other error: not done as asked, and reach says what Cognito
 //     ended. Op "RevocationStore" or "JWKS" means that Cognito ended the
@@ -262,7 +262,7 @@ func (l *logout) endAll() error {
 	return c.queue(l.ctx, id, cl, err)
 }
 
-// callID names a call in the Outbox; "" without one.
+// callID names a call in the outbox; "" without one.
 func (c *Client) callID(parts ...string) string {
 	if c.box == nil {
 		return ""

@@ -134,7 +134,7 @@ func TestLogoutRefusesBadInput(t *testing.T) {
 }
 
 func TestLogoutRecordsWhatEnded(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
@@ -191,7 +191,7 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 // signature does not verify, are recorded nowhere, so the victim stays
 // signed in at the application's API too.
 func TestLogoutRecordsOnlyVerifiedTokens(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),

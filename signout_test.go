@@ -595,8 +595,10 @@ func TestSignOutLogs(t *testing.T) {
 	assert.False(t, redact.Contains(out, tok))
 }
 
-// memStore is a RevocationStore that keeps what it is given.
+// memStore is a RevocationStore that keeps the records it is given, and
+// its outbox in a revocation.Store.
 type memStore struct {
+	*revocation.Store
 	mu          sync.Mutex
 	recs        []signout.Revocation
 	err         error
@@ -627,9 +629,6 @@ func recordingClient(t *testing.T, srv *signouttest.Server, store signout.Revoca
 	t.Helper()
 	base := []signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, srv.ClientSecret),
 		signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID)}
-	if o, ok := store.(signout.Outbox); ok {
-		base = append(base, signout.WithOutbox(o))
-	}
 	c, err := signout.New(append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -713,7 +712,7 @@ func (r *router) RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, o ..
 }
 
 func TestSignOutRecordsTheSignOut(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID))
