@@ -140,6 +140,7 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
 		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	ctx := context.Background()
 	logout := func(at, rt string, reach signout.Reach) signout.Reach {
 		t.Helper()
@@ -197,6 +198,7 @@ func TestLogoutRecordsOnlyVerifiedTokens(t *testing.T) {
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
 		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	victim, attacker := srv.SignIn("victim"), srv.SignIn("mallory")
 
 	parts := strings.Split(attacker.AccessToken, ".")

@@ -717,6 +717,7 @@ func TestSignOutRecordsTheSignOut(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	before := time.Now()
 	tok := srv.SignIn("alice").AccessToken
 	require.NoError(t, c.SignOut(context.Background(), tok))
@@ -996,6 +997,7 @@ func TestSignOutRefusesForeignPools(t *testing.T) {
 	c, err := signout.New(signout.WithCognitoAPI(&router{pools: map[string]*signouttest.Server{ours.Issuer: ours, theirs.Issuer: theirs}, fallback: ours}),
 		signout.WithAppClient(ours.ClientID, ""), signout.WithRevocationStore(store), signout.WithPool(ours.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	refused := apiOf(t, theirs, store)
 	for _, reach := range []signout.Reach{signout.ThisSession, signout.AllSessions} {
 		s := theirs.SignIn("mallory")

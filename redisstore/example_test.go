@@ -33,6 +33,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer client.Close()
 
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	http.Handle("/api/", v.Middleware(api)) // a token signed out on any server is refused here
