@@ -114,6 +114,7 @@ func TestSignatureKeysThroughTheClientsTransport(t *testing.T) {
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithHTTPClient(&http.Client{Transport: rec}),
 		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.SignOut(context.Background(), srv.SignIn("alice").AccessToken))
 	assert.Equal(t, []string{"GET /" + srv.UserPoolID + "/.well-known/jwks.json", "POST /"}, rec.requests)
 }
@@ -174,6 +175,7 @@ func TestSignatureKeysFromAReplica(t *testing.T) {
 	c, err := signout.New(signout.WithHTTPClient(srv.HTTPClient()), signout.WithReplicaRegions(srv.UserPoolID, rep.Region),
 		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithTimeout(2*time.Second))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.SignOut(context.Background(), alice.AccessToken))
 	assert.Equal(t, 1, rep.Requests("JWKS"))
 	revoked, err := store.Revoked(srv.UserPoolID, claim(t, alice.AccessToken, "sub"), "", time.Now().Add(-time.Minute))

@@ -40,7 +40,7 @@
 //	case err == nil, errors.Is(err, signout.ErrTokenRevoked):
 //		// signed out, now or before
 //	case errors.Is(err, signout.ErrQueued):
-//		// signed out at your API; Cognito will be told (see WithOutbox)
+//		// signed out at your API; Cognito will be told
 //	case errors.Is(err, signout.ErrNotAuthorized):
 //		// the token cannot sign anyone out: expired, invalid, wrong scope
 //	default:
@@ -74,7 +74,7 @@
 // [WithAWSConfig] to reuse an application's aws.Config (its RetryMode
 // included), and [WithCognitoAPI] to inject an SDK client or a mock; for
 // sign-outs that hold at your API: [WithPool], [WithRevocationStore],
-// [WithOutbox], [WithOutboxKey], [WithOutboxRate], [WithAdmin] and
+// [WithOutboxKey], [WithOutboxRate], [WithAdmin] and
 // [WithRefreshTokenValidity]. The defaults suit a logout handler. New
 // reports a bad option, or one missing an option it needs, as an [*Error]
 // matching [ErrInvalidOption] whose Op names the option.
@@ -94,9 +94,9 @@
 //
 // # Carried to Cognito
 //
-// With [WithOutbox], a Cognito call that fails for a passing reason
-// (throttled, a 5xx, a timeout, no network) after its sessions were
-// recorded is kept in an [Outbox] and the call returns an error matching
+// With a store, a Cognito call that fails for a passing reason (throttled,
+// a 5xx, a timeout, no network) after its sessions were recorded is kept
+// in the store's outbox, and the call returns an error matching
 // [ErrQueued]: the user is signed out at your API, and the Client retries
 // the call in the background, paced below Cognito's quotas
 // ([WithOutboxRate]), until Cognito confirms. Close the Client to stop it.

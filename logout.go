@@ -81,7 +81,7 @@ func (r Reach) String() string {
 //     asked for, and they are recorded.
 //   - (reach, an error matching ErrQueued): they are recorded, and the
 //     Cognito call, which failed for a passing reason (throttled, a 5xx,
-//     a timeout, no network), waits in the Outbox (WithOutbox) until
+//     a timeout, no network), waits in the store's outbox until
 //     Cognito confirms.
 //   - any other error: not done as asked, and reach says what Cognito
 //     ended. Op "RevocationStore" or "JWKS" means that Cognito ended the
@@ -284,7 +284,7 @@ func (l *logout) send(id string, cl *call, do func(ctx context.Context) error) e
 	return err
 }
 
-// callID names a call in the Outbox; "" without one.
+// callID names a call in the outbox; "" without one.
 func (c *Client) callID(parts ...string) string {
 	if c.box == nil {
 		return ""

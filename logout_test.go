@@ -135,12 +135,13 @@ func TestLogoutRefusesBadInput(t *testing.T) {
 }
 
 func TestLogoutRecordsWhatEnded(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
 		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	ctx := context.Background()
 	logout := func(at, rt string, reach signout.Reach) signout.Reach {
 		t.Helper()
@@ -192,12 +193,13 @@ func TestLogoutRecordsWhatEnded(t *testing.T) {
 // signature does not verify, are recorded nowhere, so the victim stays
 // signed in at the application's API too.
 func TestLogoutRecordsOnlyVerifiedTokens(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""), signout.WithRevocationStore(store),
 		signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	victim, attacker := srv.SignIn("victim"), srv.SignIn("mallory")
 
 	parts := strings.Split(attacker.AccessToken, ".")

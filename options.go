@@ -44,11 +44,10 @@ type options struct {
 	replicas         map[string][]string // by user pool id
 	pools            []string            // user pool ids, in the order given
 	admin            Admin
-	outbox           Outbox
 	outboxKey        []byte
 	rates            map[string]float64 // the outbox's pace, by quota category
 	refreshValidity  time.Duration
-	retryMin         time.Duration // an Outbox entry's first retry; tests shorten it
+	retryMin         time.Duration // an outbox entry's first retry; tests shorten it
 	retryMax         time.Duration
 
 	given []string // the names of the options given, for conflicts
@@ -123,12 +122,10 @@ func (o *options) check() *Error {
 		return needs("WithRevocationStore", "WithPool", "only the sign-outs of the user pools it names are recorded")
 	case o.admin != nil && len(o.pools) == 0:
 		return needs("WithAdmin", "WithPool", "only tokens whose signature the Client checked name the user to sign out")
-	case o.outbox != nil && o.store == nil:
-		return needs("WithOutbox", "WithRevocationStore", "a call is queued once its sessions are recorded")
 	}
-	for _, name := range []string{"WithOutboxKey", "WithOutboxRate"} {
-		if o.outbox == nil && slices.Contains(o.given, name) {
-			return needs(name, "WithOutbox", "it sets how the outbox is used")
+	for _, name := range []string{"WithOutboxKey", "WithOutboxRate", "WithRefreshTokenValidity"} {
+		if o.store == nil && slices.Contains(o.given, name) {
+			return needs(name, "WithRevocationStore", "it sets how the store's outbox is used")
 		}
 	}
 	switch {
@@ -329,7 +326,7 @@ func WithHTTPClient(c *http.Client) Option {
 
 // WithLogger logs each attempt at slog.LevelDebug (operation, region,
 // endpoint, attempt, status, request id, latency) and each outcome, as
-// --debug does, with tokens and secrets redacted; and the Outbox's events:
+// --debug does, with tokens and secrets redacted; and the outbox's events:
 // each call queued or completed at slog.LevelInfo, each given up at
 // slog.LevelError. Without it nothing is logged.
 func WithLogger(l *slog.Logger) Option {
@@ -405,8 +402,14 @@ func WithAppClient(id, secret string) Option {
 // that an API verifying tokens locally (package verify, reading the same
 // store) refuses the ended sessions' tokens at once. A sign-out is recorded
 // before Cognito is asked, once the access token's signature verified,
-// whatever Cognito answers next, so it needs WithPool. Without it, such an
-// API accepts the tokens until they expire.
+// whatever Cognito answers next, so it needs WithPool. A Cognito call that
+// then fails for a passing reason (throttling, a 5xx, a timeout, no
+// network) waits in the store's outbox, the call returns an error matching
+// ErrQueued, and the Client makes it in the background, paced below
+// Cognito's quotas (WithOutboxRate), until Cognito confirms: the Client
+// runs a goroutine, so Close it when done. Use revocation.Store for one
+// process, the redisstore module for a fleet. Without a store, an API that
+// verifies tokens locally accepts them until they expire.
 func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
 		if o.set("WithRevocationStore", problemIf(store == nil, "nil RevocationStore")) {
@@ -436,7 +439,7 @@ func WithPool(userPoolID string) Option {
 // credentials (Cognito's AdminUserGlobalSignOut), where GlobalSignOut
 // cannot be made with the user's access token: one without the
 // aws.cognito.signin.user.admin scope (as managed login issues them), or
-// one that expired while its sign-out waited in the Outbox. Only tokens
+// one that expired while its sign-out waited in the outbox. Only tokens
 // whose signature the Client checked name the user, so it needs WithPool.
 // An *admin.Client implements Admin; give it no admin.WithRevocationStore,
 // as the Client records the sign-out itself. Its credentials need
@@ -449,31 +452,13 @@ func WithAdmin(a Admin) Option {
 	}
 }
 
-// WithOutbox keeps the Cognito calls that fail for a passing reason
-// (throttling, a 5xx, a timeout, no network) in outbox, once their
-// sessions are recorded, and has the Client retry them in the background,
-// paced below Cognito's quotas (WithOutboxRate), until Cognito confirms:
-// the call then returns an error matching ErrQueued. A recorded
-// sign-out's call is put in outbox before it is made, and taken out once
-// Cognito has answered, so that a process that dies during the call leaves
-// it to the Clients sharing outbox. It needs WithRevocationStore, and is
-// usually the same store: revocation.Store for one process, redisstore for
-// a fleet. The Client then runs a goroutine: Close it when done.
-func WithOutbox(outbox Outbox) Option {
-	return func(o *options) {
-		if o.set("WithOutbox", problemIf(outbox == nil, "nil Outbox")) {
-			o.outbox = outbox
-		}
-	}
-}
-
 // WithOutboxKey sets the AES-256 key (32 bytes, random) that seals what
-// the Client puts in the Outbox: the token a call needs and whom it signs
+// the Client puts in the outbox: the token a call needs and whom it signs
 // out. Clients sharing an outbox, as a fleet sharing a redisstore does,
 // must share the key, or an entry left by one that stopped cannot be read
 // by the others. Without it New makes a random key, which serves an outbox
 // that lives no longer than the Client, as revocation.Store's does. It needs
-// WithOutbox.
+// WithRevocationStore.
 func WithOutboxKey(key []byte) Option {
 	return func(o *options) {
 		if o.set("WithOutboxKey", problemIf(len(key) != 32, "%d bytes; want 32", len(key))) {
@@ -489,12 +474,12 @@ const (
 )
 
 // WithOutboxRate sets how many calls of a Cognito quota category a Client
-// makes from the Outbox a second: "UserUpdate" (GlobalSignOut and
+// makes from the outbox a second: "UserUpdate" (GlobalSignOut and
 // AdminUserGlobalSignOut, whose quota is 25 a second per account and
 // region, shared with every other user update and not adjustable; default
 // 20) or "UserToken" (RevokeToken: quota 120, adjustable; default 100). A
 // fleet's Clients each keep their own pace, so divide by their number.
-// It needs WithOutbox.
+// It needs WithRevocationStore.
 func WithOutboxRate(category string, perSecond float64) Option {
 	return func(o *options) {
 		switch {
@@ -509,7 +494,7 @@ func WithOutboxRate(category string, perSecond float64) Option {
 }
 
 // WithRefreshTokenValidity is how long the app client's refresh tokens
-// last (its RefreshTokenValidity). An Outbox entry is given up that long
+// last (its RefreshTokenValidity). An outbox entry is given up that long
 // after its sign-out, when no refresh token it would end can still be
 // used. Default 30 days, Cognito's default.
 func WithRefreshTokenValidity(d time.Duration) Option {

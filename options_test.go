@@ -57,7 +57,6 @@ func TestOptionValues(t *testing.T) {
 		{"pool id a token", signout.WithPool("eyJhbGciOiJSUzI1NiJ9secretsecret"), "WithPool"},
 		{"empty pool id", signout.WithPool(""), "WithPool"},
 		{"nil admin", signout.WithAdmin(nil), "WithAdmin"},
-		{"nil outbox", signout.WithOutbox(nil), "WithOutbox"},
 		{"short outbox key", signout.WithOutboxKey(make([]byte, 16)), "WithOutboxKey"},
 		{"outbox rate of another category", signout.WithOutboxRate("UserRead", 10), "WithOutboxRate"},
 		{"zero outbox rate", signout.WithOutboxRate("UserUpdate", 0), "WithOutboxRate"},
@@ -134,9 +133,9 @@ func TestOptionNeeds(t *testing.T) {
 	}{
 		{"store without pool", []signout.Option{signout.WithRevocationStore(store)}, "WithRevocationStore"},
 		{"admin without pool", []signout.Option{signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9"))}, "WithAdmin"},
-		{"outbox without store", []signout.Option{signout.WithPool("us-east-1_abc"), signout.WithOutbox(store)}, "WithOutbox"},
-		{"outbox key without outbox", []signout.Option{signout.WithOutboxKey(make([]byte, 32))}, "WithOutboxKey"},
-		{"outbox rate without outbox", []signout.Option{signout.WithOutboxRate("UserToken", 50)}, "WithOutboxRate"},
+		{"outbox key without store", []signout.Option{signout.WithOutboxKey(make([]byte, 32))}, "WithOutboxKey"},
+		{"outbox rate without store", []signout.Option{signout.WithOutboxRate("UserToken", 50)}, "WithOutboxRate"},
+		{"refresh token validity without store", []signout.Option{signout.WithRefreshTokenValidity(time.Hour)}, "WithRefreshTokenValidity"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +145,7 @@ func TestOptionNeeds(t *testing.T) {
 			assert.Contains(t, err.Error(), "needs ")
 		})
 	}
-	c, err := signout.New(signout.WithOutbox(store), signout.WithOutboxKey(make([]byte, 32)), signout.WithRevocationStore(store),
+	c, err := signout.New(signout.WithOutboxKey(make([]byte, 32)), signout.WithRevocationStore(store),
 		signout.WithPool("us-east-1_abc"), signout.WithOutboxRate("UserToken", 50), signout.WithAdmin(newAdmin(t, "http://127.0.0.1:9")))
 	require.NoError(t, err, "all needs met, in any order")
 	require.NoError(t, c.Close())

@@ -25,56 +25,7 @@ import (
 	"github.com/cognitogo/signout/internal/token"
 )
 
-// Outbox keeps the Cognito calls of sign-outs that Cognito did not confirm
-// for a passing reason, until a Client makes them (see WithOutbox).
-// revocation.Store keeps one in memory for one process; the redisstore
-// module keeps one in Redis for a fleet.
-//
-// The Client seals each entry's Data (AES-256-GCM, see WithOutboxKey): an
-// Outbox never holds a token, nor whom an entry signs out, in the clear.
-// It reads only an entry's ID, Created and Due, and keeps the rest as
-// given.
-//
-// Entries are leased, so that one Client at a time works on each, and an
-// entry outlives a Client that stops, even killed, with it: Claim leases
-// entries, Complete removes one, Reschedule puts one back for later; an
-// entry whose lease ends before either is claimable again.
-//
-// An Outbox must be safe for concurrent use by the Clients of every
-// process that shares it, and make each method atomic: two Claims racing,
-// from any processes, never lease the same entry. Each method is given a
-// context carrying the caller's deadline, and must return by it. Due and
-// lease times are read on the Outbox's own clock, so Clients whose clocks
-// differ by seconds share it safely. An Outbox shared by processes should
-// keep its entries as durably as its records: an entry lost is a sign-out
-// Cognito never hears of. Its errors are logged by the Client that drains
-// it; an Enqueue that fails leaves the caller of SignOut or Logout with
-// Cognito's error, not ErrQueued.
-type Outbox interface {
-	// Enqueue adds e. When an entry with e's ID is present, it keeps that
-	// one and returns nil, only bringing its Due forward to e's when e's is
-	// earlier and no lease holds it: the same call queued twice is one
-	// entry, due at the earlier time.
-	Enqueue(ctx context.Context, e OutboxEntry) error
-	// Claim leases up to max entries whose Due has come and that no lease
-	// holds (or whose lease has ended) to owner, for lease from now,
-	// earliest Due first, and returns them; none is an empty result, not
-	// an error. No other Claim returns a leased entry until its lease ends.
-	Claim(ctx context.Context, owner string, lease time.Duration, max int) ([]OutboxEntry, error)
-	// Reschedule sets the Due, Attempts and Data of the entry with e's ID
-	// to e's and ends its lease, when owner's Claim was the last to lease
-	// it (whether or not the lease has ended). Otherwise, or when the entry
-	// is gone, it changes nothing and returns nil.
-	Reschedule(ctx context.Context, owner string, e OutboxEntry) error
-	// Complete removes the entry with that ID, leased or not, by whomever;
-	// an absent entry is no error.
-	Complete(ctx context.Context, id string) error
-	// Pending returns how many entries the outbox holds, leased or not, and
-	// the Created time of the oldest; zero when it is empty.
-	Pending(ctx context.Context) (n int, oldest time.Time, err error)
-}
-
-// OutboxEntry is one Cognito call waiting in an Outbox.
+// OutboxEntry is one Cognito call waiting in a RevocationStore's outbox.
 type OutboxEntry struct {
 	// ID names the call: 32 lowercase hex digits, the same for the same
 	// call made twice, such as a retried sign-out with the same token.
@@ -83,9 +34,9 @@ type OutboxEntry struct {
 	Created time.Time
 	// Due is when it may be claimed next.
 	Due time.Time
-	// Attempts counts the times a Client made the call from the Outbox.
+	// Attempts counts the times a Client made the call from the outbox.
 	Attempts int
-	// Data is the call, sealed by the Client: opaque to the Outbox, and a
+	// Data is the call, sealed by the Client: opaque to the outbox, and a
 	// few KiB at most.
 	Data []byte
 }
@@ -93,20 +44,20 @@ type OutboxEntry struct {
 // OutboxStats describes a Client's Outbox: what it holds, for every
 // Client that shares it, and what this Client did with it since New.
 type OutboxStats struct {
-	// Pending is how many calls wait in the Outbox; OldestAge how long the
+	// Pending is how many calls wait in the outbox; OldestAge how long the
 	// oldest of them has waited, 0 when none does.
 	Pending   int
 	OldestAge time.Duration
-	// Queued counts the calls this Client put in the Outbox, Completed
+	// Queued counts the calls this Client put in the outbox, Completed
 	// those it saw Cognito confirm (or find nothing left to end), Retried
-	// its calls from the Outbox that failed and were put back for later,
+	// its calls from the outbox that failed and were put back for later,
 	// and GivenUp those it dropped with nothing more to try (each logged
 	// at slog.LevelError with its reason).
 	Queued, Completed, Retried, GivenUp int64
 }
 
-// OutboxStats returns the Outbox's stats (see OutboxStats), or an *Error
-// with Op "Outbox" when the Outbox cannot say. Without WithOutbox it
+// OutboxStats returns the outbox's stats (see OutboxStats), or an *Error
+// with Op "Outbox" when the store cannot say. Without WithRevocationStore it
 // returns zero stats.
 func (c *Client) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	if c.box == nil {
@@ -116,7 +67,7 @@ func (c *Client) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	defer cancel()
 	s := OutboxStats{Queued: c.box.queued.Load(), Completed: c.box.completed.Load(),
 		Retried: c.box.retried.Load(), GivenUp: c.box.givenUp.Load()}
-	n, oldest, err := c.box.outbox.Pending(ctx)
+	n, oldest, err := c.box.store.Pending(ctx)
 	if err != nil {
 		return s, storeError(ctx, "Outbox", err)
 	}
@@ -127,7 +78,7 @@ func (c *Client) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	return s, nil
 }
 
-// Close stops the goroutine that drains the Outbox, cancelling the calls it
+// Close stops the goroutine that drains the outbox, cancelling the calls it
 // is making; their entries are claimable again when their leases end. It
 // returns once the goroutine has ended, and always nil. The Client stays
 // usable: its sign-outs still queue calls, for another Client to make.
@@ -146,10 +97,10 @@ const (
 
 	// drainBatch is how many entries one Claim takes.
 	drainBatch = 16
-	// drainPoll is how often the Outbox is asked for due entries when this
+	// drainPoll is how often the outbox is asked for due entries when this
 	// Client queued none: entries come due, and other Clients queue some.
 	drainPoll = 500 * time.Millisecond
-	// storeTimeout bounds each of the drain's calls into the Outbox and the
+	// storeTimeout bounds each of the drain's calls into the outbox and the
 	// RevocationStore without WithTimeout.
 	storeTimeout = 10 * time.Second
 	// recordMargin is how long before its record would lapse a waiting
@@ -157,9 +108,9 @@ const (
 	recordMargin = 2 * time.Hour
 )
 
-// outbox is a Client's side of its Outbox: sealing, pacing, draining.
+// outbox is a Client's side of its outbox: sealing, pacing, draining.
 type outbox struct {
-	outbox Outbox
+	store  RevocationStore
 	owner  string      // this Client, in leases
 	aead   cipher.AEAD // seals Data
 	idKey  []byte      // keys the HMAC of entry ids
@@ -177,7 +128,7 @@ type outbox struct {
 	queued, completed, retried, givenUp atomic.Int64
 }
 
-// newOutbox prepares o's Outbox; Client.drain starts draining it.
+// newOutbox prepares o's outbox; Client.drain starts draining it.
 func newOutbox(o *options) (*outbox, error) {
 	key := o.outboxKey
 	if key == nil {
@@ -196,7 +147,7 @@ func newOutbox(o *options) (*outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &outbox{outbox: o.outbox, owner: rand.Text(), aead: aead, idKey: idKey.Sum(nil),
+	b := &outbox{store: o.store, owner: rand.Text(), aead: aead, idKey: idKey.Sum(nil),
 		limits: map[string]*rate.Limiter{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		retryMin: o.retryMin, retryMax: o.retryMax}
 	slowest := 0.0
@@ -215,7 +166,7 @@ func newOutbox(o *options) (*outbox, error) {
 	return b, nil
 }
 
-// call is what an OutboxEntry's Data seals: one Cognito call, and the
+// call is what an outboxEntry's Data seals: one Cognito call, and the
 // record that goes with it.
 type call struct {
 	Op        string    `json:"op"`
@@ -301,7 +252,7 @@ func (b *outbox) retryAt(now time.Time, attempts int) time.Time {
 	return now.Add(d/2 + mrand.N(d/2+1))
 }
 
-// queueAhead puts cl in the Outbox before its call is made with cctx, due
+// queueAhead puts cl in the outbox before its call is made with cctx, due
 // a first retry's delay after cctx's deadline (or a lease from now without
 // one), when the call will have ended, and reports whether it did. If the
 // call fails for a passing reason, queue brings the Due forward.
@@ -312,20 +263,20 @@ func (c *Client) queueAhead(ctx, cctx context.Context, id string, cl *call) bool
 		end = now.Add(c.box.lease)
 	}
 	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(end, 0), Data: c.box.seal(id, cl)}
-	return c.box.outbox.Enqueue(ctx, e) == nil
+	return c.box.store.Enqueue(ctx, e) == nil
 }
 
 // unqueue removes the entry of a call Cognito has answered for good. If
-// that fails, the call is made again from the Outbox, which is harmless:
+// that fails, the call is made again from the outbox, which is harmless:
 // Cognito answers it as done, or ends what began since.
 func (c *Client) unqueue(ctx context.Context, id string) {
-	if err := c.box.outbox.Complete(ctx, id); err != nil {
+	if err := c.box.store.Complete(ctx, id); err != nil {
 		c.log(ctx, slog.LevelWarn, "signout: outbox entry of a call made not removed", slog.String("id", id),
 			slog.String("error", storeError(ctx, "Outbox", err).Error()))
 	}
 }
 
-// queue puts cl in the Outbox after Cognito failed it with cause, a
+// queue puts cl in the outbox after Cognito failed it with cause, a
 // retryable *Error, or brings forward the Due of the entry queueAhead put
 // there (ahead), and returns the error the caller gets: ErrQueued keeping
 // cause's details, or cause when cl could not be queued.
@@ -338,7 +289,7 @@ func (c *Client) queue(ctx context.Context, id string, cl *call, cause error, ah
 	cl.LastError = ce.Error()
 	e := OutboxEntry{ID: id, Created: now, Due: c.box.retryAt(now, 0)}
 	e.Data = c.box.seal(id, cl)
-	if err := c.box.outbox.Enqueue(ctx, e); err != nil {
+	if err := c.box.store.Enqueue(ctx, e); err != nil {
 		if !ahead {
 			c.log(ctx, slog.LevelError, "signout: not queued", slog.String("op", cl.Op), slog.String("error", storeError(ctx, "Outbox", err).Error()))
 			return cause
@@ -364,7 +315,7 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, attrs ..
 	}
 }
 
-// drain makes the Outbox's due calls until ctx ends.
+// drain makes the outbox's due calls until ctx ends.
 func (c *Client) drain(ctx context.Context) {
 	defer close(c.box.done)
 	poll := time.NewTimer(0)
@@ -388,7 +339,7 @@ func (c *Client) drain(ctx context.Context) {
 // fails when the one before did not, and one that works again.
 func (c *Client) drainOnce(ctx context.Context, failing *bool) int {
 	sctx, cancel := c.storeContext(ctx)
-	entries, err := c.box.outbox.Claim(sctx, c.box.owner, c.box.lease, drainBatch)
+	entries, err := c.box.store.Claim(sctx, c.box.owner, c.box.lease, drainBatch)
 	switch {
 	case err != nil && !*failing && ctx.Err() == nil:
 		c.log(ctx, slog.LevelError, "signout: outbox unreachable", slog.String("error", storeError(sctx, "Outbox", err).Error()))
@@ -490,7 +441,7 @@ func (c *Client) retry(ctx context.Context, e OutboxEntry) {
 	}
 }
 
-// send makes cl's call with one attempt: the Outbox retries, at its pace.
+// send makes cl's call with one attempt: the outbox retries, at its pace.
 // The Client has what the call needs (see retry).
 func (c *Client) send(ctx context.Context, cl *call) error {
 	once := func(o *cip.Options) { o.Retryer = aws.NopRetryer{} }
@@ -549,7 +500,7 @@ func (c *Client) finish(ctx context.Context, e OutboxEntry, cl *call) {
 			c.log(ctx, slog.LevelWarn, "signout: record not extended", slog.String("id", e.ID), slog.String("error", storeError(sctx, "RevocationStore", err).Error()))
 		}
 	}
-	if err := c.box.outbox.Complete(sctx, e.ID); err != nil {
+	if err := c.box.store.Complete(sctx, e.ID); err != nil {
 		c.log(ctx, slog.LevelWarn, "signout: outbox complete failed", slog.String("id", e.ID), slog.String("error", storeError(sctx, "Outbox", err).Error()))
 	}
 }
@@ -557,7 +508,7 @@ func (c *Client) finish(ctx context.Context, e OutboxEntry, cl *call) {
 func (c *Client) reschedule(ctx context.Context, e OutboxEntry) {
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
-	if err := c.box.outbox.Reschedule(sctx, c.box.owner, e); err != nil {
+	if err := c.box.store.Reschedule(sctx, c.box.owner, e); err != nil {
 		c.log(ctx, slog.LevelWarn, "signout: outbox reschedule failed", slog.String("id", e.ID), slog.String("error", storeError(sctx, "Outbox", err).Error()))
 	}
 }
@@ -568,7 +519,7 @@ func (c *Client) reschedule(ctx context.Context, e OutboxEntry) {
 func (c *Client) release(ctx context.Context, e OutboxEntry) {
 	sctx, cancel := c.storeContext(context.WithoutCancel(ctx))
 	defer cancel()
-	_ = c.box.outbox.Reschedule(sctx, c.box.owner, e)
+	_ = c.box.store.Reschedule(sctx, c.box.owner, e)
 }
 
 // retryableErr reports whether err, an *Error, may succeed later.

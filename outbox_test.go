@@ -504,7 +504,7 @@ func (d *downOutbox) Claim(ctx context.Context, owner string, lease time.Duratio
 	return d.Store.Claim(ctx, owner, lease, max)
 }
 
-// TestOutboxUnreachableLoggedOnce: an Outbox that fails is logged as an
+// TestOutboxUnreachableLoggedOnce: an outbox that fails is logged as an
 // error once, not at every poll, and again when it answers.
 func TestOutboxUnreachableLoggedOnce(t *testing.T) {
 	t.Parallel() // it waits for the outbox, not on the CPU
@@ -562,7 +562,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 			}
 			store := revocation.New()
 			opts := []signout.Option{signout.WithEndpoint(api.URL), signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store),
-				signout.WithOutbox(store), signout.WithOutboxKey(key), signout.WithRetryMaxAttempts(1),
+				signout.WithOutboxKey(key), signout.WithRetryMaxAttempts(1),
 				signout.WithRetryDelays(time.Millisecond, time.Millisecond)}
 			if bc.rate > 0 {
 				opts = append(opts, signout.WithOutboxRate("UserUpdate", bc.rate))

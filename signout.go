@@ -120,7 +120,7 @@ func New(opts ...Option) (*Client, error) {
 			c.keys[pool] = jwks.New(jwks.Config{URLs: jwksURLs(endpoint, pool, o.replicas[pool]), Client: hc})
 		}
 	}
-	if o.outbox != nil {
+	if o.store != nil {
 		box, err := newOutbox(&o)
 		if err != nil {
 			return nil, &Error{Op: "WithOutboxKey", Kind: ErrInvalidOption, Message: err.Error()}

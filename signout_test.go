@@ -596,8 +596,10 @@ func TestSignOutLogs(t *testing.T) {
 	assert.False(t, redact.Contains(out, tok))
 }
 
-// memStore is a RevocationStore that keeps what it is given.
+// memStore is a RevocationStore that keeps the records it is given, and
+// its outbox in a revocation.Store.
 type memStore struct {
+	*revocation.Store
 	mu          sync.Mutex
 	recs        []signout.Revocation
 	err         error
@@ -628,9 +630,6 @@ func recordingClient(t *testing.T, srv *signouttest.Server, store signout.Revoca
 	t.Helper()
 	base := []signout.Option{signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, srv.ClientSecret),
 		signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID)}
-	if o, ok := store.(signout.Outbox); ok {
-		base = append(base, signout.WithOutbox(o))
-	}
 	c, err := signout.New(append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
@@ -714,11 +713,12 @@ func (r *router) RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, o ..
 }
 
 func TestSignOutRecordsTheSignOut(t *testing.T) {
-	store := &memStore{}
+	store := &memStore{Store: revocation.New()}
 	srv := signouttest.NewServer()
 	t.Cleanup(srv.Close)
 	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithRevocationStore(store), signout.WithPool(srv.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	before := time.Now()
 	tok := srv.SignIn("alice").AccessToken
 	require.NoError(t, c.SignOut(context.Background(), tok))
@@ -998,6 +998,7 @@ func TestSignOutRefusesForeignPools(t *testing.T) {
 	c, err := signout.New(signout.WithCognitoAPI(&router{pools: map[string]*signouttest.Server{ours.Issuer: ours, theirs.Issuer: theirs}, fallback: ours}),
 		signout.WithAppClient(ours.ClientID, ""), signout.WithRevocationStore(store), signout.WithPool(ours.UserPoolID))
 	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	refused := apiOf(t, theirs, store)
 	for _, reach := range []signout.Reach{signout.ThisSession, signout.AllSessions} {
 		s := theirs.SignIn("mallory")

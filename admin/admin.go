@@ -26,7 +26,7 @@ type Client struct {
 	api   *cip.Client
 	run   cognito.Runner
 	creds aws.CredentialsProvider
-	store signout.RevocationStore
+	store RevocationStore
 	now   func() time.Time
 }
 
@@ -34,7 +34,7 @@ type Client struct {
 type Option func(*options)
 
 type options struct {
-	store   signout.RevocationStore
+	store   RevocationStore
 	logger  *slog.Logger
 	timeout time.Duration
 	err     error
@@ -53,11 +53,17 @@ func (o *options) problem(name, msg string) {
 	}
 }
 
+// RevocationStore is where a Client records its sign-outs:
+// revocation.Store, a redisstore.Store, or any signout.RevocationStore.
+type RevocationStore interface {
+	Revoke(ctx context.Context, r signout.Revocation) error
+}
+
 // WithRevocationStore records the sign-outs in store, so that an API that
 // verifies tokens locally (package verify, reading the same store) refuses
 // the ended sessions' tokens at once: one Revocation per user for SignOut
 // and for a filtered sweep, one for the whole pool for an unfiltered sweep.
-func WithRevocationStore(store signout.RevocationStore) Option {
+func WithRevocationStore(store RevocationStore) Option {
 	return func(o *options) {
 		if store == nil {
 			o.problem("WithRevocationStore", "nil RevocationStore")

@@ -55,6 +55,7 @@ func ExampleVerifier_Middleware() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer client.Close()
 	if err := client.SignOut(context.Background(), tokens.AccessToken); err != nil {
 		log.Fatal(err)
 	}

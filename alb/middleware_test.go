@@ -39,6 +39,7 @@ func newApp(t *testing.T) *app {
 	require.NoError(t, err)
 	a.client, err = signout.New(signout.WithEndpoint(a.srv.URL), signout.WithPool(a.srv.UserPoolID), signout.WithRevocationStore(a.store))
 	require.NoError(t, err)
+	t.Cleanup(func() { a.client.Close() })
 	return a
 }
 

@@ -44,13 +44,12 @@
 //
 // # Outbox
 //
-// A Store is also a signout.Outbox for the fleet: give it to
-// signout.WithOutbox too, with the same signout.WithOutboxKey in every
-// process, and a Cognito call that failed for a passing reason waits in
-// Redis until a Client of any process makes it:
+// A Store also keeps the fleet's outbox: give every process's Client the
+// same signout.WithOutboxKey, and a Cognito call that failed for a passing
+// reason waits in Redis until a Client of any process makes it:
 //
 //	c, _ := signout.New(signout.WithPool(userPoolID), signout.WithRevocationStore(store),
-//		signout.WithOutbox(store), signout.WithOutboxKey(key)) // key: 32 bytes, the same everywhere
+//		signout.WithOutboxKey(key)) // key: 32 bytes, the same everywhere
 //	defer c.Close()
 //
 // Each entry is a hash (PREFIXoutbox:entry:ID) and three sorted sets order

@@ -38,8 +38,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := signout.New(signout.WithPool("eu-west-1_AbC123"), signout.WithRevocationStore(store),
-		signout.WithOutbox(store), signout.WithOutboxKey(key))
+	client, err := signout.New(signout.WithPool("eu-west-1_AbC123"), signout.WithRevocationStore(store), signout.WithOutboxKey(key))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/cognitogo/signout"
 )
 
-var _ signout.Outbox = (*Store)(nil)
+var _ signout.RevocationStore = (*Store)(nil)
 
 // maxEntryData bounds an entry's Data: the Client's are a few KiB.
 const maxEntryData = 64 << 10
@@ -109,7 +109,7 @@ func (s *Store) key(name string) string { return s.prefix + name }
 
 // Enqueue adds e to the outbox in Redis, unless an entry with its ID is
 // there, whose Due it brings forward to e's when no lease holds it. See
-// signout.Outbox. It returns an *signout.Error:
+// signout.RevocationStore. It returns an *signout.Error:
 // signout.ErrInvalidParameter for an entry without an ID or with more than
 // 64 KiB of Data (nothing is written), or ErrTimeout, ErrNetwork or
 // ErrService when Redis did not take it.
@@ -131,7 +131,7 @@ func (s *Store) Enqueue(ctx context.Context, e signout.OutboxEntry) error {
 }
 
 // Claim leases up to max due entries to owner, for lease from now on the
-// Redis server's clock, earliest Due first. See signout.Outbox. Its errors
+// Redis server's clock, earliest Due first. See signout.RevocationStore. Its errors
 // are as Enqueue's.
 func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, max int) ([]signout.OutboxEntry, error) {
 	if max <= 0 {
@@ -175,7 +175,7 @@ func (s *Store) Reschedule(ctx context.Context, owner string, e signout.OutboxEn
 	return nil
 }
 
-// Complete removes an entry. See signout.Outbox. Its errors are as
+// Complete removes an entry. See signout.RevocationStore. Its errors are as
 // Enqueue's.
 func (s *Store) Complete(ctx context.Context, id string) error {
 	err := completeScript.Run(ctx, s.rdb,
@@ -187,7 +187,7 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 }
 
 // Pending returns how many entries the outbox holds and the Created time
-// of the oldest. See signout.Outbox. Its errors are as Enqueue's.
+// of the oldest. See signout.RevocationStore. Its errors are as Enqueue's.
 func (s *Store) Pending(ctx context.Context) (n int, oldest time.Time, err error) {
 	res, err := pendingScript.Run(ctx, s.rdb, []string{s.key(keyCreated)}, s.key(keyEntry)).Slice()
 	if err != nil {

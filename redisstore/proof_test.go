@@ -102,7 +102,7 @@ func apiServer() int {
 	box := &ownerSpy{Store: store}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	c, err := signout.New(signout.WithEndpoint(endpoint), signout.WithAppClient(clientID, os.Getenv("API_SECRET")),
-		signout.WithPool(pool), signout.WithRevocationStore(store), signout.WithOutbox(box),
+		signout.WithPool(pool), signout.WithRevocationStore(box),
 		signout.WithOutboxKey(key), signout.WithOutboxRate("UserUpdate", rate), signout.WithOutboxRate("UserToken", rate),
 		signout.WithTimeout(callTimeout), signout.WithAdmin(adm),
 		signout.WithLogger(logger))

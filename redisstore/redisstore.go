@@ -20,8 +20,8 @@ import (
 )
 
 // Store is a signout.RevocationStore shared through Redis, a
-// verify.RevocationStore that answers from a local view, and a
-// signout.Outbox in Redis. It is safe for concurrent use. Make one per
+// verify.RevocationStore that answers from a local view, and the
+// outbox of that signout.RevocationStore, in Redis. It is safe for concurrent use. Make one per
 // process with New and Close it when done.
 type Store struct {
 	rdb      *redis.Client

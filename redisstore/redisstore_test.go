@@ -639,7 +639,7 @@ func TestSignOutKeepsItsDeadlineWithRedisFrozen(t *testing.T) {
 	t.Cleanup(cognito.Close)
 	store := newStoreOn(t, frozenClient(t, srv), time.Now)
 	c, err := signout.New(signout.WithEndpoint(cognito.URL), signout.WithAppClient(cognito.ClientID, ""),
-		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store),
+		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store),
 		signout.WithTimeout(time.Second))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })

@@ -3,16 +3,15 @@
 // a network call per request.
 //
 //	store := revocation.New()
-//	c, _ := signout.New(signout.WithPool(userPoolID), signout.WithRevocationStore(store), // records each sign-out
-//		signout.WithOutbox(store)) // and keeps there the Cognito calls to retry
+//	c, _ := signout.New(signout.WithPool(userPoolID), signout.WithRevocationStore(store)) // records each sign-out
 //	defer c.Close()
 //	v, _ := verify.New(verify.WithPool(userPoolID, clientID), verify.WithRevocationStore(store))
 //	http.Handle("/api/", v.Middleware(api)) // a signed-out token now gets 401
 //	_ = c.SignOut(ctx, accessToken)
 //
-// A [Store] is also a signout.Outbox, in memory: the Cognito calls a
-// Client given WithOutbox could not make yet wait there, sealed, until it
-// makes them; they last as long as the process.
+// A [Store] also keeps the outbox, in memory: the Cognito calls a Client
+// could not make yet wait there, sealed, until it makes them; they last as
+// long as the process.
 //
 // A [Store] serves one process. For a fleet of API servers use the redisstore
 // module (github.com/cognitogo/signout/redisstore), which keeps a Store like

@@ -22,7 +22,7 @@ func Example() {
 	store := revocation.New()
 
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID),
-		signout.WithRevocationStore(store), signout.WithOutbox(store))
+		signout.WithRevocationStore(store))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/cognitogo/signout"
 )
 
-var _ signout.Outbox = (*Store)(nil)
+var _ signout.RevocationStore = (*Store)(nil)
 
 // queued is an entry of the outbox and its lease.
 type queued struct {
@@ -20,7 +20,7 @@ type queued struct {
 
 // Enqueue adds e to the Store's outbox, unless an entry with its ID is
 // there, whose Due it brings forward to e's when no lease holds it. See
-// signout.Outbox.
+// signout.RevocationStore.
 func (s *Store) Enqueue(_ context.Context, e signout.OutboxEntry) error {
 	if e.ID == "" {
 		return invalid("OutboxEntry.ID is empty")
@@ -37,7 +37,7 @@ func (s *Store) Enqueue(_ context.Context, e signout.OutboxEntry) error {
 	return nil
 }
 
-// Claim leases up to max due entries to owner. See signout.Outbox.
+// Claim leases up to max due entries to owner. See signout.RevocationStore.
 func (s *Store) Claim(_ context.Context, owner string, lease time.Duration, max int) ([]signout.OutboxEntry, error) {
 	now := s.now()
 	s.omu.Lock()
@@ -59,7 +59,7 @@ func (s *Store) Claim(_ context.Context, owner string, lease time.Duration, max 
 }
 
 // Reschedule puts an entry owner claimed back for e.Due. See
-// signout.Outbox.
+// signout.RevocationStore.
 func (s *Store) Reschedule(_ context.Context, owner string, e signout.OutboxEntry) error {
 	s.omu.Lock()
 	defer s.omu.Unlock()
@@ -72,7 +72,7 @@ func (s *Store) Reschedule(_ context.Context, owner string, e signout.OutboxEntr
 	return nil
 }
 
-// Complete removes an entry. See signout.Outbox.
+// Complete removes an entry. See signout.RevocationStore.
 func (s *Store) Complete(_ context.Context, id string) error {
 	s.omu.Lock()
 	defer s.omu.Unlock()
@@ -81,7 +81,7 @@ func (s *Store) Complete(_ context.Context, id string) error {
 }
 
 // Pending returns how many entries the outbox holds and the Created time
-// of the oldest. See signout.Outbox.
+// of the oldest. See signout.RevocationStore.
 func (s *Store) Pending(context.Context) (n int, oldest time.Time, err error) {
 	s.omu.Lock()
 	defer s.omu.Unlock()

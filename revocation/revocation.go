@@ -17,7 +17,7 @@ const sweepEvery = time.Minute
 const defaultLifetime = 24 * time.Hour
 
 // Store is an in-memory signout.RevocationStore that also answers
-// verify.RevocationStore, and a signout.Outbox for the Cognito calls of
+// verify.RevocationStore, and keeps the outbox of the Cognito calls of
 // the sign-outs it records. It is safe for concurrent use; Revoked does
 // not allocate. Use New to make one.
 type Store struct {

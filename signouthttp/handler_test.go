@@ -715,7 +715,7 @@ func newClient(t *testing.T, srv *signouttest.Server, opts ...signout.Option) si
 // recording returns the options of a Client that records its sign-outs in
 // store and carries failed calls in its outbox.
 func recording(srv *signouttest.Server, store *revocation.Store) []signout.Option {
-	return []signout.Option{signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store)}
+	return []signout.Option{signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store)}
 }
 
 // TestHandlerPlantedCookie: a page on a sibling subdomain plants one junk

@@ -42,35 +42,38 @@ func main() {
 	mux := http.NewServeMux()
 	lb := signouttest.NewALB(srv, mux)
 	defer lb.Close()
-	if err := setup(mux, srv, lb); err != nil {
+	client, err := setup(mux, srv, lb)
+	if err != nil {
 		log.Fatal(err)
 	}
+	defer client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fmt.Printf("Open %s (behind a stand-in load balancer; Cognito stand-in at %s); Ctrl-C to stop.\n", lb.URL, srv.URL)
 	<-ctx.Done()
 }
 
-// setup serves the app on mux, the handler the load balancer forwards to.
-func setup(mux *http.ServeMux, srv *signouttest.Server, lb *signouttest.ALB) error {
+// setup serves the app on mux, the handler the load balancer forwards to,
+// and returns the Client that signs users out, for the caller to Close.
+func setup(mux *http.ServeMux, srv *signouttest.Server, lb *signouttest.ALB) (*signout.Client, error) {
 	// One store in memory for this one process; a fleet would share a
 	// redisstore.Store. The logout records each sign-out in it, and the
 	// access token verifier reads it.
 	store := revocation.New()
-	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
-	if err != nil {
-		return err
-	}
 	access, err := verify.New(verify.WithPool(srv.Issuer, srv.ClientID), verify.WithEndpoint(srv.URL),
 		verify.WithRevocationStore(store))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// In production: alb.New(access, alb.WithLoadBalancer(ARN)); the keys
 	// come from the region's endpoint.
 	v, err := alb.New(access, alb.WithLoadBalancer(lb.ARN), alb.WithKeyEndpoint(lb.KeyURL))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
+	if err != nil {
+		return nil, err
 	}
 	// In production: signouthttp.LogoutURL(userPoolDomain, clientID, "https://app.example.com/").
 	// The user lands on the app's home page, which the load balancer
@@ -81,14 +84,15 @@ func setup(mux *http.ServeMux, srv *signouttest.Server, lb *signouttest.ALB) err
 			log.Printf("logout: ended %v, not all that was asked: %v", ended, err)
 		}))
 	if err != nil {
-		return err
+		client.Close()
+		return nil, err
 	}
 	// The logout is not behind the middleware: a session it refuses must
 	// still be able to log out.
 	mux.Handle("/logout", logout)
 	mux.Handle("GET /{$}", v.Middleware(http.HandlerFunc(home)))
 	mux.Handle("GET /protected", v.Middleware(http.HandlerFunc(protected)))
-	return nil
+	return client, nil
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>

@@ -27,7 +27,9 @@ func startApp(t *testing.T) (*signouttest.Server, *signouttest.ALB) {
 	mux := http.NewServeMux()
 	lb := signouttest.NewALB(srv, mux)
 	t.Cleanup(lb.Close)
-	require.NoError(t, setup(mux, srv, lb))
+	client, err := setup(mux, srv, lb)
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
 	return srv, lb
 }
 

@@ -100,7 +100,7 @@ func newApp(srv *signouttest.Server) (*app, error) {
 	// redisstore.Store instead.
 	store := revocation.New()
 	client, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithAppClient(srv.ClientID, ""),
-		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store), signout.WithOutbox(store))
+		signout.WithPool(srv.UserPoolID), signout.WithRevocationStore(store))
 	if err != nil {
 		return nil, err
 	}
