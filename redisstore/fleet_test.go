@@ -271,6 +271,7 @@ func TestFleet(t *testing.T) {
 	signer, err := signout.New(signout.WithEndpoint(cognito.URL), signout.WithAppClient(cognito.ClientID, ""),
 		signout.WithPool(cognito.UserPoolID), signout.WithRevocationStore(store))
 	require.NoError(t, err)
+	t.Cleanup(func() { signer.Close() }) // before the store's
 	claimsOf, err := verify.New(verify.WithPool(cognito.Issuer, cognito.ClientID), verify.WithEndpoint(cognito.URL))
 	require.NoError(t, err)
 	ctx := context.Background()
