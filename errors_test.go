@@ -180,6 +180,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each row has its own server, and most wait on backoffs
 			srv := signouttest.NewServer()
 			t.Cleanup(srv.Close)
 			tok := srv.SignIn("alice").AccessToken

@@ -634,6 +634,7 @@ func TestStoreCallsEndByTheirDeadline(t *testing.T) {
 // handler with its WithTimeout(1s), return within their second, not when
 // the client's read timeout ends, and say the sign-out is not done.
 func TestSignOutKeepsItsDeadlineWithRedisFrozen(t *testing.T) {
+	t.Parallel() // it waits out deadlines
 	srv := redistest.Start(t)
 	cognito := signouttest.NewServer()
 	t.Cleanup(cognito.Close)

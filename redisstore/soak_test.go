@@ -116,6 +116,7 @@ func checkRefusals(t *testing.T, label string, rs []refusal) durations {
 // Redis, in its files, or in the API processes' logs. 10,000 logouts with
 // SIGNOUT_LONG=1, a few hundred by default.
 func TestSoak(t *testing.T) {
+	t.Parallel() // it waits on faults and on the quota
 	n := testenv.Scale(300, 10000)
 	const workers = 6
 	maxFault := testenv.Scale(2*time.Second, 20*time.Second)
@@ -407,6 +408,7 @@ func leaks(texts map[string]string, secrets []string) []string {
 // SIGNOUT_LONG=1; 50 in a fifth of a second by default, a load the race
 // detector's slower API processes bear on a 2-core machine.
 func TestBurstAtTenTimesTheQuota(t *testing.T) {
+	t.Parallel() // it waits on the quota
 	n := testenv.Scale(50, 250)
 	f := startFleet(t, fleetConfig{processes: 2, rate: 10, quotas: 1})
 	sessions := make([]session, n)
