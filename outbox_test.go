@@ -64,6 +64,7 @@ func times(f signouttest.Fault, n int) signouttest.Fault { f.Times = n; return f
 // every attempt of the logout, is recorded at once, queued, and made from
 // the outbox once Cognito answers again.
 func TestOutboxCarriesFailedCalls(t *testing.T) {
+	t.Parallel() // it waits on retries and timeouts, not on the CPU
 	tests := []struct {
 		name   string
 		op     string
@@ -143,6 +144,7 @@ func (b *logBuffer) String() string {
 // TestOutboxGivesUp: an entry is dropped, and logged as an error, exactly
 // when there is nothing more to try.
 func TestOutboxGivesUp(t *testing.T) {
+	t.Parallel() // it waits on retries and timeouts, not on the CPU
 	tests := []struct {
 		name       string
 		op         string

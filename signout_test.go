@@ -336,6 +336,7 @@ func TestSignOutFailsOver(t *testing.T) {
 }
 
 func TestSignOutRetries(t *testing.T) {
+	t.Parallel() // it waits on retries and timeouts, not on the CPU
 	tests := []struct {
 		name     string
 		fault    signouttest.Fault

@@ -8,6 +8,7 @@ package testenv
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -155,7 +156,28 @@ func Main(m Runner) Tests {
 	return Tests{m: m, pkg: pkg}
 }
 
-// Run runs the tests, then the functions given to AtEnd, the latest first,
+// parallelTests is how many tests calling t.Parallel run at once, unless
+// -parallel says otherwise: this repository's parallel tests wait (on
+// retry backoffs, timeouts, a quota's pace, outages) far more than they
+// compute, and the default, GOMAXPROCS, would run them two at a time on a
+// 2-core machine.
+const parallelTests = 8
+
+// widenParallel raises -test.parallel to parallelTests when the command
+// line did not set it.
+func widenParallel() {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given && runtime.GOMAXPROCS(0) < parallelTests {
+		flag.Set("test.parallel", strconv.Itoa(parallelTests))
+	}
+}
+
+// Run runs the tests (up to parallelTests of those calling t.Parallel at
+// once, unless -parallel says otherwise), then the functions given to AtEnd, the latest first,
 // and returns the tests' exit code. Last it writes a line such as
 //
 //	github.com/cognitogo/signout/verify: 3 tests skipped: moto_server not found (pip install 'moto[server]')
@@ -169,6 +191,7 @@ func (ts Tests) Run() int {
 	atEnd.mu.Lock()
 	atEnd.running = true
 	atEnd.mu.Unlock()
+	widenParallel()
 	code := ts.m.Run()
 	atEnd.mu.Lock()
 	fs := atEnd.fs

@@ -2,11 +2,13 @@ package testenv
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -246,4 +248,17 @@ func TestHelperWithoutMoto(t *testing.T) {
 	}
 	Moto.Find(t)
 	t.Error("Find did not skip the test")
+}
+
+// TestParallelWidened: tests run by Main run up to parallelTests parallel
+// tests at once when -parallel is not given, and as -parallel says when it
+// is.
+func TestParallelWidened(t *testing.T) {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	got := flag.Lookup("test.parallel").Value.String()
+	if given {
+		t.Skipf("-parallel=%s given on the command line", got)
+	}
+	assert.Equal(t, strconv.Itoa(max(parallelTests, runtime.GOMAXPROCS(0))), got)
 }
