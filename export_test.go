@@ -11,7 +11,7 @@ var (
 	KindForCode = kindForCode
 )
 
-// WithRetryDelays sets the delay before an Outbox entry's first retry and
+// WithRetryDelays sets the delay before an outbox entry's first retry and
 // the longest one, for tests and benchmarks that cannot wait a second.
 func WithRetryDelays(first, longest time.Duration) Option {
 	return func(o *options) { o.retryMin, o.retryMax = first, longest }

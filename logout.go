@@ -265,7 +265,7 @@ func (l *logout) endAll() error {
 }
 
 // send makes the Cognito call do, which cl describes when its sessions
-// are recorded (nil otherwise), through the Outbox when there is one. The
+// are recorded (nil otherwise), through the outbox when there is one. The
 // call is queued before it is made, due after it will have ended, so that
 // if this process dies during the call another Client makes it. It is
 // removed when Cognito has answered for good, and stays queued, due for

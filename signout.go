@@ -48,8 +48,8 @@ var (
 
 // Client signs users out of Cognito. It needs no AWS credentials: the
 // tokens alone authorize its calls. A Client is safe for concurrent use;
-// share one per process. A Client given WithOutbox runs a goroutine until
-// Close.
+// share one per process. A Client given WithRevocationStore runs a
+// goroutine until Close.
 type Client struct {
 	api             CognitoAPI
 	run             cognito.Runner
@@ -59,15 +59,16 @@ type Client struct {
 	store           RevocationStore
 	keys            map[string]*jwks.Set // by user pool id: WithPool's
 	admin           Admin
-	box             *outbox // nil without WithOutbox
+	box             *outbox // nil without WithRevocationStore
 	refreshValidity time.Duration
 }
 
 // New returns a Client configured by opts. It does no network I/O and reads
 // no files unless WithProfile, AWS_CA_BUNDLE or the profile's ca_bundle ask
 // it to. Its errors are *Error matching ErrInvalidOption, whose Op names the
-// option or environment variable at fault. With WithOutbox it starts the
-// goroutine that drains the Outbox: Close the Client when done.
+// option or environment variable at fault. With WithRevocationStore it
+// starts the goroutine that drains the store's outbox: Close the Client
+// when done.
 func New(opts ...Option) (*Client, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -231,7 +232,7 @@ func (o *options) sdk() (s cognito.SDK, caSource string, _ *Error) {
 //
 //   - nil: Cognito ended the sessions, and they are recorded.
 //   - an error matching ErrQueued: they are recorded, and the call, which
-//     failed for a passing reason, waits in the Outbox (WithOutbox) until
+//     failed for a passing reason, waits in the store's outbox until
 //     Cognito confirms.
 //   - any other error: not done, or not everywhere. ErrTokenRevoked means
 //     that Cognito had already revoked the token; its user's sessions are

@@ -161,7 +161,7 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration, ma
 }
 
 // Reschedule puts an entry owner claimed back for e.Due. See
-// signout.Outbox. Its errors are as Enqueue's.
+// signout.RevocationStore. Its errors are as Enqueue's.
 func (s *Store) Reschedule(ctx context.Context, owner string, e signout.OutboxEntry) error {
 	if len(e.Data) > maxEntryData {
 		return &signout.Error{Op: "Reschedule", Kind: signout.ErrInvalidParameter, Message: "OutboxEntry.Data is over 64 KiB"}
