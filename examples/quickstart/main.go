@@ -1,8 +1,10 @@
 // Command quickstart signs a user out of Cognito everywhere with signout.
 //
 // With no flags it runs on signouttest's in-process Cognito stand-in, so no
-// AWS account is needed: it signs a user in, signs them out, and shows that
-// their access and refresh tokens are refused afterwards.
+// AWS account is needed: it signs two users in, signs one out everywhere,
+// and shows that user's tokens refused afterwards, by Cognito and by the
+// application's own API (package verify, reading the sign-outs the Client
+// records), while the other user's still work.
 //
 //	go run ./examples/quickstart
 //
@@ -28,7 +30,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognitogo/signout"
+	"github.com/cognitogo/signout/revocation"
 	"github.com/cognitogo/signout/signouttest"
+	"github.com/cognitogo/signout/verify"
 )
 
 func main() {
@@ -95,23 +99,37 @@ func demo(ctx context.Context, out io.Writer) error {
 	alice, bob := srv.SignIn("alice"), srv.SignIn("bob")
 	fmt.Fprintln(out, "Signed in alice and bob.")
 
-	// A plain SDK client, to look at the tokens from the outside.
+	// The application's API verifies tokens itself, and refuses the
+	// sessions recorded in store as signed out.
+	store := revocation.New()
+	api, err := verify.New(verify.WithPool(srv.UserPoolID, srv.ClientID), verify.WithEndpoint(srv.URL),
+		verify.WithRevocationStore(store))
+	if err != nil {
+		return err
+	}
+	// A plain SDK client, to look at the tokens from Cognito's side.
 	sdk := srv.Client()
 	check := func(who string, t signouttest.Tokens) {
-		_, err := sdk.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String(t.AccessToken)})
-		fmt.Fprintf(out, "  %-5s access token:  %s\n", who, verdict(err))
+		_, err := api.Verify(ctx, t.AccessToken)
+		fmt.Fprintf(out, "  %-5s %-14s %s\n", who, "your API:", apiVerdict(err))
+		_, err = sdk.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String(t.AccessToken)})
+		fmt.Fprintf(out, "  %-5s %-14s %s\n", who, "access token:", verdict(err))
 		_, err = sdk.InitiateAuth(ctx, &cip.InitiateAuthInput{
 			AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: aws.String(srv.ClientID),
 			AuthParameters: map[string]string{"REFRESH_TOKEN": t.RefreshToken},
 		})
-		fmt.Fprintf(out, "  %-5s refresh token: %s\n", who, verdict(err))
+		fmt.Fprintf(out, "  %-5s %-14s %s\n", who, "refresh token:", verdict(err))
 	}
 	check("alice", alice)
 
-	c, err := signout.New(signout.WithEndpoint(srv.URL))
+	// The Client checks the token's signature, records the sign-out in
+	// store, then asks Cognito.
+	c, err := signout.New(signout.WithEndpoint(srv.URL), signout.WithPool(srv.UserPoolID),
+		signout.WithRevocationStore(store))
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	start := time.Now()
 	if err := c.SignOut(ctx, alice.AccessToken); err != nil {
 		return err
@@ -125,6 +143,13 @@ func demo(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "SignOut(alice) again: errors.Is(err, signout.ErrTokenRevoked) = %v\n  %v\n",
 		errors.Is(err, signout.ErrTokenRevoked), err)
 	return nil
+}
+
+func apiVerdict(err error) string {
+	if err == nil {
+		return "accepted"
+	}
+	return "refused (" + err.Error() + ")"
 }
 
 func verdict(err error) string {
