@@ -159,26 +159,28 @@ func TestFaultMatrix(t *testing.T) {
 		// Without SIGNOUT_LONG=1 each operation fails in one way, a
 		// different one each, so that the matrix's diagonal runs.
 		modes := testenv.Scale(faultModes[i%len(faultModes):i%len(faultModes)+1], faultModes)
-		t.Run(tc.op, func(t *testing.T) {
-			t.Parallel() // each waits out its outages
-			f := startFleet(t, fleetConfig{processes: 2})
-			for _, m := range modes {
+		for _, m := range modes {
+			// Each cell on a fleet of its own, all at once: the outages
+			// last two minutes each with SIGNOUT_LONG=1.
+			t.Run(tc.op+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
+				f := startFleet(t, fleetConfig{processes: 2})
 				f.outage(tc.op+" "+m.name, outageFor, perOutage, tc.path, tc.want, tc.claims, func() func() {
 					return f.cognito.InjectFault(tc.op, m.fault)
 				})
-			}
-		})
+			})
+		}
 	}
-	t.Run("region", func(t *testing.T) {
-		t.Parallel()
-		f := startFleet(t, fleetConfig{processes: 2})
-		for _, path := range []string{"/logout", "/logout-all"} {
+	for _, path := range []string{"/logout", "/logout-all"} {
+		t.Run("region down"+path, func(t *testing.T) {
+			t.Parallel()
+			f := startFleet(t, fleetConfig{processes: 2})
 			f.outage("region down, "+path, outageFor, perOutage, path, http.StatusAccepted, nil, func() func() {
 				f.cognito.SetDown(true)
 				return func() { f.cognito.SetDown(false) }
 			})
-		}
-	})
+		})
+	}
 }
 
 // TestFaultKills: the store down then back, or hung; an API process
