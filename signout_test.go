@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/stretchr/testify/assert"
@@ -839,97 +837,6 @@ func heapAlloc() uint64 {
 	return m.HeapAlloc
 }
 
-// benchServer answers every request with an empty success, as cheaply as
-// possible, so that the client side dominates what is measured.
-func benchServer(b *testing.B) (url string, requests, conns *atomic.Int64) {
-	b.Helper()
-	requests, conns = new(atomic.Int64), new(atomic.Int64)
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.Header().Set("X-Amzn-Requestid", "bench")
-		w.Write([]byte("{}"))
-	}))
-	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	ts.Start()
-	b.Cleanup(ts.Close)
-	return ts.URL, requests, conns
-}
-
-// benchToken is a real access token; the bench server does not check it.
-func benchToken(b *testing.B) string {
-	b.Helper()
-	srv := signouttest.NewServer()
-	defer srv.Close()
-	return srv.SignIn("alice").AccessToken
-}
-
-// rawSDK is the anchor: the SDK client an application would build itself.
-func rawSDK(b *testing.B, url string) *cip.Client {
-	b.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return cip.NewFromConfig(cfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
-}
-
-// BenchmarkSignOut compares SignOut with the raw SDK's GlobalSignOut on one
-// loopback server, for one caller and for 64 sharing a client; it reports
-// the connections the server saw.
-func BenchmarkSignOut(b *testing.B) {
-	tok := benchToken(b)
-	ctx := context.Background()
-	in := &cip.GlobalSignOutInput{AccessToken: aws.String(tok)}
-	clients := []struct {
-		name string
-		call func(b *testing.B, url string) func() error
-	}{
-		{"signout", func(b *testing.B, url string) func() error {
-			c, err := signout.New(signout.WithEndpoint(url))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return func() error { return c.SignOut(ctx, tok) }
-		}},
-		{"raw-sdk", func(b *testing.B, url string) func() error {
-			sdk := rawSDK(b, url)
-			return func() error { _, err := sdk.GlobalSignOut(ctx, in); return err }
-		}},
-	}
-	for _, callers := range []int{1, 64} {
-		for _, cl := range clients {
-			b.Run(fmt.Sprintf("%s/callers=%d", cl.name, callers), func(b *testing.B) {
-				url, _, conns := benchServer(b)
-				call := cl.call(b, url)
-				b.ReportAllocs()
-				if callers == 1 {
-					for b.Loop() {
-						if err := call(); err != nil {
-							b.Fatal(err)
-						}
-					}
-				} else {
-					b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-					b.RunParallel(func(pb *testing.PB) {
-						for pb.Next() {
-							if err := call(); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				b.ReportMetric(float64(conns.Load()), "conns")
-			})
-		}
-	}
-}
-
 func BenchmarkNew(b *testing.B) {
 	b.Setenv("AWS_CA_BUNDLE", "")
 	b.ReportAllocs()
@@ -942,13 +849,12 @@ func BenchmarkNew(b *testing.B) {
 
 // BenchmarkLocalReject measures refusing a bad token; it must send nothing.
 func BenchmarkLocalReject(b *testing.B) {
-	url, requests, _ := benchServer(b)
-	c, err := signout.New(signout.WithEndpoint(url))
+	srv := signouttest.NewServer()
+	defer srv.Close()
+	c, err := signout.New(signout.WithEndpoint(srv.URL))
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := signouttest.NewServer()
-	defer srv.Close()
 	for name, tok := range map[string]string{
 		"garbage":       "not-a-token",
 		"expired":       srv.SignIn("alice", signouttest.Claims{"exp": time.Now().Add(-time.Hour).Unix()}).AccessToken,
@@ -961,7 +867,7 @@ func BenchmarkLocalReject(b *testing.B) {
 					b.Fatal("accepted a bad token")
 				}
 			}
-			b.ReportMetric(float64(requests.Load()), "requests")
+			b.ReportMetric(float64(srv.Requests("")), "requests")
 		})
 	}
 }
