@@ -151,7 +151,9 @@ func (c *Client) Logout(ctx context.Context, accessToken, refreshToken string, r
 	if re := c.revoke(l.cognito, refreshToken, l.pool()); re != nil {
 		return 0, re
 	}
-	return ThisSession, err
+	// A revoked access token may be this logout's own earlier try, which
+	// ended the sessions but could not record them: say so, to retry.
+	return ThisSession, l.held(err)
 }
 
 // budget gives one call of the Client, all its requests included, the

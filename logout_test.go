@@ -333,3 +333,29 @@ func TestLogoutRecordsDespiteGetUserFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutRetryWhileStoreDown: the first logout of all sessions ends them
+// at Cognito but cannot record them; a retry while the store is still down
+// finds the access token revoked and must not report the logout as held
+// (the store's error, to retry), or the API accepts the session on.
+func TestLogoutRetryWhileStoreDown(t *testing.T) {
+	store := &flakyStore{Store: revocation.New()}
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := recordingClient(t, srv, store)
+	ctx := context.Background()
+	alice := srv.SignIn("alice")
+	store.setDown(true)
+	for try := range 2 {
+		_, err := c.Logout(ctx, alice.AccessToken, alice.RefreshToken, signout.AllSessions)
+		var e *signout.Error
+		require.ErrorAs(t, err, &e, "try %d", try)
+		assert.Equal(t, "RevocationStore", e.Op, "try %d: not recorded, to retry: %v", try, err)
+		assert.True(t, e.Retryable(), "try %d", try)
+	}
+	assert.False(t, srv.Accepts(alice.AccessToken), "ended at Cognito")
+	store.setDown(false)
+	_, err := c.Logout(ctx, alice.AccessToken, alice.RefreshToken, signout.AllSessions)
+	require.ErrorIs(t, err, signout.ErrTokenRevoked, "recorded; GlobalSignOut cannot tell whether other sessions live on")
+	assert.True(t, apiOf(t, srv, store)(alice.AccessToken), "refused at the API")
+}
