@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognitogo/signout"
@@ -19,8 +20,9 @@ var siteData = []string{"cache", "cookies", "storage", "executionContexts", "cli
 
 // Logouter ends a session as far as reach asks and returns what it ended;
 // *signout.Client implements it. The handler calls it once for each session
-// a request names, all within WithTimeout, pairing duplicate access and
-// refresh tokens by position (see the package doc).
+// a request names, pairing duplicate access and refresh tokens by position
+// (see the package doc), all at once and each within WithTimeout, so a
+// Logouter must be safe for concurrent use.
 type Logouter interface {
 	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
 }
@@ -99,24 +101,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ended signout.Reach
 		err   error
 	}
+	// The sessions are ended at once, each with the whole budget: in turn,
+	// a planted cookie sent first whose call hangs or is throttled would
+	// use up the time of the user's own session, leaving it unrecorded.
+	results := make([]failure, len(sessions))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.timeout)
+	logout := func(i int) {
+		ended, err := h.l.Logout(ctx, sessions[i].access, sessions[i].refresh, h.reach)
+		results[i] = failure{ended, err}
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(sessions); i++ {
+		wg.Go(func() { logout(i) })
+	}
+	if len(sessions) > 0 {
+		logout(0) // on the request's goroutine, where net/http recovers a panic
+	}
+	wg.Wait()
+	cancel()
 	var failures []failure
 	queued, retry := false, false
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.timeout)
-	for _, s := range sessions {
-		ended, err := h.l.Logout(ctx, s.access, s.refresh, h.reach)
-		if err == nil {
+	for _, f := range results {
+		if f.err == nil {
 			continue
 		}
-		failures = append(failures, failure{ended, err})
+		failures = append(failures, f)
 		var se *signout.Error
 		switch {
-		case errors.Is(err, signout.ErrQueued):
+		case errors.Is(f.err, signout.ErrQueued):
 			queued = true
-		case errors.As(err, &se) && se.Retryable():
+		case errors.As(f.err, &se) && se.Retryable():
 			retry = true
 		}
 	}
-	cancel()
 	switch {
 	case retry:
 		h.unavailable(w)
