@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,15 +156,18 @@ func TestFaultMatrix(t *testing.T) {
 		{"GlobalSignOut", "/logout-all", http.StatusAccepted, nil},
 		{"AdminUserGlobalSignOut", "/logout-all", http.StatusAccepted, []signouttest.Claims{customScopes}},
 	}
+	// Each cell on a fleet of its own, all at once: the outages last two
+	// minutes each with SIGNOUT_LONG=1. The cells are started from
+	// goroutines rather than with t.Parallel, which -parallel would run in
+	// waves of a few: they wait out their outages and hardly compute.
+	var wg sync.WaitGroup
+	cell := func(name string, test func(t *testing.T)) { wg.Go(func() { t.Run(name, test) }) }
 	for i, tc := range ops {
 		// Without SIGNOUT_LONG=1 each operation fails in one way, a
 		// different one each, so that the matrix's diagonal runs.
 		modes := testenv.Scale(faultModes[i%len(faultModes):i%len(faultModes)+1], faultModes)
 		for _, m := range modes {
-			// Each cell on a fleet of its own, all at once: the outages
-			// last two minutes each with SIGNOUT_LONG=1.
-			t.Run(tc.op+"/"+m.name, func(t *testing.T) {
-				t.Parallel()
+			cell(tc.op+"/"+m.name, func(t *testing.T) {
 				f := startFleet(t, fleetConfig{processes: 2})
 				f.outage(tc.op+" "+m.name, outageFor, perOutage, tc.path, tc.want, tc.claims, func() func() {
 					return f.cognito.InjectFault(tc.op, m.fault)
@@ -172,8 +176,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/logout", "/logout-all"} {
-		t.Run("region down"+path, func(t *testing.T) {
-			t.Parallel()
+		cell("region down"+path, func(t *testing.T) {
 			f := startFleet(t, fleetConfig{processes: 2})
 			f.outage("region down, "+path, outageFor, perOutage, path, http.StatusAccepted, nil, func() func() {
 				f.cognito.SetDown(true)
@@ -181,6 +184,7 @@ func TestFaultMatrix(t *testing.T) {
 			})
 		})
 	}
+	wg.Wait()
 }
 
 // TestFaultKills: the store down then back, or hung; an API process

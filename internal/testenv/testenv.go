@@ -161,7 +161,7 @@ func Main(m Runner) Tests {
 // retry backoffs, timeouts, a quota's pace, outages) far more than they
 // compute, and the default, GOMAXPROCS, would run them two at a time on a
 // 2-core machine.
-const parallelTests = 24
+const parallelTests = 8
 
 // widenParallel raises -test.parallel to parallelTests when the command
 // line did not set it.
