@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognitogo/signout"
@@ -19,8 +20,9 @@ var siteData = []string{"cache", "cookies", "storage", "executionContexts", "cli
 
 // Logouter ends a session as far as reach asks and returns what it ended;
 // *signout.Client implements it. The handler calls it once for each session
-// a request names, all within WithTimeout, pairing duplicate access and
-// refresh tokens by position (see the package doc).
+// a request names, for all of them at once, each within WithTimeout,
+// pairing duplicate access and refresh tokens by position (see the package
+// doc); it must be safe for concurrent use, as *signout.Client is.
 type Logouter interface {
 	Logout(ctx context.Context, accessToken, refreshToken string, reach signout.Reach) (signout.Reach, error)
 }
@@ -95,28 +97,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.onError(r, 0, err)
 		return
 	}
-	type failure struct {
+	type result struct {
 		ended signout.Reach
 		err   error
 	}
-	var failures []failure
-	queued, retry := false, false
+	// The sessions end at once, each with the whole budget: a planted
+	// session whose call hangs or is throttled must not use up the time of
+	// the user's own, which would then go unrecorded on every try.
+	results := make([]result, len(sessions))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.timeout)
-	for _, s := range sessions {
-		ended, err := h.l.Logout(ctx, s.access, s.refresh, h.reach)
-		if err == nil {
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		wg.Go(func() {
+			ended, err := h.l.Logout(ctx, s.access, s.refresh, h.reach)
+			results[i] = result{ended, err}
+		})
+	}
+	wg.Wait()
+	cancel()
+	var failures []result
+	queued, retry := false, false
+	for _, f := range results {
+		if f.err == nil {
 			continue
 		}
-		failures = append(failures, failure{ended, err})
+		failures = append(failures, f)
 		var se *signout.Error
 		switch {
-		case errors.Is(err, signout.ErrQueued):
+		case errors.Is(f.err, signout.ErrQueued):
 			queued = true
-		case errors.As(err, &se) && se.Retryable():
+		case errors.As(f.err, &se) && se.Retryable():
 			retry = true
 		}
 	}
-	cancel()
 	switch {
 	case retry:
 		h.unavailable(w)
