@@ -555,6 +555,7 @@ func TestSignOutThroughProxy(t *testing.T) {
 // TestSignOutSharedByManyCallers: one Client shared by 64 goroutines
 // pools its connections instead of churning them.
 func TestSignOutSharedByManyCallers(t *testing.T) {
+	t.Parallel() // it waits on the stand-in, as its callers do
 	const callers, perCaller = 64, 4
 	srv := signouttest.NewServer(signouttest.TLS())
 	t.Cleanup(srv.Close)
@@ -583,6 +584,7 @@ func TestSignOutSharedByManyCallers(t *testing.T) {
 }
 
 func TestSignOutLogs(t *testing.T) {
+	t.Parallel() // it waits out a retry backoff
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, c := startServer(t, signout.WithLogger(logger))
