@@ -246,6 +246,7 @@ func (r *recordingStore) Revoke(ctx context.Context, rev signout.Revocation) err
 // 100 ms, with SIGNOUT_LONG=1; 100 within 1 s without; or
 // SIGNOUT_FLEET_SIGNOUTS of them.
 func TestFleet(t *testing.T) {
+	t.Parallel() // it waits on its API processes; the short run's bound, 1 s, allows for the tests beside it
 	n := testenv.Scale(100, 1000)
 	if s := os.Getenv(fleetSizeEnv); s != "" {
 		var err error
