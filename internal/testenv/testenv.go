@@ -185,11 +185,8 @@ func Main(m Runner) Tests {
 // -parallel says otherwise: this repository's parallel tests wait (on
 // retry backoffs, timeouts, a quota's pace, outages) far more than they
 // compute, and the default, GOMAXPROCS, would run them two at a time on a
-// 2-core machine. Eight kept the root package's TestErrorMapping
-// waiting 7.5 s for a turn, and redisstore's proofs waiting on each other;
-// with sixteen, every parallel test of a package starts at once (the root
-// package's tests took 13.2 s instead of 17.0 s at a load average of 3).
-const parallelTests = 16
+// 2-core machine.
+const parallelTests = 8
 
 // widenParallel raises -test.parallel to parallelTests when the command
 // line did not set it.
