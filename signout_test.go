@@ -555,7 +555,6 @@ func TestSignOutThroughProxy(t *testing.T) {
 // TestSignOutSharedByManyCallers: one Client shared by 64 goroutines
 // pools its connections instead of churning them.
 func TestSignOutSharedByManyCallers(t *testing.T) {
-	t.Parallel() // it waits on the stand-in, as its callers do
 	const callers, perCaller = 64, 4
 	srv := signouttest.NewServer(signouttest.TLS())
 	t.Cleanup(srv.Close)
