@@ -581,6 +581,7 @@ func TestSignOutSharedByManyCallers(t *testing.T) {
 }
 
 func TestSignOutLogs(t *testing.T) {
+	t.Parallel() // it waits out a retry backoff
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, c := startServer(t, signout.WithLogger(logger))

@@ -192,23 +192,52 @@ func TestFaultMatrix(t *testing.T) {
 // the outbox; Redis SIGKILLed with entries queued; cookies planted beside
 // the user's. Each session is refused by every API process within 100 ms
 // of its logout returning, and ended at Cognito within 10 s of Cognito (or
-// the store) answering again.
+// the store) answering again. The groups of cases run at once, each on a
+// fleet of its own: they wait on outages and leases far more than they
+// compute.
 func TestFaultKills(t *testing.T) {
 	t.Parallel() // it waits out outages, as TestFaultMatrix does
-	f := startFleet(t, fleetConfig{processes: 3})
-	ctx := context.Background()
-	rdb := client(t, f.redis)
-	report := func(label string, refused refusal, ended time.Duration) {
-		t.Helper()
-		after := checkRefusals(t, label, []refusal{refused})
-		t.Logf("%s: refused by every API process %v after the logout returned (or, when it never did, after its call "+
-			"reached Cognito); ended at Cognito %v after it could be", label, after[0].Round(time.Millisecond), ended.Round(time.Millisecond))
-		assert.LessOrEqual(t, ended, endedBound, "%s: ended at Cognito", label)
+	for _, group := range []struct {
+		name string
+		run  func(f *apiFleet)
+	}{
+		{"store down", faultsStoreDown},
+		{"SIGKILL before the call", faultsKillBeforeTheCall},
+		{"SIGKILL while draining", faultsKillWhileDraining},
+		{"Redis SIGKILLed", faultsRedisKilledWithCallsQueued},
+		{"planted cookies", faultsPlantedCookies},
+	} {
+		t.Run(group.name, func(t *testing.T) {
+			t.Parallel()
+			f := startFleet(t, fleetConfig{processes: 3})
+			group.run(f)
+			stats := f.drained(time.Minute)
+			assert.Zero(t, stats.GivenUp)
+		})
 	}
-	refusedAll := func(token string, since time.Time) refusal {
-		return refusedEverywhere(f.hc, f.urls(), token, since)
-	}
+}
 
+// reportKill checks a case of TestFaultKills: the session refused by every
+// API process within refusedBound, and ended at Cognito within endedBound.
+func (f *apiFleet) reportKill(label string, refused refusal, ended time.Duration) {
+	t := f.t
+	t.Helper()
+	after := checkRefusals(t, label, []refusal{refused})
+	t.Logf("%s: refused by every API process %v after the logout returned (or, when it never did, after its call "+
+		"reached Cognito); ended at Cognito %v after it could be", label, after[0].Round(time.Millisecond), ended.Round(time.Millisecond))
+	assert.LessOrEqual(t, ended, endedBound, "%s: ended at Cognito", label)
+}
+
+// refusedAll is refusedEverywhere on every API process of f.
+func (f *apiFleet) refusedAll(token string, since time.Time) refusal {
+	return refusedEverywhere(f.hc, f.urls(), token, since)
+}
+
+// faultsStoreDown: the store killed, or hung, while a user logs out: the
+// logout is not recorded, so it answers 503; once the store is back, the
+// page's second try is.
+func faultsStoreDown(f *apiFleet) {
+	t := f.t
 	for _, down := range []struct {
 		name       string
 		stop, back func()
@@ -227,9 +256,14 @@ func TestFaultKills(t *testing.T) {
 		// The page tries again, as the 503's Retry-After asks.
 		status, returned := f.post(f.servers[0], "/logout-all", s.this.AccessToken, s.this.RefreshToken)
 		require.Equal(t, http.StatusNoContent, status, label)
-		report(label, refusedAll(s.this.AccessToken, returned), f.endedAtCognito(back, s.mustEnd("/logout-all")...))
+		f.reportKill(label, f.refusedAll(s.this.AccessToken, returned), f.endedAtCognito(back, s.mustEnd("/logout-all")...))
 	}
+}
 
+// faultsKillBeforeTheCall: an API process SIGKILLed after its record,
+// while its Cognito call hangs; the others carry the call.
+func faultsKillBeforeTheCall(f *apiFleet) {
+	t := f.t
 	for _, tc := range []struct{ op, path string }{{"GlobalSignOut", "/logout-all"}, {"RevokeToken", "/logout"}} {
 		label := "SIGKILL between the record and " + tc.op
 		s := f.signIn(label)
@@ -254,74 +288,90 @@ func TestFaultKills(t *testing.T) {
 		remove()
 		ended := f.endedAtCognito(time.Now(), s.mustEnd(tc.path)...)
 		f.servers[0] = f.startAPI()
-		report(label, refused, ended)
+		f.reportKill(label, refused, ended)
 	}
+}
 
-	{
-		label := "SIGKILL of the process draining the outbox"
-		s := f.signIn(label)
-		remove := f.cognito.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.Hang})
-		status, returned := f.post(f.servers[0], "/logout-all", s.this.AccessToken, s.this.RefreshToken)
-		require.Equal(t, http.StatusAccepted, status, label)
-		refused := refusedAll(s.this.AccessToken, returned)
-		owners := map[string]int{}
-		for i := range f.servers {
-			owners[f.owner(i)] = i
-		}
-		// Find the process whose call from the outbox hangs, and kill it
-		// while it holds the entry's lease.
-		killed := -1
-		for start := time.Now(); killed < 0; {
-			require.Less(t, time.Since(start), 30*time.Second, "%s: a process takes the entry", label)
-			leased, err := rdb.ZRange(ctx, defaultPrefix+keyLeased, 0, -1).Result()
+// faultsKillWhileDraining: the API process whose call from the outbox
+// hangs is SIGKILLed while it holds the entry's lease; another makes the
+// call when the lease ends.
+func faultsKillWhileDraining(f *apiFleet) {
+	t := f.t
+	ctx := context.Background()
+	rdb := client(t, f.redis)
+	label := "SIGKILL of the process draining the outbox"
+	s := f.signIn(label)
+	remove := f.cognito.InjectFault("GlobalSignOut", signouttest.Fault{Mode: signouttest.Hang})
+	status, returned := f.post(f.servers[0], "/logout-all", s.this.AccessToken, s.this.RefreshToken)
+	require.Equal(t, http.StatusAccepted, status, label)
+	refused := f.refusedAll(s.this.AccessToken, returned)
+	owners := map[string]int{}
+	for i := range f.servers {
+		owners[f.owner(i)] = i
+	}
+	// Find the process whose call from the outbox hangs, and kill it
+	// while it holds the entry's lease.
+	killed := -1
+	for start := time.Now(); killed < 0; {
+		require.Less(t, time.Since(start), 30*time.Second, "%s: a process takes the entry", label)
+		leased, err := rdb.ZRange(ctx, defaultPrefix+keyLeased, 0, -1).Result()
+		require.NoError(t, err)
+		if len(leased) == 1 {
+			owner, err := rdb.HGet(ctx, defaultPrefix+keyEntry+leased[0], "owner").Result()
 			require.NoError(t, err)
-			if len(leased) == 1 {
-				owner, err := rdb.HGet(ctx, defaultPrefix+keyEntry+leased[0], "owner").Result()
-				require.NoError(t, err)
-				if i, ok := owners[owner]; ok {
-					f.servers[i].kill()
-					stillLeased := rdb.ZScore(ctx, defaultPrefix+keyLeased, leased[0]).Err() == nil
-					f.servers[i] = f.startAPI()
-					if stillLeased {
-						killed = i
-					}
+			if i, ok := owners[owner]; ok {
+				f.servers[i].kill()
+				stillLeased := rdb.ZScore(ctx, defaultPrefix+keyLeased, leased[0]).Err() == nil
+				f.servers[i] = f.startAPI()
+				if stillLeased {
+					killed = i
 				}
 			}
-			<-time.After(5 * time.Millisecond)
 		}
-		remove()
-		report(fmt.Sprintf("%s (process %d)", label, killed), refused, f.endedAtCognito(time.Now(), s.mustEnd("/logout-all")...))
+		<-time.After(5 * time.Millisecond)
 	}
+	remove()
+	f.reportKill(fmt.Sprintf("%s (process %d)", label, killed), refused, f.endedAtCognito(time.Now(), s.mustEnd("/logout-all")...))
+}
 
-	{
-		label := "Redis SIGKILLed with calls queued"
-		a, b := f.signIn(label+" a"), f.signIn(label+" b")
-		remove := []func(){
-			f.cognito.InjectFault("GlobalSignOut", faultModes[1].fault),
-			f.cognito.InjectFault("RevokeToken", faultModes[1].fault),
-		}
-		status, returnedA := f.post(f.servers[0], "/logout-all", a.this.AccessToken, a.this.RefreshToken)
-		require.Equal(t, http.StatusAccepted, status, label)
-		refusedA := refusedAll(a.this.AccessToken, returnedA)
-		status, returnedB := f.post(f.servers[1], "/logout", b.this.AccessToken, b.this.RefreshToken)
-		require.Equal(t, http.StatusAccepted, status, label)
-		refusedB := refusedAll(b.this.AccessToken, returnedB)
-		f.redis.Kill()
-		f.redis.Restart()
-		f.syncAll()
-		f.replace(2) // a process that starts after the restart
-		for _, tok := range []string{a.this.AccessToken, b.this.AccessToken} {
-			require.True(t, f.everywhere(tok, http.StatusUnauthorized), "%s: still refused after the restart", label)
-		}
-		for _, r := range remove {
-			r()
-		}
-		back := time.Now()
-		ended := f.endedAll(back, [][]string{a.mustEnd("/logout-all"), b.mustEnd("/logout")})
-		report(label+", GlobalSignOut", refusedA, ended[0])
-		report(label+", RevokeToken", refusedB, ended[1])
+// faultsRedisKilledWithCallsQueued: Redis SIGKILLed while the outbox holds
+// calls Cognito failed; after its restart every process, and one started
+// after it, still refuses the sessions, and the outbox ends them.
+func faultsRedisKilledWithCallsQueued(f *apiFleet) {
+	t := f.t
+	label := "Redis SIGKILLed with calls queued"
+	a, b := f.signIn(label+" a"), f.signIn(label+" b")
+	remove := []func(){
+		f.cognito.InjectFault("GlobalSignOut", faultModes[1].fault),
+		f.cognito.InjectFault("RevokeToken", faultModes[1].fault),
 	}
+	status, returnedA := f.post(f.servers[0], "/logout-all", a.this.AccessToken, a.this.RefreshToken)
+	require.Equal(t, http.StatusAccepted, status, label)
+	refusedA := f.refusedAll(a.this.AccessToken, returnedA)
+	status, returnedB := f.post(f.servers[1], "/logout", b.this.AccessToken, b.this.RefreshToken)
+	require.Equal(t, http.StatusAccepted, status, label)
+	refusedB := f.refusedAll(b.this.AccessToken, returnedB)
+	f.redis.Kill()
+	f.redis.Restart()
+	f.syncAll()
+	f.replace(2) // a process that starts after the restart
+	for _, tok := range []string{a.this.AccessToken, b.this.AccessToken} {
+		require.True(t, f.everywhere(tok, http.StatusUnauthorized), "%s: still refused after the restart", label)
+	}
+	for _, r := range remove {
+		r()
+	}
+	back := time.Now()
+	ended := f.endedAll(back, [][]string{a.mustEnd("/logout-all"), b.mustEnd("/logout")})
+	f.reportKill(label+", GlobalSignOut", refusedA, ended[0])
+	f.reportKill(label+", RevokeToken", refusedB, ended[1])
+}
 
+// faultsPlantedCookies: cookies planted beside the user's, the browser
+// sending them first, with Cognito up or RevokeToken throttled: the user's
+// session ends, and the user's other session lives on.
+func faultsPlantedCookies(f *apiFleet) {
+	t := f.t
 	for _, fault := range []struct {
 		name string
 		op   string
@@ -336,14 +386,11 @@ func TestFaultKills(t *testing.T) {
 		// The browser sends the planted cookies first.
 		status, returned := f.post(f.servers[0], "/logout", "planted.junk", "planted-junk-refresh-token", planter.AccessToken, planter.RefreshToken,
 			s.this.AccessToken, s.this.RefreshToken)
-		refused := refusedAll(s.this.AccessToken, returned)
+		refused := f.refusedAll(s.this.AccessToken, returned)
 		end()
 		ended := f.endedAtCognito(time.Now(), s.mustEnd("/logout")...)
 		t.Logf("%s: answered %d", label, status)
-		report(label, refused, ended)
+		f.reportKill(label, refused, ended)
 		assert.True(t, f.cognito.Accepts(s.other.RefreshToken), "%s: the user's other session lives on", label)
 	}
-
-	stats := f.drained(time.Minute)
-	assert.Zero(t, stats.GivenUp)
 }

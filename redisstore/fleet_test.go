@@ -246,6 +246,7 @@ func (r *recordingStore) Revoke(ctx context.Context, rev signout.Revocation) err
 // SIGNOUT_LONG=1, 100 without, or SIGNOUT_FLEET_SIGNOUTS of them; the p99
 // of propagation is logged, and bounded by a second.
 func TestFleet(t *testing.T) {
+	t.Parallel() // it waits on its API processes; the short run's bound, 1 s, allows for the tests beside it
 	n := testenv.Scale(100, 1000)
 	if s := os.Getenv(fleetSizeEnv); s != "" {
 		var err error

@@ -160,6 +160,7 @@ func TestOutboxLeaseEnds(t *testing.T) {
 // TestOutboxClaimsOnce: Claims racing from many connections each get
 // distinct entries, and together all of them.
 func TestOutboxClaimsOnce(t *testing.T) {
+	t.Parallel() // it waits on leases
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	stores := []*Store{newStore(t, srv), newStore(t, srv), newStore(t, srv), newStore(t, srv)}

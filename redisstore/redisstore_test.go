@@ -132,6 +132,7 @@ func TestRevokeReachesOtherStores(t *testing.T) {
 }
 
 func TestNewLoadsEveryLiveRecord(t *testing.T) {
+	t.Parallel() // it waits on Redis
 	srv := redistest.Start(t)
 	a := newStore(t, srv)
 	ctx := context.Background()
@@ -201,6 +202,7 @@ func TestRevocationsSurviveRedisRestart(t *testing.T) {
 }
 
 func TestFailsClosedWhenRedisIsDown(t *testing.T) {
+	t.Parallel() // it waits on Redis going down
 	srv := redistest.Start(t)
 	clk := &clock{t: time.Now()}
 	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
@@ -340,6 +342,7 @@ func TestReconnectReloadsEveryRecord(t *testing.T) {
 // reload succeeds, an answered PING does not confirm the view: the view
 // may miss records written while the subscription was away.
 func TestPongWhileUnsyncedIsNotFresh(t *testing.T) {
+	t.Parallel() // it waits on pings
 	srv := redistest.Start(t)
 	h := newHooks()
 	rdb := client(t, srv)
@@ -595,6 +598,7 @@ func returnsBy(t *testing.T, d time.Duration, call func(ctx context.Context) err
 // call of the Store returns an error matching signout.ErrTimeout by its
 // context's deadline.
 func TestStoreCallsEndByTheirDeadline(t *testing.T) {
+	t.Parallel() // it waits out deadlines
 	srv := redistest.Start(t)
 	s := newStoreOn(t, frozenClient(t, srv), time.Now)
 	ctx := context.Background()

@@ -23,12 +23,13 @@
 // subdomain can set cookies of the same names, which the browser sends
 // along with the user's own. The handler ends every session named. It pairs
 // the access tokens (the bearer token first) with the refresh tokens by
-// position, first with first, and calls [Logouter] once a pair; it cannot
-// tell which tokens belong together, and need not: Cognito ends only what
-// a call's own tokens name, and [signout.Client.Logout] records a
-// session's revocation only for an access token whose signature verified,
-// so a junk or forged cookie records nothing and a mismatched pair nothing
-// wrong. More than 8 values of one token are refused with 400
+// position, first with first, and calls [Logouter] once a pair, for every
+// pair at once, so that a planted pair whose call hangs does not use up the
+// time of the user's own; it cannot tell which tokens belong together, and
+// need not: Cognito ends only what a call's own tokens name, and
+// [signout.Client.Logout] records a session's revocation only for an
+// access token whose signature verified, so a junk or forged cookie
+// records nothing and a mismatched pair nothing wrong. More than 8 values of one token are refused with 400
 // ([ErrTooManyTokens]), the cookies expired all the same.
 //
 // # What the answer says

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,55 +99,67 @@ func TestEndToEndOnMoto(t *testing.T) {
 // TestSameAsAWSCLI runs the aws CLI and this command side by side on one
 // moto and compares exit codes and standard output, and for a command line
 // either refuses, the message on standard error. Each aws run takes about
-// a second of CPU, so without SIGNOUT_LONG=1 only the first five cases
-// run: the three outputs of a sign-out, Cognito's refusal and a usage
-// error.
+// half a second of CPU, so without SIGNOUT_LONG=1 only the first five
+// cases run: the three outputs of a sign-out, Cognito's refusal and a
+// usage error. The cases run at once: each waits on moto and on two
+// programs starting.
 func TestSameAsAWSCLI(t *testing.T) {
 	aws := testenv.AWSCLI.Find(t)
 	url := moto.Start(t)
 	pool := moto.NewPool(t, moto.Admin(t, url))
 	env := testEnv(t)
 	bin, ourEnv := command(t, env)
-	n := 0
-	fresh := func() string { n++; return pool.SignIn(t, "user"+strings.Repeat("x", n)).Access }
+	var n atomic.Int32
+	fresh := func(t *testing.T) string { return pool.SignIn(t, "user"+strings.Repeat("x", int(n.Add(1)))).Access }
 
 	cases := []struct {
 		name  string
-		argv  func() []string
+		argv  func(t *testing.T) []string
 		usage bool // a usage error: compare the messages too
 	}{
-		{"success", func() []string { return []string{"--endpoint-url", url, "--access-token", fresh()} }, false},
-		{"query", func() []string {
-			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "length(@)", "--output", "text"}
+		{"success", func(t *testing.T) []string { return []string{"--endpoint-url", url, "--access-token", fresh(t)} }, false},
+		{"query", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", fresh(t), "--query", "length(@)", "--output", "text"}
 		}, false},
-		{"table", func() []string {
-			return []string{"--endpoint-url", url, "--access-token", fresh(), "--query", "{a:`1`}", "--output", "table"}
+		{"table", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", fresh(t), "--query", "{a:`1`}", "--output", "table"}
 		}, false},
-		{"revoked", func() []string {
-			tok := fresh()
+		{"revoked", func(t *testing.T) []string {
+			tok := fresh(t)
 			pool.SignOutForTest(t, tok)
 			return []string{"--endpoint-url", url, "--access-token", tok}
 		}, false},
-		{"no arguments", func() []string { return nil }, true},
-		{"missing token", func() []string { return []string{"--endpoint-url", url} }, true},
-		{"flag without value", func() []string { return []string{"--endpoint-url", url, "--access-token"} }, true},
-		{"flag with value", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--debug=yes"} }, true},
-		{"bad output", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--output", "yaml"} }, true},
-		{"bad color", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--color", "pink"} }, true},
-		{"bad skeleton", func() []string { return []string{"--generate-cli-skeleton", "bogus"} }, true},
-		{"unknown option", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--bogus"} }, true},
-		{"skeleton", func() []string { return []string{"--generate-cli-skeleton"} }, false},
-		{"input json unknown key", func() []string {
+		{"no arguments", func(t *testing.T) []string { return nil }, true},
+		{"missing token", func(t *testing.T) []string { return []string{"--endpoint-url", url} }, true},
+		{"flag without value", func(t *testing.T) []string { return []string{"--endpoint-url", url, "--access-token"} }, true},
+		{"flag with value", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", "x", "--debug=yes"}
+		}, true},
+		{"bad output", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", "x", "--output", "yaml"}
+		}, true},
+		{"bad color", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", "x", "--color", "pink"}
+		}, true},
+		{"bad skeleton", func(t *testing.T) []string { return []string{"--generate-cli-skeleton", "bogus"} }, true},
+		{"unknown option", func(t *testing.T) []string { return []string{"--endpoint-url", url, "--access-token", "x", "--bogus"} }, true},
+		{"skeleton", func(t *testing.T) []string { return []string{"--generate-cli-skeleton"} }, false},
+		{"input json unknown key", func(t *testing.T) []string {
 			return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":"x","Bogus":1}`}
 		}, false},
-		{"input json malformed", func() []string { return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":`} }, false},
-		{"endpoint without scheme", func() []string { return []string{"--endpoint-url", "127.0.0.1:1", "--access-token", "x"} }, false},
-		{"unknown profile", func() []string { return []string{"--endpoint-url", url, "--access-token", "x", "--profile", "nope"} }, false},
+		{"input json malformed", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--cli-input-json", `{"AccessToken":`}
+		}, false},
+		{"endpoint without scheme", func(t *testing.T) []string { return []string{"--endpoint-url", "127.0.0.1:1", "--access-token", "x"} }, false},
+		{"unknown profile", func(t *testing.T) []string {
+			return []string{"--endpoint-url", url, "--access-token", "x", "--profile", "nope"}
+		}, false},
 	}
 	for _, tc := range cases[:testenv.Scale(5, len(cases))] {
 		t.Run(tc.name, func(t *testing.T) {
-			theirs := execCLI(t, env, aws, append([]string{"cognito-idp", "global-sign-out"}, tc.argv()...)...)
-			ours := execCLI(t, ourEnv, bin, tc.argv()...)
+			t.Parallel()
+			theirs := execCLI(t, env, aws, append([]string{"cognito-idp", "global-sign-out"}, tc.argv(t)...)...)
+			ours := execCLI(t, ourEnv, bin, tc.argv(t)...)
 			assert.Equal(t, theirs.code, ours.code, "exit code; aws said %q, we said %q", theirs.stderr, ours.stderr)
 			assert.Equal(t, theirs.stdout, ours.stdout, "stdout")
 			assert.NotRegexp(t, jwtShape, ours.stderr)

@@ -5,10 +5,14 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -44,12 +48,26 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := testenv.Redis.Find(t)
-	s := &Server{t: t, bin: bin, Dir: t.TempDir(), port: freePort(t)}
-	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
+	s := &Server{t: t, bin: bin, Dir: t.TempDir()}
 	t.Cleanup(s.Kill)
-	s.Restart()
-	return s
+	// The port is free when chosen, but another listener, or a connection
+	// of the tests running beside, may take it before redis-server binds
+	// it: then redis-server exits, and it is started again on another port.
+	for attempt := 1; ; attempt++ {
+		s.port = freePort(t)
+		s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
+		err := s.start()
+		if err == nil {
+			return s
+		}
+		if err != errExited || attempt == 3 {
+			t.Fatalf("%v (attempt %d)", err, attempt)
+		}
+	}
 }
+
+// errExited is start's error when redis-server exits before answering.
+var errExited = errors.New("redis-server exited before answering")
 
 // Kill stops redis-server with SIGKILL, as a crash would, and waits for it
 // to exit. It does nothing when the server is not running.
@@ -90,10 +108,17 @@ func (s *Server) signal(sig os.Signal) {
 // after Kill, and waits until it answers PING (after loading its AOF).
 func (s *Server) Restart() {
 	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("%v", err)
+	}
+}
+
+// start runs redis-server on s.port and waits until it answers PING.
+func (s *Server) start() error {
 	s.mu.Lock()
 	if s.cmd != nil {
 		s.mu.Unlock()
-		s.t.Fatalf("redistest: Restart while redis-server is running")
+		return errors.New("redistest: Restart while redis-server is running")
 	}
 	out := &bytes.Buffer{}
 	cmd := exec.Command(s.bin,
@@ -104,7 +129,7 @@ func (s *Server) Restart() {
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
-		s.t.Fatalf("starting redis-server: %v", err)
+		return fmt.Errorf("starting redis-server: %v", err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -115,31 +140,55 @@ func (s *Server) Restart() {
 	s.mu.Unlock()
 
 	deadline := time.Now().Add(10 * time.Second)
-	for !ping(s.Addr) {
+	for {
 		select {
 		case <-exited:
-			s.t.Fatalf("redis-server exited before answering:\n%s", out.String())
-		case <-time.After(20 * time.Millisecond):
+			s.mu.Lock()
+			if s.cmd == cmd {
+				s.cmd = nil
+			}
+			s.mu.Unlock()
+			s.t.Logf("redis-server exited before answering:\n%s", out.String())
+			return errExited
+		default:
+		}
+		if ping(s.Addr, cmd.Process.Pid) {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not answer on %s within 10s:\n%s", s.Addr, out.String())
+			return fmt.Errorf("redis-server did not answer on %s within 10s:\n%s", s.Addr, out.String())
 		}
+		<-time.After(20 * time.Millisecond)
 	}
 }
 
-// ping reports whether a server at addr answers PING with PONG: while it
-// loads its AOF it answers LOADING instead.
-func ping(addr string) bool {
+// ping reports whether the server at addr is the process pid (a
+// redis-server of another test may hold the port), and answers PING with
+// PONG: while it loads its AOF it answers LOADING instead.
+func ping(addr string, pid int) bool {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+	if _, err := c.Write([]byte("INFO server\r\nPING\r\n")); err != nil {
 		return false
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(head[1:]))
+	if err != nil || n < 0 || n > 1<<16 {
+		return false
+	}
+	info := make([]byte, n+2)
+	if _, err := io.ReadFull(r, info); err != nil || !strings.Contains(string(info), "\nprocess_id:"+strconv.Itoa(pid)+"\r") {
+		return false
+	}
+	line, err := r.ReadString('\n')
 	return err == nil && line == "+PONG\r\n"
 }
 

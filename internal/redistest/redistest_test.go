@@ -42,17 +42,34 @@ func do(t *testing.T, addr, cmd string) string {
 func TestWritesSurviveKill(t *testing.T) {
 	s := Start(t)
 	assert.Equal(t, "+OK\r\n", do(t, s.Addr, "SET k v"))
+	pid := s.pid()
+	require.True(t, ping(s.Addr, pid), "running")
 	s.Kill()
-	assert.False(t, ping(s.Addr), "killed")
+	assert.False(t, ping(s.Addr, pid), "killed")
 	s.Kill() // a second Kill is harmless
 	s.Restart()
 	assert.Equal(t, "v\r\n", do(t, s.Addr, "GET k"))
 }
 
+// TestPingKnowsItsServer: a redis-server of another test on the port is
+// not taken for the one started, whose start would then have failed.
+func TestPingKnowsItsServer(t *testing.T) {
+	a, b := Start(t), Start(t)
+	assert.True(t, ping(a.Addr, a.pid()))
+	assert.False(t, ping(a.Addr, b.pid()), "another redis-server's answer")
+}
+
+// pid is the running redis-server's process id.
+func (s *Server) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
+}
+
 func TestFreezeAndThaw(t *testing.T) {
 	s := Start(t)
 	s.Freeze()
-	assert.False(t, ping(s.Addr), "a frozen server answers nothing")
+	assert.False(t, ping(s.Addr, s.pid()), "a frozen server answers nothing")
 	s.Thaw()
 	assert.Equal(t, "+PONG\r\n", do(t, s.Addr, "PING"))
 	s.Freeze()

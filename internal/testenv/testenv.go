@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -77,7 +78,7 @@ func (p Part) find(t TB, c *counter) string {
 	t.Helper()
 	path, err := exec.LookPath(p.Program)
 	if err == nil {
-		return path
+		return unshim(path)
 	}
 	if os.Getenv(p.RequireEnv) == "1" {
 		t.Fatalf("%s not found and %s=1: install it (%s)", p.Program, p.RequireEnv, p.Install)
@@ -86,6 +87,30 @@ func (p Part) find(t TB, c *counter) string {
 	c.add(p)
 	t.Skip(p.missing() + "; set " + p.RequireEnv + "=1 to fail instead")
 	return ""
+}
+
+// shims maps the path of each pyenv shim Find met to the program it runs.
+var shims sync.Map
+
+// unshim returns the program that the pyenv shim at path runs, as
+// "pyenv which" names it, or path when it is none. A shim is a shell
+// script that runs pyenv to choose a Python on every call: "aws --version"
+// took 0.8 to 1.5 s through the shim and 0.45 to 0.76 s without, on a busy
+// 2-core machine.
+func unshim(path string) string {
+	if filepath.Base(filepath.Dir(path)) != "shims" {
+		return path
+	}
+	if real, ok := shims.Load(path); ok {
+		return real.(string)
+	}
+	real := path
+	out, err := exec.Command("pyenv", "which", filepath.Base(path)).Output()
+	if p := strings.TrimSpace(string(out)); err == nil && filepath.IsAbs(p) {
+		real = p
+	}
+	shims.Store(path, real)
+	return real
 }
 
 func (p Part) missing() string {

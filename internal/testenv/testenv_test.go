@@ -93,6 +93,39 @@ func TestFind(t *testing.T) {
 	})
 }
 
+// TestFindUnshims: a program found as a pyenv shim is the one "pyenv
+// which" names, asked once; pyenv failing leaves the shim.
+func TestFindUnshims(t *testing.T) {
+	dir := t.TempDir()
+	shimDir, real := filepath.Join(dir, "shims"), filepath.Join(dir, "versions", "fake-part")
+	require.NoError(t, os.MkdirAll(shimDir, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Dir(real), 0o755))
+	shim := filepath.Join(shimDir, "fake-part")
+	require.NoError(t, os.WriteFile(shim, []byte("#!/bin/sh\n"), 0o755))
+	require.NoError(t, os.WriteFile(real, []byte("#!/bin/sh\n"), 0o755))
+	asked := filepath.Join(dir, "asked")
+	pyenv := filepath.Join(shimDir, "pyenv")
+	script := fmt.Sprintf("#!/bin/sh\necho \"$@\" >> %s\n[ \"$1 $2\" = \"which fake-part\" ] && echo %s\n", asked, real)
+	require.NoError(t, os.WriteFile(pyenv, []byte(script), 0o755))
+	t.Setenv("PATH", shimDir)
+	p := Part{Program: "fake-part", RequireEnv: "SIGNOUT_REQUIRE_FAKE"}
+	t.Cleanup(func() { shims.Delete(shim) })
+
+	for range 2 {
+		path, o := findIn(p, &counter{})
+		assert.False(t, o.skipped || o.failed)
+		assert.Equal(t, real, path)
+	}
+	b, err := os.ReadFile(asked)
+	require.NoError(t, err)
+	assert.Equal(t, "which fake-part\n", string(b), "pyenv asked once")
+
+	shims.Delete(shim)
+	require.NoError(t, os.WriteFile(pyenv, []byte("#!/bin/sh\nexit 1\n"), 0o755))
+	path, _ := findIn(p, &counter{})
+	assert.Equal(t, shim, path, "the shim, when pyenv cannot say")
+}
+
 func TestReport(t *testing.T) {
 	var c counter
 	var empty bytes.Buffer
