@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -107,4 +109,45 @@ func BenchmarkSignOut(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkSignOutPaired makes one SignOut and one raw SDK GlobalSignOut
+// per iteration, each first in turn, on one loopback server, and reports
+// each one's median time and the ratio of the medians. On a machine whose
+// load moves, both sides see the same moments, where separate benchmark
+// runs each see their own.
+func BenchmarkSignOutPaired(b *testing.B) {
+	tok := benchToken(b)
+	ctx := context.Background()
+	url, _ := benchServer(b)
+	c, err := signout.New(signout.WithEndpoint(url))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sdk := rawSDK(b, url)
+	in := &cip.GlobalSignOutInput{AccessToken: aws.String(tok)}
+	calls := []func() error{
+		func() error { return c.SignOut(ctx, tok) },
+		func() error { _, err := sdk.GlobalSignOut(ctx, in); return err },
+	}
+	samples := make([][]time.Duration, len(calls))
+	for i := 0; b.Loop(); i++ {
+		for k := range calls {
+			j := (i + k) % len(calls)
+			start := time.Now()
+			err := calls[j]()
+			samples[j] = append(samples[j], time.Since(start))
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	med := make([]float64, len(calls))
+	for j, s := range samples {
+		slices.Sort(s)
+		med[j] = float64(s[len(s)/2].Nanoseconds())
+	}
+	b.ReportMetric(med[0], "signout-median-ns")
+	b.ReportMetric(med[1], "raw-sdk-median-ns")
+	b.ReportMetric(med[0]/med[1], "signout/raw-sdk")
 }
