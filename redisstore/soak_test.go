@@ -91,10 +91,11 @@ func refusedEverywhere(hc *http.Client, urls []string, token string, since time.
 
 // acceptBound is how long after its logout's answer an API process may
 // still accept a session: records reach the other processes by pub/sub,
-// which the tests measure in milliseconds, but a loaded 2-core machine can
-// delay by a few hundred (367 ms seen). A session accepted later than that
-// was missed, not delayed.
-const acceptBound = time.Second
+// which the tests measure in milliseconds, but a loaded 2-core machine
+// delays them (367 ms seen, and 1.9 s at a load average of 13 to 18). A
+// record missed rather than delayed is accepted until the test gives up,
+// 10 s later.
+const acceptBound = 3 * time.Second
 
 // checkRefusals asserts that no API process accepted a token later than
 // acceptBound after its logout was answered. It returns how long after the
@@ -131,8 +132,11 @@ func checkRefusals(t *testing.T, label string, rs []refusal) durations {
 func TestSoak(t *testing.T) {
 	t.Parallel() // it waits on faults and on the quota
 	n := testenv.Scale(300, 10000)
-	const workers = 6
-	maxFault := testenv.Scale(2*time.Second, 20*time.Second)
+	// Users log out at once, as many as keep the run within minutes: a
+	// logout mostly waits, on a fault or on the 503's Retry-After. With 6
+	// at once, 10,000 took longer than 9 minutes.
+	workers := testenv.Scale(6, 48)
+	maxFault := testenv.Scale(2*time.Second, 10*time.Second)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("soak: %d logouts, seed %d", n, seed)
 	rng := rand.New(rand.NewPCG(seed, 18))
