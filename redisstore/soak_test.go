@@ -285,6 +285,15 @@ schedule:
 	assert.Zero(t, lost, "sessions accepted by an API process or by Cognito at the end")
 	assert.Zero(t, open, "sessions an API process accepted 10 s after their logout was answered")
 	assert.Zero(t, stats.GivenUp, "calls given up")
+	// The stats lose the counts of the processes the schedule killed; their
+	// logs keep what they gave up.
+	var givenUp []string
+	for line := range strings.Lines(f.logs.String()) {
+		if strings.Contains(line, "queued call given up") {
+			givenUp = append(givenUp, strings.TrimSpace(line))
+		}
+	}
+	assert.Empty(t, givenUp, "calls given up, by the API processes' logs, the killed ones' included")
 
 	// Nothing the library wrote holds a token or the client secret.
 	secrets := []string{f.cognito.ClientSecret}
