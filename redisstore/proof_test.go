@@ -166,6 +166,7 @@ type apiFleet struct {
 	redis   *redistest.Server
 	env     []string
 	logs    *logSink
+	key     []byte     // the outbox key the API processes share
 	mu      sync.Mutex // held by the test's goroutine to change fleet.servers
 }
 
@@ -196,7 +197,7 @@ func startFleet(t *testing.T, cfg fleetConfig) *apiFleet {
 	t.Cleanup(tr.CloseIdleConnections)
 	f := &apiFleet{
 		fleet:   &fleet{t: t, hc: &http.Client{Transport: tr, Timeout: 20 * time.Second}},
-		cognito: cognito, redis: rds, logs: &logSink{},
+		cognito: cognito, redis: rds, logs: &logSink{}, key: key,
 		env: []string{fleetChildEnv + "=" + apiChild, "API_REDIS=" + rds.Addr, "API_COGNITO=" + cognito.URL,
 			"API_POOL=" + cognito.UserPoolID, "API_CLIENT=" + cognito.ClientID, "API_SECRET=" + cognito.ClientSecret,
 			"API_OUTBOX_KEY=" + hex.EncodeToString(key), "API_OUTBOX_RATE=" + strconv.FormatFloat(cfg.rate, 'f', -1, 64)},

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -30,12 +32,30 @@ import (
 // soakLogout is one user's logout in the soak, as the user's browser saw
 // it.
 type soakLogout struct {
+	user     string
 	s        session
 	path     string
-	status   int // the answer that ended the tries: 204 or 202, else not done
-	tries    int // logouts sent, the answers 503 and the dead processes' included
+	scoped   bool // its tokens have custom scopes only
+	planted  bool // a junk session's cookies were sent before its own
+	status   int  // the answer that ended the tries: 204 or 202, else not done
+	tries    []soakTry
 	refused  refusal
 	returned time.Time
+}
+
+// soakTry is one logout sent, the answers 503 and the dead processes'
+// included.
+type soakTry struct {
+	sent, answered time.Time
+	url            string
+	status         int // 0 when no answer came
+}
+
+// soakFault is a fault of the soak's schedule, for the diagnosis of a
+// lost session.
+type soakFault struct {
+	from, to time.Time
+	what     string
 }
 
 // refusal is how the API processes answered a signed-out session's token
@@ -168,6 +188,7 @@ func TestSoak(t *testing.T) {
 
 	// The fault schedule, until the logouts are done.
 	var removes []func()
+	var schedule []soakFault
 	counts := map[string]int{}
 	gap := func() time.Duration { return time.Duration(200+rng.IntN(800)) * time.Millisecond }
 	spell := func() time.Duration { return time.Duration(rng.Int64N(int64(maxFault))) + 100*time.Millisecond }
@@ -182,28 +203,38 @@ schedule:
 		switch pick := rng.IntN(100); {
 		case pick < 70:
 			op, m := ops[rng.IntN(len(ops))], faultModes[rng.IntN(len(faultModes))]
+			from, d := time.Now(), spell()
 			remove := f.cognito.InjectFault(op, m.fault)
 			removes = append(removes, remove)
-			time.AfterFunc(spell(), remove)
+			time.AfterFunc(d, remove)
 			counts[op+" "+m.name]++
+			schedule = append(schedule, soakFault{from, from.Add(d), op + " " + m.name})
 		case pick < 78:
+			from := time.Now()
 			f.cognito.SetDown(true)
 			<-time.After(spell())
 			f.cognito.SetDown(false)
 			counts["region down"]++
+			schedule = append(schedule, soakFault{from, time.Now(), "region down"})
 		case pick < 88:
-			f.replace(rng.IntN(len(f.servers)))
+			from, i := time.Now(), rng.IntN(len(f.servers))
+			f.replace(i)
 			counts["API process SIGKILLed"]++
+			schedule = append(schedule, soakFault{from, time.Now(), fmt.Sprintf("API process %d SIGKILLed and replaced", i)})
 		case pick < 94:
+			from := time.Now()
 			f.redis.Kill()
 			<-time.After(spell())
 			f.redis.Restart()
 			counts["Redis SIGKILLed"]++
+			schedule = append(schedule, soakFault{from, time.Now(), "Redis SIGKILLed"})
 		default:
+			from := time.Now()
 			f.redis.Freeze()
 			<-time.After(min(spell(), 3*time.Second)) // within the views' staleness bound
 			f.redis.Thaw()
 			counts["Redis hung"]++
+			schedule = append(schedule, soakFault{from, time.Now(), "Redis hung"})
 		}
 	}
 	for _, remove := range removes {
@@ -220,10 +251,10 @@ schedule:
 	statuses := map[int]int{}
 	for i, r := range results {
 		statuses[r.status]++
-		tries += r.tries
+		tries += len(r.tries)
 		if r.status != http.StatusNoContent && r.status != http.StatusAccepted {
 			notDone++
-			t.Errorf("logout %d was never done: last answer %d after %d tries", i, r.status, r.tries)
+			t.Errorf("logout %d was never done: last answer %d after %d tries", i, r.status, len(r.tries))
 			continue
 		}
 		accepted += r.refused.accepted
@@ -234,6 +265,7 @@ schedule:
 		}
 		if !f.everywhere(r.s.this.AccessToken, http.StatusUnauthorized) || slices.ContainsFunc(r.s.mustEnd(r.path), f.cognito.Accepts) {
 			lost++
+			f.explainLost(start, i, r, schedule)
 		}
 	}
 	over := 0
@@ -257,6 +289,15 @@ schedule:
 	assert.Zero(t, lost, "sessions accepted by an API process or by Cognito at the end")
 	assert.Zero(t, open, "sessions an API process accepted 10 s after their logout was answered")
 	assert.Zero(t, stats.GivenUp, "calls given up")
+	// The stats lose the counts of the processes the schedule killed; their
+	// logs keep what they gave up.
+	var givenUp []string
+	for line := range strings.Lines(f.logs.String()) {
+		if strings.Contains(line, "queued call given up") {
+			givenUp = append(givenUp, strings.TrimSpace(line))
+		}
+	}
+	assert.Empty(t, givenUp, "calls given up, by the API processes' logs, the killed ones' included")
 
 	// Nothing the library wrote holds a token or the client secret.
 	secrets := []string{f.cognito.ClientSecret}
@@ -289,22 +330,26 @@ schedule:
 func (f *apiFleet) soakLogout(r *rand.Rand, i int) soakLogout {
 	user := fmt.Sprintf("soak-%05d", i)
 	var claims []signouttest.Claims
-	if r.IntN(10) == 0 {
+	scoped := r.IntN(10) == 0
+	if scoped {
 		claims = append(claims, customScopes)
 	}
-	l := soakLogout{s: session{this: f.cognito.SignIn(user, claims...), other: f.cognito.SignIn(user)}, path: "/logout"}
+	l := soakLogout{user: user, s: session{this: f.cognito.SignIn(user, claims...), other: f.cognito.SignIn(user)},
+		path: "/logout", scoped: scoped}
 	if r.IntN(2) == 0 {
 		l.path = "/logout-all"
 	}
 	tokens := []string{l.s.this.AccessToken, l.s.this.RefreshToken}
-	if r.IntN(10) == 0 {
+	if l.planted = r.IntN(10) == 0; l.planted {
 		tokens = append([]string{"planted.junk", fmt.Sprintf("planted-junk-refresh-token-%05d", i)}, tokens...)
 	}
 	start := time.Now()
 	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
 		urls := f.urls()
-		l.tries++
-		l.status, l.returned = postLogout(f.hc, urls[r.IntN(len(urls))]+l.path, tokens...)
+		try := soakTry{sent: time.Now(), url: urls[r.IntN(len(urls))]}
+		try.status, try.answered = postLogout(f.hc, try.url+l.path, tokens...)
+		l.tries = append(l.tries, try)
+		l.status, l.returned = try.status, try.answered
 		if l.status == http.StatusNoContent || l.status == http.StatusAccepted || time.Since(start) > 2*time.Minute {
 			break
 		}
@@ -500,4 +545,69 @@ func TestLeaksFindsCopies(t *testing.T) {
 	assert.ElementsMatch(t, []string{"partial holds secret 300", "hex holds secret 300"}, leaks(texts, secrets))
 	texts = map[string]string{"clean": texts["clean"], "jwt": "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}
 	assert.Equal(t, []string{"jwt holds a JWT-shaped run"}, leaks(texts, secrets))
+}
+
+// explainLost says why the soak lost logout i, r: its tries and their
+// answers, which API processes accept its session, which of its tokens
+// Cognito accepts, the faults of schedule around its tries, and what the
+// API processes logged of its outbox entries. Times are since start.
+func (f *apiFleet) explainLost(start time.Time, i int, r soakLogout, schedule []soakFault) {
+	t := f.t
+	t.Helper()
+	at := func(tm time.Time) string { return time.Duration(tm.Sub(start)).Round(time.Millisecond).String() }
+	var tries []string
+	for _, try := range r.tries {
+		tries = append(tries, fmt.Sprintf("sent %s to %s, answered %d at %s", at(try.sent), try.url, try.status, at(try.answered)))
+	}
+	var api []string
+	for j, p := range f.servers {
+		api = append(api, fmt.Sprintf("process %d (%s) %d", j, p.url, f.get(p, "/api", r.s.this.AccessToken)))
+	}
+	names := []string{"this session's access token", "this session's refresh token", "the other session's refresh token"}
+	var cognito []string
+	for j, tok := range r.s.mustEnd(r.path) {
+		cognito = append(cognito, fmt.Sprintf("%s %v", names[j], f.cognito.Accepts(tok)))
+	}
+	cognito = append(cognito, fmt.Sprintf("the other session's access token %v", f.cognito.Accepts(r.s.other.AccessToken)))
+	first, last := r.tries[0].sent, r.tries[len(r.tries)-1].answered
+	var faults []string
+	for _, fa := range schedule {
+		if fa.to.After(first.Add(-2*time.Second)) && fa.from.Before(last.Add(10*time.Second)) {
+			faults = append(faults, fmt.Sprintf("%s from %s to %s", fa.what, at(fa.from), at(fa.to)))
+		}
+	}
+	ids := map[string]string{
+		outboxID(f.key, "RevokeToken", r.s.this.RefreshToken):                   "RevokeToken",
+		outboxID(f.key, "GlobalSignOut", r.s.this.AccessToken):                  "GlobalSignOut",
+		outboxID(f.key, "AdminUserGlobalSignOut", f.cognito.UserPoolID, r.user): "AdminUserGlobalSignOut",
+	}
+	var logs []string
+	for line := range strings.Lines(f.logs.String()) {
+		for id, op := range ids {
+			if strings.Contains(line, id) {
+				logs = append(logs, op+": "+strings.TrimSpace(line))
+			}
+		}
+		if strings.Contains(line, "given up") {
+			logs = append(logs, "any call: "+strings.TrimSpace(line))
+		}
+	}
+	t.Errorf("lost: logout %d (%s), %s, custom scopes %v, planted cookies %v\n  tries: %s\n  API: %s\n  Cognito accepts: %s\n"+
+		"  faults from 2 s before its first try to 10 s after its last answer: %s\n  the API processes' logs of its outbox entries:\n    %s",
+		i, r.user, r.path, r.scoped, r.planted, strings.Join(tries, "; "), strings.Join(api, ", "), strings.Join(cognito, ", "),
+		strings.Join(faults, "; "), strings.Join(logs, "\n    "))
+}
+
+// outboxID is the ID the API processes' Clients give the outbox entry of
+// a call, named by parts, as signout's outbox does: for the diagnosis of a
+// lost session only, so a change there costs the diagnosis, not a test.
+func outboxID(key []byte, parts ...string) string {
+	k := hmac.New(sha256.New, key)
+	k.Write([]byte("signout outbox: id"))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
