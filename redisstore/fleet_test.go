@@ -32,6 +32,7 @@ import (
 const (
 	fleetChildEnv = "SIGNOUT_FLEET_CHILD"
 	fleetSizeEnv  = "SIGNOUT_FLEET_SIGNOUTS"
+	soakSizeEnv   = "SIGNOUT_SOAK_LOGOUTS"
 )
 
 // fleetServer is a child's main: an API whose /api verifies tokens with
