@@ -184,8 +184,12 @@ func TestSignOutAllSlowsDownWhenThrottled(t *testing.T) {
 	assert.Zero(t, rep.Failed)
 	assert.Equal(t, n, served)
 	assert.Positive(t, throttled, "the test throttled")
-	// A client that kept its pace would see two requests in three throttled.
-	assert.Less(t, float64(throttled), 0.1*float64(served), "it slowed down")
+	// A client that kept its pace would see two requests in three
+	// throttled. One that slows down sees far fewer, most in its first
+	// second, before it has slowed: 28 of 150 were seen in the short run
+	// under the race detector on a loaded machine, a tenth or less
+	// otherwise.
+	assert.Less(t, float64(throttled), float64(served)/3, "it slowed down")
 }
 
 func TestSignOutAllFilter(t *testing.T) {
