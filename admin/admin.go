@@ -193,11 +193,23 @@ func validUsername(s string) bool {
 // credentials retrieves the credentials, so that their absence is reported
 // as such, before anything is sent or recorded.
 func (c *Client) credentials(ctx context.Context, op string) error {
-	if _, err := c.creds.Retrieve(ctx); err != nil {
-		return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: signout.ErrInvalidOption,
-			Message: "no usable AWS credentials: " + redact.String(err.Error()), Err: redact.Error(err)})
+	_, err := c.creds.Retrieve(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		// The call's time ran out (or it was cancelled) before the
+		// credentials came: a retry may succeed, unlike a missing or
+		// refused credential.
+		kind := signout.ErrTimeout
+		if errors.Is(ctx.Err(), context.Canceled) {
+			kind = context.Canceled
+		}
+		return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: kind,
+			Message: "AWS credentials not read before the call's context ended", Err: ctx.Err()})
 	}
-	return nil
+	return c.run.Fail(ctx, op, &signout.Error{Op: op, Kind: signout.ErrInvalidOption,
+		Message: "no usable AWS credentials: " + redact.String(err.Error()), Err: redact.Error(err)})
 }
 
 // signOut sends one AdminUserGlobalSignOut; attempts bounds its requests

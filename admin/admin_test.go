@@ -218,3 +218,22 @@ func subOf(t *testing.T, srv *signouttest.Server, username string) string {
 	t.Fatalf("%s has no sub", username)
 	return ""
 }
+
+// TestSignOutPastItsDeadline: a sign-out whose context has ended before its
+// credentials could be read is a timeout, which a caller retries, not a
+// configuration problem: the logout handler answered 204 for it while the
+// user's sessions lived on (seen in the soak, with Redis hung and the
+// call's budget spent on the record).
+func TestSignOutPastItsDeadline(t *testing.T) {
+	srv := signouttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	err := c.SignOut(ctx, srv.UserPoolID, "alice")
+	require.ErrorIs(t, err, signout.ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, asError(t, err).Retryable(), "retryable")
+	assert.Zero(t, srv.Requests(""), "nothing sent")
+}
