@@ -41,7 +41,7 @@ type OutboxEntry struct {
 	Data []byte
 }
 
-// OutboxStats describes a Client's Outbox: what it holds, for every
+// OutboxStats describes a Client's outbox: what it holds, for every
 // Client that shares it, and what this Client did with it since New.
 type OutboxStats struct {
 	// Pending is how many calls wait in the outbox; OldestAge how long the
@@ -166,7 +166,7 @@ func newOutbox(o *options) (*outbox, error) {
 	return b, nil
 }
 
-// call is what an outboxEntry's Data seals: one Cognito call, and the
+// call is what an OutboxEntry's Data seals: one Cognito call, and the
 // record that goes with it.
 type call struct {
 	Op        string    `json:"op"`

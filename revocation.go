@@ -53,8 +53,8 @@ type Revocation struct {
 // differ by seconds share it safely. A store shared by processes should
 // keep its entries as durably as its records: an entry lost is a sign-out
 // Cognito never hears of. Outbox errors are logged by the Client that
-// drains it; an Enqueue that fails leaves the caller of SignOut or Logout
-// with Cognito's error, not ErrQueued.
+// drains it; a call that could not be queued at all leaves the caller of
+// SignOut or Logout with Cognito's error, not ErrQueued.
 type RevocationStore interface {
 	// Revoke records r.
 	Revoke(ctx context.Context, r Revocation) error

@@ -141,7 +141,7 @@ func memoryStore() *revocation.Store {
 
 func redisStore(b *testing.B) *redisstore.Store {
 	srv := redistest.Start(b)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
 	b.Cleanup(func() { rdb.Close() })
 	s, err := redisstore.New(context.Background(), rdb)
 	if err != nil {

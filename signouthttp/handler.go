@@ -106,6 +106,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// use up the time of the user's own session, leaving it unrecorded.
 	results := make([]failure, len(sessions))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.timeout)
+	defer cancel()
 	logout := func(i int) {
 		ended, err := h.l.Logout(ctx, sessions[i].access, sessions[i].refresh, h.reach)
 		results[i] = failure{ended, err}
