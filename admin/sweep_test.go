@@ -505,13 +505,20 @@ func TestSignOutAllRefusesACheckpointFromTheFuture(t *testing.T) {
 	_, err := c.SignOutAll(ctx, srv.UserPoolID, sweep)
 	require.ErrorIs(t, err, context.Canceled)
 	shiftCheckpoint(t, sweep.Checkpoint, time.Hour)
-	sent, recorded := srv.Requests(""), len(st.all())
+	recorded := len(st.all())
 
-	_, err = c.SignOutAll(context.Background(), srv.UserPoolID, sweep)
+	// The resumed run goes through a proxy of its own: a request of the
+	// first run that its cancellation left on the way may still reach the
+	// stand-in now (82 requests against 81 counted, seen under -race).
+	var sent atomic.Int32
+	p2 := tap.New(t, srv.URL)
+	p2.Before(func(*tap.Call) *tap.Reply { sent.Add(1); return nil })
+	c2 := newClient(t, p2.URL, admin.WithRevocationStore(st))
+	_, err = c2.SignOutAll(context.Background(), srv.UserPoolID, sweep)
 	assert.ErrorIs(t, err, signout.ErrInvalidOption)
 	assert.Equal(t, "Sweep.Checkpoint", asError(t, err).Op)
 	assert.Contains(t, asError(t, err).Message, "in the future")
-	assert.Equal(t, sent, srv.Requests(""), "nothing was sent")
+	assert.Zero(t, sent.Load(), "nothing was sent")
 	assert.Len(t, st.all(), recorded, "nothing was recorded")
 }
 
