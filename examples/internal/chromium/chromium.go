@@ -173,6 +173,15 @@ func (tb *Tab) settle(trigger chromedp.Action[chromedp.Void], want func(url stri
 	defer cancel()
 	var a Arrival
 	navigated := false
+	// The first arrival counts. A later one, such as a redirect's page
+	// after the first page Back accepts, must not block the listener,
+	// which delivers every event of the tab.
+	arrived := func(a Arrival) {
+		select {
+		case done <- a:
+		default:
+		}
+	}
 	// Listen keeps the order of events of different types: the load event
 	// wanted is the first after want's frameNavigated.
 	require.NoError(tb.t, chromedp.Listen(ctx, func(ev any) {
@@ -185,12 +194,12 @@ func (tb *Tab) settle(trigger chromedp.Action[chromedp.Void], want func(url stri
 			if ev.Frame.ParentID == "" && want(ev.Frame.URL) {
 				navigated, a.how = true, ev.Type
 				if a.how == cdppage.NavigationTypeBackForwardCacheRestore {
-					done <- a
+					arrived(a)
 				}
 			}
 		case *cdppage.EventLoadEventFired:
 			if navigated && a.how == cdppage.NavigationTypeNavigation {
-				done <- a
+				arrived(a)
 				navigated = false
 			}
 		}
