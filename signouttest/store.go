@@ -48,9 +48,10 @@ const (
 // never one a lease holds, even to many owners claiming at once, until the
 // lease ends; that Enqueue of a present ID keeps the first entry and brings
 // its Due forward only when no lease holds it; that Reschedule works for
-// the owner of the last lease alone and Complete for anyone, and neither
-// minds an absent entry; and that Pending counts the entries, leased or
-// not, and finds the oldest Created.
+// the owner of the last lease alone and Complete for anyone, neither minds
+// an absent entry, and an ID queued again after Complete is a new entry;
+// and that Pending counts the entries, leased or not, and finds the oldest
+// Created.
 //
 // Revoke's records are read through the store's own reader (such as
 // verify.RevocationStore's Revoked), which this interface lacks: the check
@@ -95,6 +96,7 @@ func TestRevocationStore(t *testing.T, open func(t *testing.T) signout.Revocatio
 		}},
 		{"Complete", []storeCheck{
 			{"removes an entry leased or not", checkComplete},
+			{"an ID queued again after it is a new entry", checkCompleteRequeue},
 			{"of an absent entry is no error", checkCompleteAbsent},
 		}},
 		{"Pending", []storeCheck{
@@ -562,6 +564,21 @@ func checkComplete(st *storeTest) {
 	st.complete(c.ID)
 	st.pending(0, time.Time{}, "Complete removes every entry")
 	st.claimNone("owner-2", "the outbox is empty")
+}
+
+func checkCompleteRequeue(st *storeTest) {
+	e := st.entry(1, -time.Minute)
+	st.enqueue(e)
+	st.claimOne("owner-1", longLease, e, "due")
+	st.complete(e.ID)
+	again := signout.OutboxEntry{ID: e.ID, Created: st.now, Due: st.now.Add(time.Hour), Attempts: 2, Data: []byte("again")}
+	st.enqueue(again)
+	late := again
+	late.Due = st.now.Add(-time.Minute)
+	st.reschedule("owner-1", late)
+	st.claimNone("owner-2", "owner-1 leased the completed entry, not this one, which is due in an hour")
+	st.enqueue(late)
+	st.claimOne("owner-2", longLease, late, "no lease holds the new entry: an earlier Due brings it forward")
 }
 
 func checkCompleteAbsent(st *storeTest) {
