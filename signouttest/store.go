@@ -229,27 +229,36 @@ func (st *storeTest) same(got, want signout.OutboxEntry, why string) {
 // reclaim waits for the short lease owner took at leased, in a Claim that
 // returned at returned, to end, claiming by other until e comes back, and
 // returns it. A Claim that returns e before the lease can have ended on
-// any clock fails the check: e was leased twice.
+// any clock fails the check: e was leased twice. It claims every
+// shortLease/20, and back to back from 2 milliseconds before the lease's
+// end to 5 after, to see a lease that ends a little early.
 func (st *storeTest) reclaim(other string, e signout.OutboxEntry, leased, returned time.Time, why string) signout.OutboxEntry {
 	st.t.Helper()
 	deadline := time.NewTimer(time.Until(returned.Add(shortLease + leaseSlack)))
 	defer deadline.Stop()
-	tick := time.NewTicker(shortLease / 20)
-	defer tick.Stop()
+	end := leased.Add(shortLease)
 	for {
 		got := st.claim(other, longLease, 10)
 		if i := slices.IndexFunc(got, func(g signout.OutboxEntry) bool { return g.ID == e.ID }); i >= 0 {
 			if early := time.Since(leased); early < shortLease {
 				st.t.Errorf("Claim by %s leased %s %v after it was leased for %v: a lease holds until it ends (%s)",
-					other, e.ID, early.Round(time.Millisecond), shortLease, why)
+					other, e.ID, early.Round(time.Microsecond), shortLease, why)
 			}
 			return got[i]
 		}
 		if len(got) > 0 {
 			st.t.Fatalf("Claim by %s leased %s; want only %s, once its lease ends", other, ids(got), e.ID)
 		}
+		wait := shortLease / 20
+		switch until := time.Until(end); {
+		case until < -5*time.Millisecond:
+		case until < 2*time.Millisecond:
+			wait = 0
+		case until-2*time.Millisecond < wait:
+			wait = until - 2*time.Millisecond
+		}
 		select {
-		case <-tick.C:
+		case <-time.After(wait):
 		case <-deadline.C:
 			st.t.Fatalf("Claim by %s did not lease %s within %v of its %v lease's end: an entry whose lease ends is claimable again",
 				other, e.ID, leaseSlack, shortLease)
@@ -266,11 +275,14 @@ func (st *storeTest) leaseShort(owner string, e signout.OutboxEntry) (leased, re
 	return leased, time.Now(), got
 }
 
-// outwait waits until a short lease whose Claim returned at returned has
-// ended on the store's clock, however far that is from the test's, as
-// long as both clocks run at the same rate. It is the only way to see a
-// lease end without claiming the entry again.
-func outwait(returned time.Time) {
+// leaseOut enqueues e, leases it to owner for the short lease, and waits
+// until the lease has ended on the store's clock, however far that is from
+// the test's, as long as both run at the same rate: waiting is the only way
+// to see a lease end without claiming the entry again.
+func (st *storeTest) leaseOut(owner string, e signout.OutboxEntry) {
+	st.t.Helper()
+	st.enqueue(e)
+	_, returned, _ := st.leaseShort(owner, e)
 	<-time.After(time.Until(returned.Add(shortLease + shortLease/10)))
 }
 
@@ -445,9 +457,7 @@ func checkEnqueueLeased(st *storeTest) {
 
 func checkEnqueueLeaseEnded(st *storeTest) {
 	first := st.entry(1, -time.Minute)
-	st.enqueue(first)
-	_, returned, _ := st.leaseShort("owner-1", first)
-	outwait(returned)
+	st.leaseOut("owner-1", first)
 	earlier := first
 	earlier.Due = st.now.Add(-2 * time.Minute)
 	st.enqueue(earlier)
@@ -500,9 +510,7 @@ func checkRescheduleOwner(st *storeTest) {
 
 func checkRescheduleAfterLease(st *storeTest) {
 	e := st.entry(1, -time.Minute)
-	st.enqueue(e)
-	_, returned, _ := st.leaseShort("owner-1", e)
-	outwait(returned)
+	st.leaseOut("owner-1", e)
 	again := e
 	again.Due, again.Attempts, again.Data = st.now.Add(-2*time.Minute), 1, []byte("rescheduled")
 	st.reschedule("owner-1", again)
