@@ -31,6 +31,7 @@ const (
 	reversed        = "Claim returns the latest Due first"
 	dropsAttempts   = "Claim returns no Attempts"
 	neverEnds       = "leases never end"
+	endsEarly       = "leases end a millisecond early"
 	overwrites      = "Enqueue replaces a present entry"
 	neverForward    = "Enqueue never brings Due forward"
 	forwardsLeased  = "Enqueue brings a leased entry's Due forward"
@@ -77,8 +78,11 @@ func (s *breachingStore) Enqueue(ctx context.Context, e signout.OutboxEntry) err
 }
 
 func (s *breachingStore) Claim(ctx context.Context, owner string, lease time.Duration, max int) ([]signout.OutboxEntry, error) {
-	if s.breach == neverEnds {
+	switch s.breach {
+	case neverEnds:
 		lease = time.Hour
+	case endsEarly:
+		lease -= time.Millisecond
 	}
 	got, err := s.Store.Claim(ctx, owner, lease, max)
 	s.mu.Lock()
@@ -155,6 +159,7 @@ func TestRevocationStoreFindsBreaches(t *testing.T) {
 		{breach: reversed, fails: []string{"Claim/leases_due_entries_earliest_first_up_to_max"}},
 		{breach: dropsAttempts, fails: []string{"Claim/returns_entries_as_given"}},
 		{breach: neverEnds, fails: []string{"Claim/a_lease_holds_until_it_ends"}, run: "^Claim$/^a_lease_holds_until_it_ends$"},
+		{breach: endsEarly, fails: []string{"Claim/a_lease_holds_until_it_ends"}},
 		{breach: overwrites, fails: []string{"Enqueue/a_present_ID_keeps_the_first_entry"}},
 		{breach: neverForward, fails: []string{"Enqueue/an_earlier_Due_brings_an_unleased_entry_forward", "Enqueue/an_entry_whose_lease_ended_is_brought_forward"}},
 		{breach: forwardsLeased, fails: []string{"Enqueue/a_leased_entry_keeps_its_Due"}},
