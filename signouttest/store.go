@@ -230,8 +230,8 @@ func (st *storeTest) same(got, want signout.OutboxEntry, why string) {
 // returned at returned, to end, claiming by other until e comes back, and
 // returns it. A Claim that returns e before the lease can have ended on
 // any clock fails the check: e was leased twice. It claims every
-// shortLease/20, and back to back from 2 milliseconds before the lease's
-// end to 5 after, to see a lease that ends a little early.
+// shortLease/20, and back to back from shortLease/20 before the lease's end
+// to 5 milliseconds after, to see a lease that ends a little early.
 func (st *storeTest) reclaim(other string, e signout.OutboxEntry, leased, returned time.Time, why string) signout.OutboxEntry {
 	st.t.Helper()
 	deadline := time.NewTimer(time.Until(returned.Add(shortLease + leaseSlack)))
@@ -249,13 +249,14 @@ func (st *storeTest) reclaim(other string, e signout.OutboxEntry, leased, return
 		if len(got) > 0 {
 			st.t.Fatalf("Claim by %s leased %s; want only %s, once its lease ends", other, ids(got), e.ID)
 		}
-		wait := shortLease / 20
+		tick := shortLease / 20
+		wait := tick
 		switch until := time.Until(end); {
 		case until < -5*time.Millisecond:
-		case until < 2*time.Millisecond:
+		case until < tick:
 			wait = 0
-		case until-2*time.Millisecond < wait:
-			wait = until - 2*time.Millisecond
+		case until-tick < wait:
+			wait = until - tick
 		}
 		select {
 		case <-time.After(wait):

@@ -31,7 +31,7 @@ const (
 	reversed        = "Claim returns the latest Due first"
 	dropsAttempts   = "Claim returns no Attempts"
 	neverEnds       = "leases never end"
-	endsEarly       = "leases end a millisecond early"
+	endsEarly       = "leases end 5 ms early"
 	overwrites      = "Enqueue replaces a present entry"
 	neverForward    = "Enqueue never brings Due forward"
 	forwardsLeased  = "Enqueue brings a leased entry's Due forward"
@@ -82,7 +82,7 @@ func (s *breachingStore) Claim(ctx context.Context, owner string, lease time.Dur
 	case neverEnds:
 		lease = time.Hour
 	case endsEarly:
-		lease -= time.Millisecond
+		lease -= 5 * time.Millisecond
 	}
 	got, err := s.Store.Claim(ctx, owner, lease, max)
 	s.mu.Lock()
@@ -149,9 +149,12 @@ func TestRevocationStoreFindsBreaches(t *testing.T) {
 		signouttest.TestRevocationStore(t, func(*testing.T) signout.RevocationStore { return newBreachingStore(breach) })
 		return
 	}
+	waitOut := []string{"Claim/a_lease_holds_until_it_ends", "Enqueue/a_leased_entry_keeps_its_Due",
+		"Reschedule/by_another_owner_changes_nothing", "Reschedule/by_a_former_owner_changes_nothing"}
 	tests := []struct {
 		breach string
 		fails  []string
+		any    bool   // one of fails is enough: the check looks for a lease that ends early, and a busy machine may hide it
 		run    string // the clauses to check, when not all: a breach that keeps leases waits out each
 	}{
 		{breach: noBreach},
@@ -159,7 +162,7 @@ func TestRevocationStoreFindsBreaches(t *testing.T) {
 		{breach: reversed, fails: []string{"Claim/leases_due_entries_earliest_first_up_to_max"}},
 		{breach: dropsAttempts, fails: []string{"Claim/returns_entries_as_given"}},
 		{breach: neverEnds, fails: []string{"Claim/a_lease_holds_until_it_ends"}, run: "^Claim$/^a_lease_holds_until_it_ends$"},
-		{breach: endsEarly, fails: []string{"Claim/a_lease_holds_until_it_ends"}},
+		{breach: endsEarly, fails: waitOut, any: true},
 		{breach: overwrites, fails: []string{"Enqueue/a_present_ID_keeps_the_first_entry"}},
 		{breach: neverForward, fails: []string{"Enqueue/an_earlier_Due_brings_an_unleased_entry_forward", "Enqueue/an_entry_whose_lease_ended_is_brought_forward"}},
 		{breach: forwardsLeased, fails: []string{"Enqueue/a_leased_entry_keeps_its_Due"}},
@@ -198,6 +201,10 @@ func TestRevocationStoreFindsBreaches(t *testing.T) {
 			}
 			var exit *exec.ExitError
 			require.ErrorAs(t, err, &exit, "the check fails: %s", out)
+			if tc.any {
+				assert.True(t, slices.ContainsFunc(tc.fails, func(c string) bool { return slices.Contains(got, c) }), "one of %q fails: %s", tc.fails, out)
+				return
+			}
 			for _, clause := range tc.fails {
 				assert.Contains(t, got, clause, "%s", out)
 			}
