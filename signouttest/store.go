@@ -411,10 +411,16 @@ func checkClaimOnce(st *storeTest) {
 	}
 	close(start)
 	wg.Wait()
+	var twice []string
 	for id, by := range seen {
 		if len(by) > 1 {
-			st.t.Errorf("%s was leased %d times (to %s): two Claims racing never lease the same entry", id, len(by), strings.Join(by, ", "))
+			twice = append(twice, fmt.Sprintf("%s %d times (to %s, then %s)", id, len(by), by[0], by[1]))
 		}
+	}
+	if len(twice) > 0 {
+		slices.Sort(twice)
+		st.t.Errorf("%d of %d entries were leased more than once, such as %s: two Claims racing never lease the same entry",
+			len(twice), entries, strings.Join(twice[:min(len(twice), 3)], "; "))
 	}
 	if len(seen) != entries {
 		st.t.Errorf("the Claims leased %d entries between them; want all %d", len(seen), entries)
