@@ -131,5 +131,6 @@
 // Code that signs users out should depend on the [Signer] interface. Package
 // signouttest provides a FakeSigner for unit tests and an in-process Cognito
 // stand-in that issues real tokens and revokes them, for tests that need no
-// AWS account.
+// AWS account, and checks a RevocationStore of your own against the
+// interface's contract (signouttest.TestRevocationStore).
 package signout

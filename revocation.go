@@ -35,7 +35,8 @@ type Revocation struct {
 // taken out once Cognito has answered, so that a process that dies during
 // the call leaves it to the Clients sharing the store.
 // revocation.Store keeps both in memory for one process; the redisstore
-// module keeps them in Redis for a fleet.
+// module keeps them in Redis for a fleet. signouttest.TestRevocationStore
+// checks a store against this contract.
 //
 // The Client seals each outbox entry's Data (AES-256-GCM, see
 // WithOutboxKey): a store never holds a token, nor whom an entry signs out,
@@ -65,8 +66,9 @@ type RevocationStore interface {
 	Enqueue(ctx context.Context, e OutboxEntry) error
 	// Claim leases up to max entries whose Due has come and that no lease
 	// holds (or whose lease has ended) to owner, for lease from now,
-	// earliest Due first, and returns them; none is an empty result, not
-	// an error. No other Claim returns a leased entry until its lease ends.
+	// earliest Due first, and returns them as Enqueue gave them or
+	// Reschedule set them; none is an empty result, not an error. No other
+	// Claim returns a leased entry until its lease ends.
 	Claim(ctx context.Context, owner string, lease time.Duration, max int) ([]OutboxEntry, error)
 	// Reschedule sets the Due, Attempts and Data of the entry with e's ID
 	// to e's and ends its lease, when owner's Claim was the last to lease

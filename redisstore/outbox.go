@@ -56,7 +56,9 @@ return 1`)
 
 	// KEYS: due, leased. ARGV: entry key prefix, owner, lease_ms, max,
 	// offset_ms. It returns {id, created_ns, due_ns, attempts, data} for
-	// each entry leased.
+	// each entry leased. A lease's end is a millisecond past now +
+	// lease_ms: now is TIME cut to the millisecond, up to 1 ms before the
+	// lease began, and a lease ended early is an entry leased twice.
 	claimScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[5])
@@ -71,7 +73,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
   redis.call('ZREM', KEYS[1], id)
   local f = redis.call('HMGET', key, 'created', 'due', 'attempts', 'data')
   if f[1] then
-    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), id)
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]) + 1, id)
     redis.call('HSET', key, 'owner', ARGV[2])
     table.insert(out, {id, f[1], f[2], f[3], f[4]})
   end

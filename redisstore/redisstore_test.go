@@ -56,24 +56,6 @@ func client(t *testing.T, srv *redistest.Server) *redis.Client {
 	return rdb
 }
 
-// clock is a settable time source for a Store's view confirmations.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func newStore(t *testing.T, srv *redistest.Server, opts ...Option) *Store {
 	t.Helper()
 	return newStoreClock(t, srv, time.Now, opts...)
@@ -204,7 +186,7 @@ func TestRevocationsSurviveRedisRestart(t *testing.T) {
 func TestFailsClosedWhenRedisIsDown(t *testing.T) {
 	t.Parallel() // it waits on Redis going down
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second))
 	ctx := context.Background()
 	require.NoError(t, s.Revoke(ctx, signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
@@ -236,7 +218,7 @@ func TestFailsClosedWhenRedisIsDown(t *testing.T) {
 
 func TestFailOpen(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newStoreClock(t, srv, clk.Now, WithStalenessBound(time.Second), WithFailOpen())
 	require.NoError(t, s.Revoke(context.Background(), signout.Revocation{UserPoolID: pool, Subject: "alice", At: time.Now()}))
 	srv.Kill()
@@ -347,7 +329,7 @@ func TestPongWhileUnsyncedIsNotFresh(t *testing.T) {
 	h := newHooks()
 	rdb := client(t, srv)
 	rdb.AddHook(h)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newStoreOn(t, rdb, clk.Now, WithStalenessBound(time.Second))
 	syncStore(t, s)
 
@@ -383,7 +365,7 @@ func TestSilentRedisResubscribes(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: time.Second, ReadTimeout: time.Minute, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
 	rdb.AddHook(h)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newStoreOn(t, rdb, clk.Now, WithStalenessBound(time.Second))
 	syncStore(t, s)
 	require.Equal(t, uint32(1), rdb.PoolStats().PubSubStats.Created)

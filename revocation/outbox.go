@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"slices"
@@ -13,9 +14,10 @@ var _ signout.RevocationStore = (*Store)(nil)
 
 // queued is an entry of the outbox and its lease.
 type queued struct {
-	e     signout.OutboxEntry
-	owner string    // the last to claim it
-	until time.Time // its lease ends
+	e       signout.OutboxEntry
+	claimed bool      // a Claim has leased it
+	owner   string    // the last to claim it
+	until   time.Time // its lease ends
 }
 
 // Enqueue adds e to the Store's outbox, unless an entry with its ID is
@@ -30,6 +32,7 @@ func (s *Store) Enqueue(_ context.Context, e signout.OutboxEntry) error {
 	defer s.omu.Unlock()
 	switch q, ok := s.outbox[e.ID]; {
 	case !ok:
+		e.Data = bytes.Clone(e.Data) // the caller's buffer stays the caller's
 		s.outbox[e.ID] = &queued{e: e}
 	case e.Due.Before(q.e.Due) && !q.until.After(now):
 		q.e.Due = e.Due
@@ -39,6 +42,9 @@ func (s *Store) Enqueue(_ context.Context, e signout.OutboxEntry) error {
 
 // Claim leases up to max due entries to owner. See signout.RevocationStore.
 func (s *Store) Claim(_ context.Context, owner string, lease time.Duration, max int) ([]signout.OutboxEntry, error) {
+	if max <= 0 {
+		return nil, nil
+	}
 	now := s.now()
 	s.omu.Lock()
 	defer s.omu.Unlock()
@@ -52,8 +58,9 @@ func (s *Store) Claim(_ context.Context, owner string, lease time.Duration, max 
 	due = due[:min(len(due), max)]
 	out := make([]signout.OutboxEntry, len(due))
 	for i, q := range due {
-		q.owner, q.until = owner, now.Add(lease)
+		q.claimed, q.owner, q.until = true, owner, now.Add(lease)
 		out[i] = q.e
+		out[i].Data = bytes.Clone(q.e.Data)
 	}
 	return out, nil
 }
@@ -64,10 +71,10 @@ func (s *Store) Reschedule(_ context.Context, owner string, e signout.OutboxEntr
 	s.omu.Lock()
 	defer s.omu.Unlock()
 	q := s.outbox[e.ID]
-	if q == nil || q.owner != owner {
+	if q == nil || !q.claimed || q.owner != owner {
 		return nil
 	}
-	q.e.Due, q.e.Attempts, q.e.Data = e.Due, e.Attempts, e.Data
+	q.e.Due, q.e.Attempts, q.e.Data = e.Due, e.Attempts, bytes.Clone(e.Data)
 	q.until = time.Time{}
 	return nil
 }

@@ -36,6 +36,10 @@
 // serves): for package alb, signouthttp.WithALB and the applications
 // using them.
 //
+// [TestRevocationStore] checks a signout.RevocationStore, such as one of
+// your own on another database, against the contract that interface
+// documents, clause by clause, as testing/fstest.TestFS checks an fs.FS.
+//
 // ListUsers pages hold at most 60 users, in the order they were made; its
 // Filter is `attribute = "value"` or `attribute ^= "value"` (a prefix) on
 // username, email, phone_number, name, given_name, family_name,

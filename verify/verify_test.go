@@ -166,25 +166,7 @@ func rawJWS(header, claims any, sign func(input string) []byte) string {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// clock is a settable time source for the verifier.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (p *testPool) verifier(t *testing.T, clk *clock, opts ...Option) *Verifier {
+func (p *testPool) verifier(t *testing.T, clk *testenv.Clock, opts ...Option) *Verifier {
 	t.Helper()
 	v, err := New(append([]Option{WithPool(p.issuer, p.client), WithEndpoint(p.srv.URL)}, opts...)...)
 	require.NoError(t, err)
@@ -194,7 +176,7 @@ func (p *testPool) verifier(t *testing.T, clk *clock, opts ...Option) *Verifier 
 	return v
 }
 
-func newClock() *clock { return &clock{t: time.Now()} }
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now()) }
 
 // assertRefused checks err's kind and that it never quotes the token or any
 // of its three parts.

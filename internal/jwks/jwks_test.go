@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/cognitogo/signout/internal/testenv"
 	"github.com/cognitogo/signout/internal/token"
 )
 
@@ -99,25 +100,7 @@ func (e *endpoint) serve(kid string, key *rsa.PrivateKey) {
 	e.keys[kid] = key
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newSet(e *endpoint, clk *clock) *Set {
+func newSet(e *endpoint, clk *testenv.Clock) *Set {
 	return New(Config{URLs: []string{e.url()}, Now: clk.Now})
 }
 
@@ -158,7 +141,7 @@ func assertKind(t *testing.T, err error, kind Kind, tok *token.Token) {
 
 func TestVerify(t *testing.T) {
 	e := newEndpoint(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newSet(e, clk)
 	good := tokenOf(t, keyA(), "kid-a")
 	require.NoError(t, s.Verify(context.Background(), good))
@@ -192,7 +175,7 @@ func TestVerify(t *testing.T) {
 
 func TestVerifyCritIsRefusedBeforeAFetch(t *testing.T) {
 	e := newEndpoint(t)
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	tok := sign(t, keyA(), map[string]any{"alg": "RS256", "kid": "kid-a", "crit": []string{"urn:example:ext"}, "urn:example:ext": true}, `{}`)
 	err := s.Verify(context.Background(), tok)
 	assertKind(t, err, Invalid, tok)
@@ -202,7 +185,7 @@ func TestVerifyCritIsRefusedBeforeAFetch(t *testing.T) {
 
 func TestFetchedOnceForManyTokens(t *testing.T) {
 	e := newEndpoint(t)
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	for range 20 {
 		require.NoError(t, s.Verify(context.Background(), tokenOf(t, keyA(), "kid-a")))
 	}
@@ -218,7 +201,7 @@ func TestConcurrentFirstUseSharesOneFetch(t *testing.T) {
 		<-release
 		w.Write(e.jwks())
 	})
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	tok := tokenOf(t, keyA(), "kid-a")
 	const n = 8
 	errs := make(chan error, n)
@@ -235,7 +218,7 @@ func TestConcurrentFirstUseSharesOneFetch(t *testing.T) {
 
 func TestUnknownKidRefetchedAtMostOncePerInterval(t *testing.T) {
 	e := newEndpoint(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := New(Config{URLs: []string{e.url()}, Now: clk.Now, Interval: time.Minute})
 	require.NoError(t, s.Verify(context.Background(), tokenOf(t, keyA(), "kid-a")))
 
@@ -259,7 +242,7 @@ func TestUnknownKidRefetchedAtMostOncePerInterval(t *testing.T) {
 // do not abort it, and it counts against the limit, whatever they do.
 func TestAbandonedFetchCompletesAndCounts(t *testing.T) {
 	e := newEndpoint(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newSet(e, clk)
 	entered, release := make(chan struct{}), make(chan struct{})
 	e.answer(func(w http.ResponseWriter, r *http.Request) {
@@ -296,7 +279,7 @@ func TestCallerDeadline(t *testing.T) {
 		<-release
 		w.Write(e.jwks())
 	})
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
 	tok := tokenOf(t, keyA(), "kid-a")
@@ -310,7 +293,7 @@ func TestCallerDeadline(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	e := newEndpoint(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newSet(e, clk)
 	old := tokenOf(t, keyA(), "kid-a")
 	require.NoError(t, s.Verify(context.Background(), old))
@@ -352,7 +335,7 @@ func TestFetchFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEndpoint(t)
 			e.answer(tc.handler)
-			clk := &clock{t: time.Now()}
+			clk := testenv.NewClock(time.Now())
 			s := newSet(e, clk)
 			tok := tokenOf(t, keyA(), "kid-a")
 			assertKind(t, s.Verify(context.Background(), tok), Service, tok)
@@ -375,7 +358,7 @@ func TestMixedSetKeepsUsableKeys(t *testing.T) {
 		good, _ := json.Marshal(jose.JSONWebKey{Key: &keyA().PublicKey, KeyID: "kid-a", Algorithm: "RS256", Use: "sig"})
 		w.Write([]byte(`{"keys":[{"kty":"OKP","crv":"X9","x":"AA","kid":"odd"},{"kty":"RSA","kid":"broken","n":"!!"},` + string(good) + `]}`))
 	})
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	require.NoError(t, s.Verify(context.Background(), tokenOf(t, keyA(), "kid-a")))
 }
 
@@ -383,7 +366,7 @@ func TestMixedSetKeepsUsableKeys(t *testing.T) {
 // keys were loaded does not take them away.
 func TestFailedRefetchKeepsKnownKeys(t *testing.T) {
 	e := newEndpoint(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s := newSet(e, clk)
 	good := tokenOf(t, keyA(), "kid-a")
 	require.NoError(t, s.Verify(context.Background(), good))
@@ -466,7 +449,7 @@ func TestURLOrder(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	e := newEndpoint(t)
-	s := newSet(e, &clock{t: time.Now()})
+	s := newSet(e, testenv.NewClock(time.Now()))
 	require.NoError(t, s.Load(context.Background()))
 	require.NoError(t, s.Load(context.Background()))
 	assert.Equal(t, int32(1), e.fetches.Load(), "a loaded set is not fetched again")
@@ -483,7 +466,7 @@ func TestEndedCallerGetsItsContextError(t *testing.T) {
 	cancel()
 	tok := tokenOf(t, keyA(), "kid-a")
 	for range 50 {
-		s := newSet(e, &clock{t: time.Now()})
+		s := newSet(e, testenv.NewClock(time.Now()))
 		err := s.Verify(ctx, tok)
 		assertKind(t, err, Canceled, tok)
 		require.NoError(t, s.Load(context.Background()))

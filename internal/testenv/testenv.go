@@ -2,8 +2,8 @@
 // programs the integration tests run (moto_server, the aws CLI,
 // redis-server, chromium), skips a test that lacks one and reports those
 // skips once per package; it stops, after a package's tests, the parts
-// they shared; and it sizes the proofs at scale, which run in full only
-// when SIGNOUT_LONG=1.
+// they shared; it sizes the proofs at scale, which run in full only when
+// SIGNOUT_LONG=1; and its Clock is the time source tests move by hand.
 package testenv
 
 import (
