@@ -404,6 +404,8 @@ func TestOutboxBurstAtTheQuota(t *testing.T) {
 	}
 	wg.Wait()
 	burst := time.Since(start)
+	atBurstEnd, err := c.OutboxStats(context.Background())
+	require.NoError(t, err)
 	queued, open := 0, 0
 	for i, err := range errs {
 		if err != nil {
@@ -430,12 +432,14 @@ func TestOutboxBurstAtTheQuota(t *testing.T) {
 	assert.Equal(t, int64(queued), s.Completed)
 	assert.Zero(t, s.GivenUp)
 	served, throttled := srv.QuotaUsage("UserUpdate")
-	t.Logf("%d logouts in %v: %d ended at once, %d queued; drained after %v; GlobalSignOut %d served, %d throttled; outbox retried %d",
-		users, burst.Round(time.Millisecond), users-queued, queued, drained.Round(time.Millisecond), served, throttled, s.Retried)
-	// The callers' own retries share the quota with the outbox while the
-	// burst lasts (about 3 s for 100), so some of its calls are throttled
-	// then: 8 to 13 of about 50 in five runs of 100.
-	assert.Less(t, s.Retried, int64(queued/3), "the outbox keeps below the quota: few of its calls are throttled")
+	after := s.Retried - atBurstEnd.Retried
+	t.Logf("%d logouts in %v: %d ended at once, %d queued; drained after %v; GlobalSignOut %d served, %d throttled; outbox retried %d, %d of them after the burst",
+		users, burst.Round(time.Millisecond), users-queued, queued, drained.Round(time.Millisecond), served, throttled, s.Retried, after)
+	// While the burst lasts, the callers' own retries share the quota with
+	// the outbox and throttle some of its calls, more the longer a loaded
+	// machine stretches the burst (8 to 13 of about 50 in five quiet runs
+	// of 100). Once the callers are done, the outbox has the quota alone.
+	assert.LessOrEqual(t, after, int64(queued/10+1), "the outbox keeps below the quota: once alone, few of its calls are throttled")
 	assert.Less(t, drained, 30*time.Second, "bounded")
 }
 
