@@ -507,6 +507,7 @@ func TestBurstAtTenTimesTheQuota(t *testing.T) {
 	}
 	wg.Wait()
 	burst := time.Since(start)
+	atBurstEnd := f.totals()
 	var rs []refusal
 	statuses := map[int]int{}
 	for _, a := range answers {
@@ -521,18 +522,21 @@ func TestBurstAtTenTimesTheQuota(t *testing.T) {
 		sets[i] = s.mustEnd("/logout-all")
 	}
 	ended := durations(f.endedAll(start, sets))
-	stats := since(f.drained(time.Minute), before)
+	final := f.drained(time.Minute)
+	stats, alone := since(final, before), since(final, atBurstEnd)
 	served, throttled := f.cognito.QuotaUsage("UserUpdate")
 	last := slices.Max(ended)
 	t.Logf("burst: %d logouts of all sessions in %v: %d answered 204, %d answered 202, %d other; refused by both API processes in %v "+
 		"after the answer; ended at Cognito %v after the burst began; the outbox's %d calls made by %v, %.1f a second; "+
-		"GlobalSignOut at the stand-in: %d served, %d throttled; outbox: %d retried, %d completed",
+		"GlobalSignOut at the stand-in: %d served, %d throttled; outbox: %d retried (%d after the burst), %d completed",
 		n, burst.Round(time.Millisecond), statuses[http.StatusNoContent], statuses[http.StatusAccepted],
 		n-statuses[http.StatusNoContent]-statuses[http.StatusAccepted], refused, ended, stats.Queued, last.Round(time.Millisecond),
-		float64(stats.Queued)/(last-burst).Seconds(), served-servedBefore, throttled, stats.Retried, stats.Completed)
+		float64(stats.Queued)/(last-burst).Seconds(), served-servedBefore, throttled, stats.Retried, alone.Retried, stats.Completed)
 	assert.Equal(t, n, statuses[http.StatusNoContent]+statuses[http.StatusAccepted], "every user told they are signed out: %v; logs:\n%s", statuses, f.logs)
 	assert.Zero(t, stats.GivenUp)
-	assert.Less(t, stats.Retried, stats.Queued/4+1, "the outbox keeps below the quota: few of its calls are throttled")
+	// While the burst lasts, the callers' own retries share the quota with
+	// the outboxes; once they are done, the outboxes have it alone.
+	assert.LessOrEqual(t, alone.Retried, stats.Queued/10+1, "the outbox keeps below the quota: once alone, few of its calls are throttled")
 }
 
 // TestLeaksFindsCopies: the soak's scan finds a secret's partial copies
