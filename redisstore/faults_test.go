@@ -190,12 +190,13 @@ func TestFaultMatrix(t *testing.T) {
 // TestFaultKills: the store down then back, or hung; an API process
 // SIGKILLed between its record and its Cognito call, or while it drains
 // the outbox; Redis SIGKILLed with entries queued; cookies planted beside
-// the user's. Each session is refused by every API process within 100 ms
-// of its logout returning, and ended at Cognito within 10 s of Cognito (or
-// the store) answering again. The groups of cases run at once, each on a
-// fleet of its own: they wait on outages and leases far more than they
-// compute.
+// the user's. No API process accepts a session later than acceptBound
+// after its logout returned, and Cognito ends it within 10 s of Cognito
+// (or the store) answering again. The groups of cases run at once, each on
+// a fleet of its own: they wait on outages and leases far more than they
+// compute. A long proof: it runs when SIGNOUT_LONG asks.
 func TestFaultKills(t *testing.T) {
+	testenv.LongProof(t)
 	t.Parallel() // it waits out outages, as TestFaultMatrix does
 	for _, group := range []struct {
 		name string

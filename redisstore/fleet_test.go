@@ -244,9 +244,10 @@ func (r *recordingStore) Revoke(ctx context.Context, rev signout.Revocation) err
 // server refuses each signed-out token within a bound, keeps accepting
 // other users' tokens, the user's other sessions and next sign-in, across
 // a Redis crash and an API server crash. 1,000 sign-outs with
-// SIGNOUT_LONG=1, 100 without, or SIGNOUT_FLEET_SIGNOUTS of them; the p99
+// SIGNOUT_LONG=1, 100 with SIGNOUT_LONG=short, or SIGNOUT_FLEET_SIGNOUTS of them; the p99
 // of propagation is logged, and bounded by a second.
 func TestFleet(t *testing.T) {
+	testenv.LongProof(t)
 	t.Parallel() // it waits on its API processes; the short run's bound, 1 s, allows for the tests beside it
 	n := testenv.Scale(100, 1000)
 	if s := os.Getenv(fleetSizeEnv); s != "" {

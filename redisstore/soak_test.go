@@ -149,11 +149,12 @@ func checkRefusals(t *testing.T, label string, rs []refusal) durations {
 // would. In the end no session is lost: every one is refused by every API
 // process and ended at Cognito. Then no token or client secret is found in
 // Redis, in its files, or in the API processes' logs. 3,000 logouts with
-// SIGNOUT_LONG=1, 200 by default, or SIGNOUT_SOAK_LOGOUTS of them: 10,000
+// SIGNOUT_LONG=1, 200 with SIGNOUT_LONG=short, or SIGNOUT_SOAK_LOGOUTS of them: 10,000
 // logouts took 4.3 minutes alone on a 2-core machine, and their scan 8
 // more; beside the other long proofs in CI they passed go test's 10-minute
 // timeout.
 func TestSoak(t *testing.T) {
+	testenv.LongProof(t)
 	t.Parallel() // it waits on faults and on the quota
 	n := testenv.Scale(200, 3000)
 	if s := os.Getenv(soakSizeEnv); s != "" {

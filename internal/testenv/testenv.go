@@ -2,8 +2,8 @@
 // programs the integration tests run (moto_server, the aws CLI,
 // redis-server, chromium), skips a test that lacks one and reports those
 // skips once per package; it stops, after a package's tests, the parts
-// they shared; it sizes the proofs at scale, which run in full only when
-// SIGNOUT_LONG=1; and its Clock is the time source tests move by hand.
+// they shared; it skips the long proofs unless SIGNOUT_LONG asks for them
+// and sizes them; and its Clock is the time source tests move by hand.
 package testenv
 
 import (
@@ -21,9 +21,10 @@ import (
 	"syscall"
 )
 
-// LongEnv names the variable that, set to "1", runs the proofs at scale
-// (thousands of users, killed and resumed runs, fleets) in full; .ci/run
-// sets it.
+// LongEnv names the variable that asks for the long proofs (soaks, kills,
+// fleets, thousands of users): "1" runs them in full, as .ci/run does;
+// "short" runs them at the small sizes Scale gives, as .ci/run's race
+// detector run does. Unset, or any other value, [LongProof] skips them.
 const LongEnv = "SIGNOUT_LONG"
 
 // Long reports whether SIGNOUT_LONG is "1": whether the proofs at scale
@@ -38,6 +39,26 @@ func Scale[T any](short, long T) T {
 		return long
 	}
 	return short
+}
+
+// longProofs is the reason a long proof was skipped, as the report says it.
+const longProofs = "long proofs, which SIGNOUT_LONG=1 runs (SIGNOUT_LONG=short at a small scale)"
+
+// LongProof skips t unless SIGNOUT_LONG is "1" or "short", and counts the
+// skip for the report [Tests.Run] writes. A soak, a kill or a fleet calls
+// it first: the default run of the suite leaves them to CI.
+func LongProof(t TB) {
+	t.Helper()
+	longProof(t, &skips)
+}
+
+func longProof(t TB, c *counter) {
+	t.Helper()
+	if v := os.Getenv(LongEnv); v == "1" || v == "short" {
+		return
+	}
+	c.add(longProofs)
+	t.Skip("a long proof: " + LongEnv + "=1 runs it (" + LongEnv + "=short at a small scale)")
 }
 
 // A Part is a program tests run for real.
@@ -84,7 +105,7 @@ func (p Part) find(t TB, c *counter) string {
 		t.Fatalf("%s not found and %s=1: install it (%s)", p.Program, p.RequireEnv, p.Install)
 		return ""
 	}
-	c.add(p)
+	c.add(p.missing())
 	t.Skip(p.missing() + "; set " + p.RequireEnv + "=1 to fail instead")
 	return ""
 }
@@ -117,40 +138,41 @@ func (p Part) missing() string {
 	return fmt.Sprintf("%s not found (%s)", p.Program, p.Install)
 }
 
-// skips counts the tests of this test binary that Find skipped.
+// skips counts the tests of this test binary that Find or LongProof
+// skipped.
 var skips counter
 
-// counter counts skipped tests per missing part.
+// counter counts skipped tests per reason: a missing part, or long proofs.
 type counter struct {
-	mu    sync.Mutex
-	parts []Part // in the order first missed
-	n     map[Part]int
+	mu      sync.Mutex
+	reasons []string // in the order first met
+	n       map[string]int
 }
 
-func (c *counter) add(p Part) {
+func (c *counter) add(reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {
-		c.n = map[Part]int{}
+		c.n = map[string]int{}
 	}
-	if c.n[p] == 0 {
-		c.parts = append(c.parts, p)
+	if c.n[reason] == 0 {
+		c.reasons = append(c.reasons, reason)
 	}
-	c.n[p]++
+	c.n[reason]++
 }
 
-// report writes one line per missing part, naming the package pkg.
+// report writes one line per reason, naming the package pkg.
 func (c *counter) report(w io.Writer, pkg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var b bytes.Buffer
-	for _, p := range c.parts {
-		n := c.n[p]
+	for _, r := range c.reasons {
+		n := c.n[r]
 		tests := "tests"
 		if n == 1 {
 			tests = "test"
 		}
-		fmt.Fprintf(&b, "%s: %d %s skipped: %s\n", pkg, n, tests, p.missing())
+		fmt.Fprintf(&b, "%s: %d %s skipped: %s\n", pkg, n, tests, r)
 	}
 	if b.Len() > 0 {
 		w.Write(b.Bytes()) // one write, so that packages' lines do not mix

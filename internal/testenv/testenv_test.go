@@ -79,7 +79,7 @@ func TestFind(t *testing.T) {
 			assert.True(t, o.skipped, "skipped")
 			assert.False(t, o.failed, "failed")
 			assert.Equal(t, "fake-part not found (make fake-part); set SIGNOUT_REQUIRE_FAKE=1 to fail instead", o.msg)
-			assert.Equal(t, map[Part]int{p: 1}, c.n, "the skip is counted")
+			assert.Equal(t, map[string]int{p.missing(): 1}, c.n, "the skip is counted")
 		})
 	}
 	t.Run("missing, "+p.RequireEnv+"=1", func(t *testing.T) {
@@ -133,12 +133,43 @@ func TestReport(t *testing.T) {
 	assert.Empty(t, empty.String(), "no skips, no report")
 
 	for _, p := range []Part{Redis, Moto, Redis, Redis} {
-		c.add(p)
+		c.add(p.missing())
 	}
+	c.add(longProofs)
 	var b bytes.Buffer
 	c.report(&b, "example.com/p")
 	assert.Equal(t, "example.com/p: 3 tests skipped: redis-server not found (apt-get install redis-server)\n"+
-		"example.com/p: 1 test skipped: moto_server not found (pip install 'moto[server]')\n", b.String())
+		"example.com/p: 1 test skipped: moto_server not found (pip install 'moto[server]')\n"+
+		"example.com/p: 1 test skipped: long proofs, which SIGNOUT_LONG=1 runs (SIGNOUT_LONG=short at a small scale)\n", b.String())
+}
+
+// TestLongProof: a long proof runs with SIGNOUT_LONG=1 or short, and is
+// skipped and counted otherwise.
+func TestLongProof(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		runs  bool
+	}{{"1", true}, {"short", true}, {"", false}, {"0", false}, {"true", false}} {
+		t.Run(LongEnv+"="+tc.value, func(t *testing.T) {
+			t.Setenv(LongEnv, tc.value)
+			var c counter
+			o := &outcome{}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				longProof(o, &c)
+			}()
+			<-done
+			assert.Equal(t, !tc.runs, o.skipped, "skipped")
+			assert.False(t, o.failed)
+			if tc.runs {
+				assert.Empty(t, c.n)
+			} else {
+				assert.Equal(t, map[string]int{longProofs: 1}, c.n, "the skip is counted")
+				assert.Contains(t, o.msg, "SIGNOUT_LONG=1 runs it")
+			}
+		})
+	}
 }
 
 func TestPackagePath(t *testing.T) {
