@@ -261,6 +261,12 @@ func (st *storeTest) reclaim(other string, e signout.OutboxEntry, leased, return
 		select {
 		case <-time.After(wait):
 		case <-deadline.C:
+			// One last Claim, begun after the slack: a Claim that began
+			// before it may have been slow to answer.
+			got := st.claim(other, longLease, 10)
+			if i := slices.IndexFunc(got, func(g signout.OutboxEntry) bool { return g.ID == e.ID }); i >= 0 {
+				return got[i]
+			}
 			st.t.Fatalf("Claim by %s did not lease %s within %v of its %v lease's end: an entry whose lease ends is claimable again",
 				other, e.ID, leaseSlack, shortLease)
 		}
@@ -448,18 +454,28 @@ func checkEnqueueBringsForward(st *storeTest) {
 }
 
 func checkEnqueueLeased(st *storeTest) {
-	first := st.entry(1, -time.Minute)
-	st.enqueue(first)
-	leased, returned, _ := st.leaseShort("owner-1", first)
-	earlier := first
-	earlier.Due = st.now.Add(-2 * time.Minute)
-	st.enqueue(earlier)
-	if time.Since(leased) >= shortLease {
-		st.t.Fatalf("Enqueue returned %v after the Claim began, after the check's %v lease: the store is too slow for the check",
-			time.Since(leased).Round(time.Millisecond), shortLease)
+	// The Enqueue must come while the short lease holds: on a machine or a
+	// store slow enough to miss it, try again with another entry.
+	const tries = 3
+	for n := 1; ; n++ {
+		first := st.entry(n, -time.Minute)
+		st.enqueue(first)
+		leased, returned, _ := st.leaseShort("owner-1", first)
+		earlier := first
+		earlier.Due = st.now.Add(-2 * time.Minute)
+		st.enqueue(earlier)
+		if took := time.Since(leased); took >= shortLease {
+			if n == tries {
+				st.t.Fatalf("Claim and Enqueue took %v, longer than the check's %v lease, %d times: the store is too slow for the check",
+					took.Round(time.Millisecond), shortLease, tries)
+			}
+			st.complete(first.ID)
+			continue
+		}
+		got := st.reclaim("owner-2", first, leased, returned, "an Enqueue of its ID does not end a lease")
+		st.same(got, first, "an Enqueue while a lease holds the entry does not bring its Due forward")
+		return
 	}
-	got := st.reclaim("owner-2", first, leased, returned, "an Enqueue of its ID does not end a lease")
-	st.same(got, first, "an Enqueue while a lease holds the entry does not bring its Due forward")
 }
 
 func checkEnqueueLeaseEnded(st *storeTest) {

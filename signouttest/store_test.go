@@ -178,7 +178,7 @@ func TestRevocationStoreFindsBreaches(t *testing.T) {
 	runs := make([]*copyRun, len(tests))
 	for i, tc := range tests {
 		r := &copyRun{done: make(chan error, 1)}
-		r.cmd = exec.Command(os.Args[0], "-test.run=^TestRevocationStoreFindsBreaches$/"+tc.run, "-test.v")
+		r.cmd = exec.Command(os.Args[0], "-test.run=^TestRevocationStoreFindsBreaches$/"+tc.run, "-test.v", "-test.timeout=1m")
 		r.cmd.Env = append(os.Environ(), breachEnv+"="+tc.breach)
 		r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 		require.NoError(t, r.cmd.Start())
