@@ -191,8 +191,14 @@ func (tb *Tab) settle(trigger chromedp.Action[chromedp.Void], want func(url stri
 				a.notCached = append(a.notCached, string(e.Reason))
 			}
 		case *cdppage.EventFrameNavigated:
-			if ev.Frame.ParentID == "" && want(ev.Frame.URL) {
-				navigated, a.how = true, ev.Type
+			if ev.Frame.ParentID != "" {
+				break
+			}
+			// A page want refuses that follows one it accepted, before
+			// that one's load event, is not the page waited for.
+			navigated = want(ev.Frame.URL)
+			if navigated {
+				a.how = ev.Type
 				if a.how == cdppage.NavigationTypeBackForwardCacheRestore {
 					arrived(a)
 				}
