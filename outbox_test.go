@@ -439,7 +439,14 @@ func TestOutboxBurstAtTheQuota(t *testing.T) {
 	// the outbox and throttle some of its calls, more the longer a loaded
 	// machine stretches the burst (8 to 13 of about 50 in five quiet runs
 	// of 100). Once the callers are done, the outbox has the quota alone.
-	assert.LessOrEqual(t, after, int64(queued/10+1), "the outbox keeps below the quota: once alone, few of its calls are throttled")
+	// That shows its pace only if some of its work was left then (16 to 24
+	// calls of about 50 when quiet): a loaded machine can stretch the burst
+	// past all of it.
+	if left := s.Completed - atBurstEnd.Completed; left < 10 {
+		t.Logf("the outbox's pace is not measured: only %d of its %d calls came after the burst", left, queued)
+	} else {
+		assert.LessOrEqual(t, after, int64(queued/10+1), "the outbox keeps below the quota: once alone, few of its calls are throttled")
+	}
 	assert.Less(t, drained, 30*time.Second, "bounded")
 }
 

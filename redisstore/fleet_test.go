@@ -243,9 +243,10 @@ func (r *recordingStore) Revoke(ctx context.Context, rev signout.Revocation) err
 // SignOut for every session, Logout with ThisSession for one), and every
 // server refuses each signed-out token within a bound, keeps accepting
 // other users' tokens, the user's other sessions and next sign-in, across
-// a Redis crash and an API server crash. 1,000 sign-outs with
-// SIGNOUT_LONG=1, 100 with SIGNOUT_LONG=short, or SIGNOUT_FLEET_SIGNOUTS of them; the p99
-// of propagation is logged, and bounded by a second.
+// a Redis crash and an API server crash. A long proof: 1,000 sign-outs
+// with SIGNOUT_LONG=1, 100 with SIGNOUT_LONG=short, or, with either,
+// SIGNOUT_FLEET_SIGNOUTS of them; the p99 of propagation is logged, and
+// bounded by a second.
 func TestFleet(t *testing.T) {
 	testenv.LongProof(t)
 	t.Parallel() // it waits on its API processes; the short run's bound, 1 s, allows for the tests beside it

@@ -22,7 +22,8 @@ import (
 )
 
 // LongEnv names the variable that asks for the long proofs (soaks, kills,
-// fleets, thousands of users): "1" runs them in full, as .ci/run does;
+// fleets), and for the proofs at scale in full: "1" runs them in full, as
+// .ci/run does;
 // "short" runs them at the small sizes Scale gives, as .ci/run's race
 // detector run does. Unset, or any other value, [LongProof] skips them.
 const LongEnv = "SIGNOUT_LONG"
