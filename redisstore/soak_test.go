@@ -482,7 +482,9 @@ func leaks(texts map[string]string, secrets []string) []string {
 // default, a load the race detector's slower API processes bear on a
 // 2-core machine.
 func TestBurstAtTenTimesTheQuota(t *testing.T) {
-	t.Parallel() // it waits on the quota
+	// Not in parallel: at full scale beside the long proofs (a soak with 48
+	// workers, outages in every cell, the fleet), its outboxes had not
+	// ended 36 of 250 sessions a minute after the burst, in CI.
 	n := testenv.Scale(50, 250)
 	f := startFleet(t, fleetConfig{processes: 2, rate: 10, quotas: 1})
 	sessions := make([]session, n)
