@@ -29,8 +29,9 @@
 // need not: Cognito ends only what a call's own tokens name, and
 // [signout.Client.Logout] records a session's revocation only for an
 // access token whose signature verified, so a junk or forged cookie
-// records nothing and a mismatched pair nothing wrong. More than 8 values of one token are refused with 400
-// ([ErrTooManyTokens]), the cookies expired all the same.
+// records nothing and a mismatched pair nothing wrong. More than 8 values
+// of one token are refused with 400 ([ErrTooManyTokens]), the cookies
+// expired all the same.
 //
 // # What the answer says
 //

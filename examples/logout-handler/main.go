@@ -75,9 +75,10 @@ func serve(addr string) error {
 
 // The token cookies. Over HTTPS, name them with the __Host- prefix
 // ("__Host-access_token"), as package signouthttp's doc does: a sibling
-// subdomain cannot set such a cookie. The prefix needs the Secure attribute, which clients
-// keep only from secure origins, and this example serves plain HTTP on a
-// loopback address, where Go's cookie jar and curl would drop it.
+// subdomain cannot set such a cookie. The prefix needs the Secure
+// attribute, which clients keep only from secure origins, and this example
+// serves plain HTTP on a loopback address, where Go's cookie jar and curl
+// would drop it.
 const (
 	accessCookie  = "access_token"
 	refreshCookie = "refresh_token"
