@@ -215,9 +215,16 @@ func (f *apiFleet) startAPI() *apiProcess {
 	p := startAPI(f.t, f.env, f.logs)
 	warm := f.cognito.SignIn("warm-up")
 	require.Equal(f.t, http.StatusOK, f.get(p, "/api", warm.AccessToken))
-	status, _ := f.post(p, "/logout", warm.AccessToken, warm.RefreshToken)
-	require.Contains(f.t, []int{http.StatusNoContent, http.StatusAccepted}, status, "warm-up logout")
-	return p
+	// A fault the soak plays while it replaces a process (Redis down,
+	// Cognito's region down) makes the logout answer 503; the page tries
+	// again, as the answer's Retry-After asks.
+	for deadline := time.Now().Add(time.Minute); ; <-time.After(200 * time.Millisecond) {
+		status, _ := f.post(p, "/logout", warm.AccessToken, warm.RefreshToken)
+		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			require.Contains(f.t, []int{http.StatusNoContent, http.StatusAccepted}, status, "warm-up logout")
+			return p
+		}
+	}
 }
 
 // replace kills API process i with SIGKILL and starts another in its place.
